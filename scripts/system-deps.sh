@@ -1,0 +1,26 @@
+#!/bin/sh
+# Install the Debian packages the project needs, when they are missing.
+# Without apt or root, print what to install and carry on: the data can also come from
+# FMNIST_DATA_DIR, the user cache or `fmnist-report data fetch`.
+set -u
+need=""
+[ -d /usr/share/datasets/fashion-mnist ] || need="$need dataset-fashion-mnist"
+# WeasyPrint needs Pango; pdftotext (poppler-utils) and chromium serve the report tests.
+ldconfig -p 2>/dev/null | grep -q 'libpango-1.0' || need="$need libpango-1.0-0 libpangoft2-1.0-0"
+fc-list 2>/dev/null | grep -qi dejavu || need="$need fonts-dejavu-core"
+command -v pdftotext >/dev/null 2>&1 || need="$need poppler-utils"
+if [ "${WITH_BROWSER:-0}" = 1 ]; then
+  command -v chromium >/dev/null 2>&1 || need="$need chromium"
+fi
+[ -n "$need" ] || exit 0
+if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  echo "installing system packages:$need"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends $need >/dev/null \
+    || echo "warning: could not install:$need; install them by hand" >&2
+else
+  echo "warning: missing system packages:$need" >&2
+  echo "  install them with: sudo apt-get install$need" >&2
+  echo "  (without dataset-fashion-mnist, set FMNIST_DATA_DIR or run: fmnist-report data fetch)" >&2
+fi
+exit 0

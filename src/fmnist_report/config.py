@@ -1,0 +1,238 @@
+"""One frozen, validated configuration: defaults < profile < TOML file < command line."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+DEFAULT_TOML = Path("report") / "report.toml"
+DEFAULT_OUT = Path("output")
+
+#: Profile presets. ``full`` is the study's protocol; ``quick`` is a stratified
+#: subset for tests and previews.
+PROFILES: dict[str, dict[str, Any]] = {
+    "full": {"epochs": 10, "seeds": 3, "train_per_class": None, "test_per_class": None},
+    "quick": {"epochs": 2, "seeds": 1, "train_per_class": 300, "test_per_class": 100},
+}
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """Everything that changes a measured number."""
+
+    profile: str = "full"
+    epochs: int = 10
+    batch_size: int = 128
+    validation_fraction: float = 0.15
+    split: str = "stratified"
+    seeds: int = 3
+    first_seed: int = 0
+    kernel_sizes: tuple[int, ...] = (3, 5, 7)
+    learning_rate: float = 1e-3
+    precision: str = "float32"
+    train_per_class: int | None = None
+    test_per_class: int | None = None
+
+    @property
+    def seed_list(self) -> tuple[int, ...]:
+        return tuple(range(self.first_seed, self.first_seed + self.seeds))
+
+
+@dataclass(frozen=True)
+class ReportMeta:
+    """The title page: who wrote the report, for which course, when."""
+
+    title: str = "Exploring Convolutional Layers on Fashion-MNIST"
+    author: str = "Anonymous"
+    course: str = ""
+    date: str = ""
+
+    @property
+    def display_date(self) -> str:
+        return self.date or dt.date.today().isoformat()
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration of one build."""
+
+    study: StudyConfig = field(default_factory=StudyConfig)
+    report: ReportMeta = field(default_factory=ReportMeta)
+    out_dir: Path = DEFAULT_OUT
+    data_dir: Path | None = None
+    offline: bool = False
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.out_dir / "cache"
+
+    @property
+    def figures_dir(self) -> Path:
+        return self.out_dir / "figures"
+
+    @property
+    def model_dir(self) -> Path:
+        return self.out_dir / "model"
+
+
+# -- validation ---------------------------------------------------------------------------
+
+_Rule = tuple[type | tuple[type, ...], Any, str]
+
+
+def _int_range(lo: int, hi: int) -> _Rule:
+    return (int, lambda v: lo <= v <= hi, f"an integer from {lo} to {hi}")
+
+
+_STUDY_RULES: dict[str, _Rule] = {
+    "profile": (str, lambda v: v in PROFILES, f"one of {', '.join(sorted(PROFILES))}"),
+    "epochs": _int_range(1, 1000),
+    "batch_size": _int_range(1, 60000),
+    "validation_fraction": (
+        (float, int),
+        lambda v: 0.0 < v < 0.5,
+        "a number greater than 0 and less than 0.5",
+    ),
+    "split": (str, lambda v: v in ("stratified", "last"), "one of last, stratified"),
+    "seeds": _int_range(1, 20),
+    "first_seed": _int_range(0, 2**31 - 1),
+    "kernel_sizes": (
+        (list, tuple),
+        lambda v: (
+            len(v) > 0
+            and len(set(v)) == len(v)
+            and all(isinstance(k, int) and not isinstance(k, bool) and k % 2 == 1 and 1 <= k <= 13 for k in v)
+        ),
+        "a list of distinct odd integers from 1 to 13, such as [3, 5, 7]",
+    ),
+    "learning_rate": ((float, int), lambda v: 0 < v <= 1, "a number greater than 0, at most 1"),
+    "precision": (
+        str,
+        lambda v: v in ("float32", "mixed_bfloat16"),
+        "one of float32, mixed_bfloat16",
+    ),
+    "train_per_class": (
+        (int, type(None)),
+        lambda v: v is None or 20 <= v <= 6000,
+        "an integer from 20 to 6000, or absent for all",
+    ),
+    "test_per_class": (
+        (int, type(None)),
+        lambda v: v is None or 1 <= v <= 1000,
+        "an integer from 1 to 1000, or absent for all",
+    ),
+}
+
+_REPORT_RULES: dict[str, _Rule] = {
+    name: (str, lambda v: len(v) <= 300, "text of at most 300 characters")
+    for name in ("title", "author", "course", "date")
+}
+
+
+def _check(section: str, rules: Mapping[str, _Rule], values: Mapping[str, Any], origin: str) -> None:
+    for key, value in values.items():
+        if key not in rules:
+            raise ConfigError(
+                f"{origin}: unknown key {section}.{key}; known keys are {', '.join(sorted(rules))}"
+            )
+        types, ok, allowed = rules[key]
+        # bool is an int in Python; never accept it where a number is meant.
+        type_ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in _as_tuple(types))
+        if not type_ok or not ok(value):
+            raise ConfigError(f"{origin}: {section}.{key} must be {allowed}, got {value!r}")
+
+
+def _as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
+    return types if isinstance(types, tuple) else (types,)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a settings file; a syntax error becomes a one-line ConfigError."""
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file {path} does not exist; create it or drop --config") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML ({exc}); fix the syntax") from exc
+    unknown = set(data) - {"report", "study"}
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown section [{sorted(unknown)[0]}]; the sections are [report] and [study]"
+        )
+    return data
+
+
+def load_config(
+    toml_path: Path | None = None,
+    *,
+    study: Mapping[str, Any] | None = None,
+    report: Mapping[str, Any] | None = None,
+    out_dir: Path | None = None,
+    data_dir: Path | None = None,
+    offline: bool = False,
+) -> Config:
+    """Build the configuration.
+
+    Args:
+        toml_path: settings file; ``report/report.toml`` is used when it exists and none is given.
+        study: command-line overrides for ``[study]`` (``None`` values are ignored).
+        report: command-line overrides for ``[report]``.
+    """
+    file_data: dict[str, Any] = {}
+    origin = "command line"
+    if toml_path is not None:
+        file_data = read_toml(toml_path)
+    elif DEFAULT_TOML.is_file():
+        toml_path = DEFAULT_TOML
+        file_data = read_toml(DEFAULT_TOML)
+
+    file_study = dict(file_data.get("study", {}))
+    file_report = dict(file_data.get("report", {}))
+    _check("study", _STUDY_RULES, file_study, str(toml_path))
+    _check("report", _REPORT_RULES, file_report, str(toml_path))
+    cli_study = {k: v for k, v in (study or {}).items() if v is not None}
+    cli_report = {k: v for k, v in (report or {}).items() if v is not None}
+    _check("study", _STUDY_RULES, cli_study, origin)
+    _check("report", _REPORT_RULES, cli_report, origin)
+
+    profile = cli_study.get("profile", file_study.get("profile", "full"))
+    merged: dict[str, Any] = {"profile": profile, **PROFILES[profile]}
+    # A profile picked on the command line wins over the file's study settings it presets.
+    file_overrides = file_study
+    if "profile" in cli_study and cli_study["profile"] != file_study.get("profile", "full"):
+        file_overrides = {k: v for k, v in file_study.items() if k not in PROFILES[profile]}
+    merged.update(file_overrides)
+    merged.update(cli_study)
+    merged["profile"] = profile
+    if "kernel_sizes" in merged:
+        merged["kernel_sizes"] = tuple(merged["kernel_sizes"])
+    if "validation_fraction" in merged:
+        merged["validation_fraction"] = float(merged["validation_fraction"])
+    if "learning_rate" in merged:
+        merged["learning_rate"] = float(merged["learning_rate"])
+
+    return Config(
+        study=StudyConfig(**merged),
+        report=ReportMeta(**{**file_report, **cli_report}),
+        out_dir=out_dir or DEFAULT_OUT,
+        data_dir=data_dir,
+        offline=offline,
+    )
+
+
+def as_dict(config: Config) -> dict[str, Any]:
+    """A JSON-friendly view of the configuration, for metadata and the appendix."""
+    out = dataclasses.asdict(config)
+    out["out_dir"] = str(config.out_dir)
+    out["data_dir"] = str(config.data_dir) if config.data_dir else None
+    out["study"]["kernel_sizes"] = list(config.study.kernel_sizes)
+    out["study"]["seed_list"] = list(config.study.seed_list)
+    return out

@@ -1,0 +1,448 @@
+"""Find, verify and load Fashion-MNIST: IDX parsing, content checksums, stratified subsets."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DataError
+
+CLASS_NAMES: tuple[str, ...] = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+
+IMAGE_SHAPE = (28, 28)
+IMAGE_MAGIC = 2051
+LABEL_MAGIC = 2049
+UBYTE = 0x08
+
+BASE_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+ENV_DATA_DIR = "FMNIST_DATA_DIR"
+#: Where Debian's ``dataset-fashion-mnist`` package installs the files.
+SYSTEM_DIRS: tuple[Path, ...] = (Path("/usr/share/datasets/fashion-mnist"),)
+FIX_HINT = "re-fetch it with `fmnist-report data fetch` or reinstall the package dataset-fashion-mnist"
+
+
+@dataclass(frozen=True)
+class IdxSpec:
+    """One of the four official files and what its content must be."""
+
+    key: str
+    filename: str
+    payload_md5: str
+    gz_md5: str
+    count: int
+
+    @property
+    def is_images(self) -> bool:
+        return "images" in self.key
+
+
+FILES: tuple[IdxSpec, ...] = (
+    IdxSpec(
+        "train-images",
+        "train-images-idx3-ubyte",
+        "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+        "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+        60000,
+    ),
+    IdxSpec(
+        "train-labels",
+        "train-labels-idx1-ubyte",
+        "9018921c3c673c538a1fc5bad174d6f9",
+        "25c81989df183df01b3e8a0aad5dffbe",
+        60000,
+    ),
+    IdxSpec(
+        "test-images",
+        "t10k-images-idx3-ubyte",
+        "8181f5470baa50b63fa0f6fddb340f0a",
+        "bef4ecab320f06d8554ea6380940ec79",
+        10000,
+    ),
+    IdxSpec(
+        "test-labels",
+        "t10k-labels-idx1-ubyte",
+        "15d484375f8d13e6eb1aabb0c3f46965",
+        "bb300cfdad3c16e7a12a480ee83cd310",
+        10000,
+    ),
+)
+SPECS = {spec.key: spec for spec in FILES}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Fashion-MNIST as uint8 arrays: images (n, 28, 28), labels (n,)."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...] = CLASS_NAMES
+    source: str = ""
+    checksums: dict[str, str] = field(default_factory=dict)
+    subset: str = "full"
+
+    @property
+    def fingerprint(self) -> str:
+        """A short hash of the content: checksums plus the subset taken from it."""
+        text = ";".join(f"{k}={v}" for k, v in sorted(self.checksums.items())) + f";{self.subset}"
+        if not self.checksums:  # data made in memory (tests): hash the arrays themselves
+            h = hashlib.sha256()
+            for arr in (self.x_train, self.y_train, self.x_test, self.y_test):
+                h.update(np.ascontiguousarray(arr).tobytes())
+            text += h.hexdigest()
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# -- IDX ----------------------------------------------------------------------------------
+
+
+def parse_idx(payload: bytes, name: str, *, images: bool, count: int | None = None) -> np.ndarray:
+    """Parse and validate one IDX payload (already decompressed).
+
+    Args:
+        name: the file's name, for error messages.
+        images: True for an idx3 image file, False for an idx1 label file.
+        count: the number of items the file must hold, or None to accept any.
+    """
+    magic, ndim = (IMAGE_MAGIC, 3) if images else (LABEL_MAGIC, 1)
+    header = 4 + 4 * ndim
+    if len(payload) < 4:
+        raise DataError(
+            f"{name}: file is truncated ({len(payload)} bytes, header alone is {header}); {FIX_HINT}"
+        )
+    if payload[0:2] != b"\x00\x00" or payload[3] != ndim:
+        found = int.from_bytes(payload[0:4], "big")
+        raise DataError(
+            f"{name}: wrong magic number {found}, expected {magic}; this is not a Fashion-MNIST "
+            f"{'image' if images else 'label'} file; {FIX_HINT}"
+        )
+    if payload[2] != UBYTE:
+        raise DataError(
+            f"{name}: data type byte is 0x{payload[2]:02x}, expected 0x08 (unsigned byte); {FIX_HINT}"
+        )
+    if len(payload) < header:
+        raise DataError(
+            f"{name}: file is truncated ({len(payload)} bytes, header alone is {header}); {FIX_HINT}"
+        )
+    dims = tuple(int.from_bytes(payload[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    if images and dims[1:] != IMAGE_SHAPE:
+        raise DataError(f"{name}: images are {dims[1]}x{dims[2]}, expected 28x28; {FIX_HINT}")
+    if count is not None and dims[0] != count:
+        raise DataError(f"{name}: header declares {dims[0]} items, expected {count}; {FIX_HINT}")
+    # Check the declared size against the bytes present before any array is made.
+    expected = header + int(np.prod(dims, dtype=np.int64))
+    if len(payload) < expected:
+        raise DataError(f"{name}: file is truncated ({len(payload)} bytes, expected {expected}); {FIX_HINT}")
+    if len(payload) > expected:
+        raise DataError(
+            f"{name}: {len(payload) - expected} unexpected trailing bytes after the data "
+            f"(expected {expected} bytes); {FIX_HINT}"
+        )
+    arr = np.frombuffer(payload, dtype=np.uint8, offset=header).reshape(dims)
+    if not images and arr.size and int(arr.max()) > 9:
+        raise DataError(f"{name}: label {int(arr.max())} is out of range 0..9; {FIX_HINT}")
+    return arr
+
+
+def read_payload(path: Path) -> bytes:
+    """Read a file, gunzipping it when it starts with the gzip magic bytes."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror}); check the path and permissions") from exc
+    if raw[:2] != b"\x1f\x8b":
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataError(f"{path}: corrupt or truncated gzip data ({exc}); {FIX_HINT}") from exc
+
+
+def md5(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+# -- locating the files -------------------------------------------------------------------
+
+
+def user_cache_dir() -> Path:
+    """Where downloads go: ``$XDG_CACHE_HOME/fmnist-report/fashion-mnist``."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "fmnist-report" / "fashion-mnist"
+
+
+def files_in(directory: Path) -> dict[str, Path] | None:
+    """The four files in a folder (``.gz`` or raw), or None if any is missing."""
+    found: dict[str, Path] = {}
+    for spec in FILES:
+        for candidate in (directory / f"{spec.filename}.gz", directory / spec.filename):
+            if candidate.is_file():
+                found[spec.key] = candidate
+                break
+        else:
+            return None
+    return found
+
+
+@dataclass(frozen=True)
+class Source:
+    """A folder that holds the four files, and how it was chosen."""
+
+    label: str
+    directory: Path
+    files: dict[str, Path]
+
+
+def candidates(data_dir: Path | None = None) -> list[tuple[str, Path, bool]]:
+    """Folders to look in, in order: (label, folder, whether the user named it explicitly)."""
+    out: list[tuple[str, Path, bool]] = []
+    if data_dir is not None:
+        out.append(("--data-dir", Path(data_dir), True))
+    env = os.environ.get(ENV_DATA_DIR)
+    if env:
+        out.append((ENV_DATA_DIR, Path(env), True))
+    out.append(("user cache", user_cache_dir(), False))
+    out.extend(("system package dataset-fashion-mnist", d, False) for d in SYSTEM_DIRS)
+    return out
+
+
+def locate(data_dir: Path | None = None) -> Source | None:
+    """The first folder holding all four files; a folder the user named must hold them."""
+    for label, directory, explicit in candidates(data_dir):
+        found = files_in(directory)
+        if found is not None:
+            return Source(label, directory, found)
+        if explicit:
+            missing = [
+                s.filename
+                for s in FILES
+                if not (directory / s.filename).is_file() and not (directory / f"{s.filename}.gz").is_file()
+            ]
+            raise DataError(
+                f"{label} {directory} lacks {', '.join(missing)}; put the four Fashion-MNIST "
+                "files there or run `fmnist-report data fetch`"
+            )
+    return None
+
+
+def not_found_message() -> str:
+    where = ", ".join(str(d) for _, d, _ in candidates())
+    return (
+        f"Fashion-MNIST not found (looked in {where}); install the Debian package "
+        f"dataset-fashion-mnist, set {ENV_DATA_DIR}, or run `fmnist-report data fetch`"
+    )
+
+
+# -- downloading --------------------------------------------------------------------------
+
+ProgressFn = Callable[[str, int, int], None]
+
+
+def fetch(
+    dest: Path | None = None,
+    *,
+    base_url: str = BASE_URL,
+    progress: ProgressFn | None = None,
+    force: bool = False,
+) -> Path:
+    """Download the four official files into ``dest`` (the user cache by default), verified.
+
+    Each file is checked against the official ``.gz`` MD5 and its payload MD5, then moved
+    into place atomically, so an interrupted download never leaves a bad file behind.
+    """
+    dest = Path(dest or user_cache_dir())
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"cannot create {dest} ({exc.strerror}); choose a writable --dest") from exc
+    for spec in FILES:
+        target = dest / f"{spec.filename}.gz"
+        if target.is_file() and not force:
+            try:
+                if md5(read_payload(target)) == spec.payload_md5:
+                    continue
+            except DataError:
+                pass
+        url = base_url + f"{spec.filename}.gz"
+        blob = _download(url, spec.key, progress)
+        if md5(blob) != spec.gz_md5:
+            raise DataError(
+                f"{url}: download checksum mismatch (got {md5(blob)}, expected {spec.gz_md5}); "
+                "try again later or fetch the files by hand"
+            )
+        payload = gzip.decompress(blob)
+        if md5(payload) != spec.payload_md5:
+            raise DataError(f"{url}: content checksum mismatch; try again later")
+        _write_atomic(target, blob)
+    return dest
+
+
+def _download(url: str, key: str, progress: ProgressFn | None) -> bytes:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as resp:
+            total = int(resp.headers.get("Content-Length") or 0)
+            chunks, done = [], 0
+            while chunk := resp.read(1 << 16):
+                chunks.append(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(key, done, total)
+    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise DataError(
+            f"cannot download {url} ({reason}); check the network, or install the Debian "
+            f"package dataset-fashion-mnist and run with --offline"
+        ) from exc
+    return b"".join(chunks)
+
+
+def _write_atomic(target: Path, blob: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(blob)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# -- loading ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """The verification of one file, as `data check` prints it."""
+
+    key: str
+    path: Path
+    md5: str
+    expected_md5: str
+    shape: tuple[int, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.md5 == self.expected_md5
+
+
+def load_source(
+    source: Source, *, verify: bool = True, strict_counts: bool = True
+) -> tuple[Dataset, list[FileCheck]]:
+    """Read, parse and (by default) checksum the four files of a source."""
+    arrays: dict[str, np.ndarray] = {}
+    checks: list[FileCheck] = []
+    for spec in FILES:
+        path = source.files[spec.key]
+        payload = read_payload(path)
+        digest = md5(payload)
+        if verify and digest != spec.payload_md5:
+            raise DataError(
+                f"{path}: content checksum mismatch (MD5 {digest}, expected {spec.payload_md5}); "
+                f"the file is corrupt or not Fashion-MNIST; {FIX_HINT}"
+            )
+        arrays[spec.key] = parse_idx(
+            payload, str(path), images=spec.is_images, count=spec.count if strict_counts else None
+        )
+        checks.append(FileCheck(spec.key, path, digest, spec.payload_md5, arrays[spec.key].shape))
+    for split in ("train", "test"):
+        n_img, n_lab = len(arrays[f"{split}-images"]), len(arrays[f"{split}-labels"])
+        if n_img != n_lab:
+            raise DataError(f"{split} set has {n_img} images but {n_lab} labels; {FIX_HINT}")
+    dataset = Dataset(
+        x_train=arrays["train-images"],
+        y_train=arrays["train-labels"],
+        x_test=arrays["test-images"],
+        y_test=arrays["test-labels"],
+        source=f"{source.label}: {source.directory}",
+        checksums={c.key: c.md5 for c in checks},
+    )
+    return dataset, checks
+
+
+def load(
+    data_dir: Path | None = None, *, offline: bool = False, progress: ProgressFn | None = None
+) -> Dataset:
+    """Find, verify and load Fashion-MNIST, downloading it only when allowed and needed."""
+    source = locate(data_dir)
+    if source is None:
+        if offline:
+            raise DataError(not_found_message() + " (downloads are off: --offline)")
+        fetch(progress=progress)
+        source = locate(data_dir)
+        assert source is not None
+    return load_source(source)[0]
+
+
+# -- preprocessing ------------------------------------------------------------------------
+
+
+def scale(images: np.ndarray) -> np.ndarray:
+    """uint8 (n, 28, 28) -> float32 (n, 28, 28, 1) in [0, 1]."""
+    return (images.astype(np.float32) / np.float32(255.0))[..., np.newaxis]
+
+
+def one_hot(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
+    """Integer labels -> float32 one-hot rows."""
+    labels = np.asarray(labels, dtype=np.int64)
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"labels must lie in 0..{num_classes - 1}")
+    return np.eye(num_classes, dtype=np.float32)[labels]
+
+
+def stratified_indices(labels: np.ndarray, per_class: int, seed: int = 0) -> np.ndarray:
+    """Sorted indices of ``per_class`` items of each class, chosen by a seeded generator."""
+    rng = np.random.default_rng(seed)
+    picks = []
+    for cls in np.unique(labels):
+        idx = np.flatnonzero(labels == cls)
+        if len(idx) < per_class:
+            raise DataError(
+                f"class {cls} has only {len(idx)} items, fewer than the {per_class} asked for; "
+                "lower train_per_class/test_per_class"
+            )
+        picks.append(rng.choice(idx, size=per_class, replace=False))
+    return np.sort(np.concatenate(picks))
+
+
+def subset(data: Dataset, train_per_class: int | None, test_per_class: int | None, seed: int = 0) -> Dataset:
+    """A deterministic stratified subset (None keeps a split whole)."""
+    if train_per_class is None and test_per_class is None:
+        return data
+    tr = stratified_indices(data.y_train, train_per_class, seed) if train_per_class else slice(None)
+    te = stratified_indices(data.y_test, test_per_class, seed) if test_per_class else slice(None)
+    return Dataset(
+        x_train=data.x_train[tr],
+        y_train=data.y_train[tr],
+        x_test=data.x_test[te],
+        y_test=data.y_test[te],
+        class_names=data.class_names,
+        source=data.source,
+        checksums=data.checksums,
+        subset=f"train_per_class={train_per_class},test_per_class={test_per_class},seed={seed}",
+    )
+
+
+def class_counts(labels: np.ndarray, num_classes: int = 10) -> list[int]:
+    return np.bincount(labels, minlength=num_classes).tolist()

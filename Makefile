@@ -26,8 +26,7 @@ system:
 # Reinstall when the project's files change: the install maps templates/ and report/ into
 # the package, so a new file needs a fresh link tree.
 $(VENV)/.installed: pyproject.toml $(SOURCES)
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	test -x $(BIN)/python || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet --upgrade pip; }
 	$(BIN)/python -m pip install --quiet -e ".[dev]" --config-settings editable_mode=strict
 	touch $@
 

@@ -42,6 +42,26 @@ DataDirOpt = Annotated[
 ]
 OfflineOpt = Annotated[bool, typer.Option("--offline", help="Never download; fail if the data is not here.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON only.")]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help="Settings file (default: report/report.toml when present).", dir_okay=False
+    ),
+]
+ProfileOpt = Annotated[
+    str | None, typer.Option("--profile", help="full (the study's protocol) or quick (a small preview).")
+]
+SeedsOpt = Annotated[int | None, typer.Option("--seeds", help="Independent training runs per model.")]
+EpochsOpt = Annotated[int | None, typer.Option("--epochs", help="Override the profile's epochs.")]
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", help="Output folder (default: output).", file_okay=False)
+]
+OnlyOpt = Annotated[
+    str | None,
+    typer.Option("--only", help="Comma-separated parts to run: eda, dense, cnn, kernels, locality."),
+]
+FreshOpt = Annotated[bool, typer.Option("--fresh", help="Ignore cached results and recompute everything.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the final result.")]
 
 
 def user_errors(fn: F) -> F:
@@ -166,6 +186,80 @@ def data_fetch(
 
         target = data_mod.fetch(dest, progress=on_progress, force=force)
     out.print(f"Fashion-MNIST is in {target}, all four files verified")
+
+
+# -- the study ------------------------------------------------------------------------------
+
+
+def _load_config(
+    config: Path | None,
+    profile: str | None,
+    seeds: int | None,
+    epochs: int | None,
+    out_dir: Path | None,
+    data_dir: Path | None,
+    offline: bool,
+    report: dict[str, Any] | None = None,
+) -> Any:
+    from .config import load_config
+
+    return load_config(
+        config,
+        study={"profile": profile, "seeds": seeds, "epochs": epochs},
+        report=report,
+        out_dir=out_dir,
+        data_dir=data_dir,
+        offline=offline,
+    )
+
+
+def _run_study(cfg: Any, only: str | None, fresh: bool, quiet: bool, console: Console) -> Any:
+    """Load the data and run (or reuse) every planned experiment, with progress."""
+    from . import runtime
+
+    runtime.configure()
+    from .store import Store
+    from .study import load_data, run_study
+    from .ui import ConsoleReporter
+
+    reporter = ConsoleReporter(console, quiet=quiet)
+    store = Store(cfg.cache_dir, warn=reporter.warn)
+    parts = [p.strip() for p in only.split(",") if p.strip()] if only else None
+    data = load_data(cfg)
+    reporter.info(f"data: {data.source} ({len(data.x_train):,} train / {len(data.x_test):,} test images)")
+    try:
+        return run_study(cfg, data, store, reporter, only=parts, fresh=fresh)
+    finally:
+        reporter.close()
+
+
+@app.command("run")
+@user_errors
+def run_cmd(
+    profile: ProfileOpt = None,
+    seeds: SeedsOpt = None,
+    epochs: EpochsOpt = None,
+    only: OnlyOpt = None,
+    fresh: FreshOpt = False,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+    out_dir: OutOpt = None,
+    data_dir: DataDirOpt = None,
+    offline: OfflineOpt = False,
+) -> None:
+    """Run the study's experiments (reusing cached runs) and print a summary table."""
+    from .summary import summary_rows
+    from .ui import summary_table
+
+    cfg = _load_config(config, profile, seeds, epochs, out_dir, data_dir, offline)
+    # With --json, progress goes to stderr so stdout stays machine-readable.
+    results = _run_study(cfg, only, fresh, quiet or as_json, err if as_json else out)
+    summary = summary_rows(results)
+    if as_json:
+        out.print_json(json.dumps({"profile": cfg.study.profile, **summary}))
+    else:
+        out.print(summary_table(summary))
 
 
 def main() -> None:

@@ -1,0 +1,66 @@
+"""Figures: ``plot_*`` functions return matplotlib Figures; one function saves them.
+
+``make_all(results)`` gathers every figure of the report as :class:`FigureSpec` items:
+the study's own (``figures.study``) and the interpretation experiments'
+(``figures.interpret``). Only this package imports matplotlib, always with the Agg backend.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from ..study import StudyResults
+
+DPI = 150
+#: Fixed PNG metadata so the same figure gives the same bytes on every build.
+PNG_METADATA = {"Software": None}
+
+
+@dataclass
+class FigureSpec:
+    """One report figure: a stable name (file stem), a caption and the figure itself."""
+
+    name: str
+    caption: str
+    figure: Figure
+    section: str = ""
+
+
+def to_png(fig: Figure, dpi: int = DPI) -> bytes:
+    """Render a figure to PNG bytes with deterministic metadata."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata=PNG_METADATA)
+    return buf.getvalue()
+
+
+def save_all(specs: list[FigureSpec], directory: Path) -> dict[str, bytes]:
+    """Write each figure as ``<name>.png`` (atomically) and return the PNG bytes by name."""
+    import matplotlib.pyplot as plt
+
+    from ..store import atomic_write
+
+    out: dict[str, bytes] = {}
+    for spec in specs:
+        png = to_png(spec.figure)
+        atomic_write(Path(directory) / f"{spec.name}.png", png)
+        out[spec.name] = png
+        plt.close(spec.figure)
+    return out
+
+
+def make_all(results: StudyResults) -> list[FigureSpec]:
+    """Every figure the report shows, in report order."""
+    from . import interpret, study
+
+    specs: list[Any] = [*study.make(results), *interpret.make(results)]
+    return specs

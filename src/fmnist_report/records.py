@@ -1,0 +1,49 @@
+"""Result records: what every experiment returns and the store keeps."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+#: Bump when a change to the code changes what a record holds or how it is measured.
+RECORD_VERSION = 1
+
+
+@dataclass
+class Record:
+    """The outcome of one experiment.
+
+    ``metrics`` holds JSON-serialisable values, ``arrays`` numeric arrays (saved as .npz),
+    and ``model`` an optional trained ``keras.Model`` (saved as .keras).
+    """
+
+    kind: str
+    key: str
+    metrics: dict[str, Any]
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    model: Any = None
+
+
+def versions() -> dict[str, str]:
+    """Library versions that can change a result, part of every cache key."""
+    import keras
+    import tensorflow as tf
+
+    return {
+        "record": str(RECORD_VERSION),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def make_key(kind: str, params: dict[str, Any]) -> str:
+    """A stable hash of what determines a result: its kind, parameters and library versions."""
+    payload = json.dumps({"kind": kind, "params": params, "versions": versions()}, sort_keys=True)
+    return f"{kind}-{hashlib.sha256(payload.encode()).hexdigest()[:16]}"

@@ -1,0 +1,228 @@
+"""Statistics over training seeds: t-intervals, McNemar's exact test and honest wording."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats as sps
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Mean, sample standard deviation and Student-t interval of a few per-seed values."""
+
+    n: int
+    mean: float
+    std: float
+    ci_low: float
+    ci_high: float
+    confidence: float
+    has_ci: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values for JSON."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class McNemar:
+    """McNemar's exact test of two models' paired predictions on one test set.
+
+    ``b`` counts examples only model A gets right, ``c`` those only model B gets right;
+    ``diff`` is ``acc_b - acc_a``; ``odds_ratio`` is ``c / b``, computed as
+    ``(c + 0.5) / (b + 0.5)`` when ``odds_ratio_corrected`` is True.
+    """
+
+    n: int
+    b: int
+    c: int
+    p_value: float
+    acc_a: float
+    acc_b: float
+    diff: float
+    odds_ratio: float
+    odds_ratio_corrected: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values for JSON."""
+        return dataclasses.asdict(self)
+
+
+def _check_confidence(confidence: float) -> None:
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be strictly between 0 and 1, got {confidence!r}")
+
+
+def summarize(values: Sequence[float], confidence: float = 0.95) -> Summary:
+    """Summarise per-seed values: mean, sample std (ddof=1) and a Student-t interval.
+
+    With one value the std is 0.0 and the interval is degenerate (low = high = mean)
+    with ``has_ci`` False, because one seed says nothing about seed-to-seed spread.
+    """
+    _check_confidence(confidence)
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"values must be a non-empty 1-D sequence, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"values must all be finite, got {arr.tolist()}")
+    n = int(arr.size)
+    mean = float(arr.mean())
+    if n == 1:
+        return Summary(n, mean, 0.0, mean, mean, confidence, has_ci=False)
+    std = float(arr.std(ddof=1))
+    half = float(sps.t.ppf((1.0 + confidence) / 2.0, n - 1)) * std / math.sqrt(n)
+    return Summary(n, mean, std, mean - half, mean + half, confidence, has_ci=True)
+
+
+def paired_difference(
+    a_values: Sequence[float], b_values: Sequence[float], confidence: float = 0.95
+) -> Summary:
+    """Summarise the per-seed differences ``b - a`` of a metric measured on the same seeds."""
+    a = np.asarray(a_values, dtype=float)
+    b = np.asarray(b_values, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"a_values and b_values must pair up seed by seed, got {a.size} and {b.size} values")
+    return summarize(b - a, confidence)
+
+
+def _as_correct(name: str, arr: np.ndarray) -> np.ndarray:
+    out = np.asarray(arr)
+    if out.dtype != np.bool_:
+        raise ValueError(f"{name} must be a boolean array (True = correct), got dtype {out.dtype}")
+    if out.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one entry per test example), got shape {out.shape}")
+    if out.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    return out
+
+
+def mcnemar_exact(correct_a: np.ndarray, correct_b: np.ndarray) -> McNemar:
+    """McNemar's exact two-sided test on paired per-example correctness of models A and B.
+
+    The p-value is the exact binomial test of min(b, c) out of b + c at p = 0.5 (1.0 when
+    the models never disagree). The odds ratio c / b uses a 0.5 continuity correction,
+    (c + 0.5) / (b + 0.5), when b or c is zero, and says so in ``odds_ratio_corrected``.
+    """
+    a = _as_correct("correct_a", correct_a)
+    b_arr = _as_correct("correct_b", correct_b)
+    if a.size != b_arr.size:
+        raise ValueError(
+            f"correct_a and correct_b must cover the same test set, got lengths {a.size} and {b_arr.size}"
+        )
+    b = int(np.count_nonzero(a & ~b_arr))
+    c = int(np.count_nonzero(~a & b_arr))
+    p = 1.0 if b + c == 0 else float(sps.binomtest(min(b, c), b + c, 0.5).pvalue)
+    corrected = b == 0 or c == 0
+    odds = (c + 0.5) / (b + 0.5) if corrected else c / b
+    acc_a = float(a.mean())
+    acc_b = float(b_arr.mean())
+    return McNemar(
+        n=int(a.size),
+        b=b,
+        c=c,
+        p_value=min(p, 1.0),
+        acc_a=acc_a,
+        acc_b=acc_b,
+        diff=acc_b - acc_a,
+        odds_ratio=odds,
+        odds_ratio_corrected=corrected,
+    )
+
+
+def mcnemar_per_seed(pairs: Iterable[tuple[np.ndarray, np.ndarray]]) -> list[McNemar]:
+    """One McNemar test per seed, from ``(correct_a, correct_b)`` pairs in seed order."""
+    return [mcnemar_exact(a, b) for a, b in pairs]
+
+
+def worst_p(tests: Sequence[McNemar]) -> float:
+    """The largest p-value: every seed is significant at alpha iff this is below alpha."""
+    if not tests:
+        raise ValueError("worst_p needs at least one McNemar test, got none")
+    return max(t.p_value for t in tests)
+
+
+def format_p(p: float) -> str:
+    """Write a p-value as ``p < 0.001`` below 0.001, else to two significant figures (``p = 0.041``)."""
+    if not 0.0 <= p <= 1.0:  # also rejects NaN
+        raise ValueError(f"p-value must be between 0 and 1, got {p!r}")
+    if p < 0.001:
+        return "p < 0.001"
+    return f"p = {p:#.2g}"
+
+
+def format_pp(x: float) -> str:
+    """Write a difference of fractions in percentage points, one decimal, no unit (0.029 -> ``2.9``)."""
+    if not math.isfinite(x):
+        raise ValueError(f"difference must be finite, got {x!r}")
+    text = f"{x * 100:.1f}"
+    return "0.0" if text == "-0.0" else text
+
+
+def _p_text(tests: Sequence[McNemar]) -> str:
+    worst = worst_p(tests)
+    if len(tests) == 1:
+        return f"McNemar {format_p(worst)}"
+    if worst < 0.001:
+        return f"McNemar p < 0.001 on each of {len(tests)} seeds"
+    return f"largest McNemar {format_p(worst)} across {len(tests)} seeds"
+
+
+def describe_comparison(
+    name_a: str,
+    name_b: str,
+    diff: Summary,
+    tests: Sequence[McNemar],
+    *,
+    unit: str = "pp",
+    alpha: float = 0.05,
+) -> str:
+    """Word the comparison of model B against model A from the numbers, claiming no more than they show.
+
+    Args:
+        diff: summary of the per-seed differences ``b - a`` as fractions (``paired_difference``).
+        tests: one McNemar test per seed, as many as ``diff.n``.
+        unit: label written after the magnitude; values are always scaled by 100.
+
+    Rules:
+        - Differences are printed in percentage points with one decimal (fraction x 100).
+        - p-values: ``p < 0.001`` below 0.001, else two significant figures. One seed gives
+          ``McNemar p = ...``; several give ``McNemar p < 0.001 on each of k seeds`` when every
+          p is below 0.001, else ``largest McNemar p = ... across k seeds``.
+        - "higher"/"lower" only when every seed's McNemar p is below ``alpha`` (worst p < alpha),
+          every seed's accuracy difference has the sign of the mean difference, and, with more
+          than one seed, the t-interval excludes 0. Otherwise: "no significant difference".
+        - "B is lower than A by X" gives the magnitude X and the interval of the magnitude.
+        - "no significant difference between A and B: X" gives the signed mean of b - a.
+        - With one seed there is no interval: the text says "(1 seed, no interval)".
+    """
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha!r}")
+    if len(tests) != diff.n:
+        raise ValueError(
+            f"need one McNemar test per seed: diff covers {diff.n} seeds but {len(tests)} tests were given"
+        )
+    p_text = _p_text(tests)
+    sign = float(np.sign(diff.mean))
+    same_direction = sign != 0.0 and all(np.sign(t.diff) == sign for t in tests)
+    excludes_zero = not diff.has_ci or diff.ci_low > 0.0 or diff.ci_high < 0.0
+    significant = worst_p(tests) < alpha and same_direction and excludes_zero
+
+    level = f"{diff.confidence * 100:g}% CI"
+    if significant:
+        low, high = (diff.ci_low, diff.ci_high) if sign > 0 else (-diff.ci_high, -diff.ci_low)
+        interval = (
+            f"({level} {format_pp(low)} to {format_pp(high)})" if diff.has_ci else "(1 seed, no interval)"
+        )
+        word = "higher" if sign > 0 else "lower"
+        return f"{name_b} is {word} than {name_a} by {format_pp(abs(diff.mean))} {unit} {interval}; {p_text}"
+    interval = (
+        f"({level} {format_pp(diff.ci_low)} to {format_pp(diff.ci_high)})"
+        if diff.has_ci
+        else "(1 seed, no interval)"
+    )
+    return f"no significant difference between {name_a} and {name_b}: {format_pp(diff.mean)} {unit} {interval}, {p_text}"

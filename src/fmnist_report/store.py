@@ -1,0 +1,147 @@
+"""The result store: the one place that reads and writes results, always atomically.
+
+Layout: ``<root>/<kind>/<key>/`` holding ``record.json`` (metrics), ``arrays.npz`` and,
+for training runs, ``model.keras``. An entry is built in a temporary folder and renamed
+into place, so a crash or Ctrl-C leaves either the whole entry or none of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import StoreError
+from .records import Record
+
+TMP_PREFIX = ".tmp-"
+
+
+def atomic_write(path: Path, data: bytes | str) -> Path:
+    """Write a file via a temporary sibling and a rename; the old file survives any failure."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TMP_PREFIX}{path.name}.")
+    except OSError as exc:
+        raise StoreError(
+            f"cannot write {path} ({exc.strerror}); choose a writable output folder with --out"
+        ) from exc
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode() if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_dir(target: Path, fill: Callable[[Path], None]) -> Path:
+    """Build a folder with ``fill(tmp)`` and swap it in for ``target`` in one rename."""
+    target = Path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{TMP_PREFIX}{target.name}."))
+    except OSError as exc:
+        raise StoreError(
+            f"cannot write {target} ({exc.strerror}); choose a writable output folder with --out"
+        ) from exc
+    try:
+        fill(tmp)
+        if target.exists():
+            old = target.with_name(f"{TMP_PREFIX}{target.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(target, old)
+            os.replace(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+class Store:
+    """Cached experiment records under one root folder."""
+
+    def __init__(self, root: Path, *, warn: Callable[[str], None] | None = None) -> None:
+        self.root = Path(root)
+        self.warn = warn or (lambda message: None)
+
+    def entry(self, kind: str, key: str) -> Path:
+        return self.root / kind / key
+
+    def has(self, kind: str, key: str) -> bool:
+        return (self.entry(kind, key) / "record.json").is_file()
+
+    def put(self, record: Record) -> Path:
+        """Save a record (metrics, arrays, model) atomically."""
+
+        def fill(tmp: Path) -> None:
+            meta = {
+                "kind": record.kind,
+                "key": record.key,
+                "arrays": sorted(record.arrays),
+                "has_model": record.model is not None,
+                "metrics": record.metrics,
+            }
+            if record.arrays:
+                np.savez_compressed(tmp / "arrays.npz", **record.arrays)
+            if record.model is not None:
+                record.model.save(tmp / "model.keras")
+            # Written last: its presence marks a complete entry even on file systems
+            # where the folder rename is not atomic.
+            (tmp / "record.json").write_text(json.dumps(meta, indent=1, allow_nan=False))
+
+        return atomic_dir(self.entry(record.kind, record.key), fill)
+
+    def get(self, kind: str, key: str, *, with_model: bool = False) -> Record | None:
+        """The stored record, or None when missing; a damaged entry is reported, dropped and None."""
+        folder = self.entry(kind, key)
+        if not folder.exists():
+            return None
+        try:
+            meta = json.loads((folder / "record.json").read_text())
+            if meta.get("key") != key or meta.get("kind") != kind:
+                raise ValueError("record.json belongs to another entry")
+            arrays: dict[str, np.ndarray] = {}
+            if meta["arrays"]:
+                with np.load(folder / "arrays.npz", allow_pickle=False) as npz:
+                    arrays = {name: npz[name] for name in meta["arrays"]}
+            if meta["has_model"] and not (folder / "model.keras").is_file():
+                raise FileNotFoundError("model.keras is missing")
+            model = self.load_model(kind, key) if with_model and meta["has_model"] else None
+        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError) as exc:
+            self.warn(f"cache entry {kind}/{key} is damaged ({type(exc).__name__}: {exc}); recomputing it")
+            self.drop(kind, key)
+            return None
+        return Record(kind=kind, key=key, metrics=meta["metrics"], arrays=arrays, model=model)
+
+    def load_model(self, kind: str, key: str) -> Any:
+        """Load a stored model in Keras safe mode (no arbitrary code from the file)."""
+        import keras
+
+        return keras.saving.load_model(self.entry(kind, key) / "model.keras", safe_mode=True)
+
+    def drop(self, kind: str, key: str) -> None:
+        shutil.rmtree(self.entry(kind, key), ignore_errors=True)
+
+    def clean_partial(self) -> int:
+        """Remove temporary folders left by an interrupted write; returns how many."""
+        count = 0
+        if self.root.exists():
+            for tmp in self.root.glob(f"*/{TMP_PREFIX}*"):
+                with contextlib.suppress(OSError):
+                    shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
+                    count += 1
+        return count

@@ -1,0 +1,247 @@
+"""One training run: a self-contained spec, and the pure function that turns it into a record."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import models
+from .config import StudyConfig
+from .data import Dataset, one_hot, scale
+from .records import Record, make_key
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything that decides the outcome of one training run.
+
+    A spec is plain data, so any executor (this process, a worker pool, a cluster) can
+    run it and the store can key its result.
+    """
+
+    arch: str
+    kernel_size: int | None
+    seed: int
+    epochs: int
+    batch_size: int
+    validation_fraction: float
+    split: str
+    learning_rate: float
+    precision: str
+    data: str
+    permutation_seed: int | None = None
+
+    @property
+    def model_id(self) -> str:
+        """Short name shared by every seed: ``dense``, ``cnn3``, ``cnn5-permuted``..."""
+        base = "dense" if self.arch == "dense" else f"cnn{self.kernel_size}"
+        return base + ("-permuted" if self.permutation_seed is not None else "")
+
+    @property
+    def label(self) -> str:
+        base = "Dense" if self.arch == "dense" else f"CNN {self.kernel_size}x{self.kernel_size}"
+        return base + (" (permuted pixels)" if self.permutation_seed is not None else "")
+
+    def params(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @property
+    def key(self) -> str:
+        return make_key("train", self.params())
+
+
+def spec_for(
+    study: StudyConfig,
+    data: Dataset,
+    arch: str,
+    seed: int,
+    kernel_size: int | None = None,
+    permutation_seed: int | None = None,
+) -> RunSpec:
+    """The spec of one run under the study's protocol."""
+    return RunSpec(
+        arch=arch,
+        kernel_size=kernel_size if arch == "cnn" else None,
+        seed=seed,
+        epochs=study.epochs,
+        batch_size=study.batch_size,
+        validation_fraction=study.validation_fraction,
+        split=study.split,
+        learning_rate=study.learning_rate,
+        precision=study.precision,
+        data=data.fingerprint,
+        permutation_seed=permutation_seed,
+    )
+
+
+def validation_split(
+    labels: np.ndarray, fraction: float, how: str, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the training and validation parts.
+
+    ``last`` holds out the last ``fraction`` of the images, as Keras' ``validation_split``
+    does; ``stratified`` holds out ``fraction`` of each class, chosen with ``seed``.
+    """
+    n = len(labels)
+    if how == "last":
+        cut = int(n * (1.0 - fraction))
+        return np.arange(cut), np.arange(cut, n)
+    if how != "stratified":
+        raise ValueError(f"unknown split {how!r}")
+    rng = np.random.default_rng(seed)
+    val = []
+    for cls in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == cls))
+        val.append(idx[: round(len(idx) * fraction)])
+    val_idx = np.sort(np.concatenate(val))
+    train_idx = np.setdiff1d(np.arange(n), val_idx, assume_unique=True)
+    return train_idx, val_idx
+
+
+def permute_pixels(images: np.ndarray, seed: int) -> np.ndarray:
+    """Apply one fixed random permutation of the 784 pixel positions to every image."""
+    perm = np.random.default_rng(seed).permutation(28 * 28)
+    flat = images.reshape(len(images), -1)
+    return flat[:, perm].reshape(images.shape)
+
+
+def per_class_scores(confusion: np.ndarray) -> dict[str, list[float]]:
+    """Accuracy (recall), precision, recall and F1 per class from a confusion matrix (rows: true)."""
+    tp = np.diag(confusion).astype(np.float64)
+    support = confusion.sum(axis=1)
+    predicted = confusion.sum(axis=0)
+    recall = np.divide(tp, support, out=np.zeros_like(tp), where=support > 0)
+    precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
+    denom = precision + recall
+    f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(tp), where=denom > 0)
+    return {
+        "accuracy": recall.tolist(),
+        "precision": precision.tolist(),
+        "recall": recall.tolist(),
+        "f1": f1.tolist(),
+    }
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int = 10) -> np.ndarray:
+    """Counts, rows indexed by the true class and columns by the predicted class."""
+    return np.bincount(y_true.astype(np.int64) * num_classes + y_pred, minlength=num_classes**2).reshape(
+        num_classes, num_classes
+    )
+
+
+def cross_entropy(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """Mean categorical cross-entropy, clipped like Keras (epsilon 1e-7)."""
+    p = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1.0)
+    return float(-np.mean(np.log(p)))
+
+
+def _epoch_timer():  # a Keras callback, built lazily so importing this module stays light
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seconds: list[float] = []
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self._start = time.perf_counter()
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            self.seconds.append(time.perf_counter() - self._start)
+
+    return EpochTimer()
+
+
+def _latency(model: Any, x: np.ndarray, repeats: int = 30) -> tuple[float, float]:
+    """Milliseconds per image: batched (1,000 images per call) and single-image calls."""
+    batch = x[:1000]
+    model(batch[:8], training=False)  # warm-up: tracing is not inference
+    start = time.perf_counter()
+    model(batch, training=False)
+    batched = (time.perf_counter() - start) * 1000 / len(batch)
+    singles = []
+    for i in range(repeats):
+        start = time.perf_counter()
+        model(x[i % len(x) : i % len(x) + 1], training=False)
+        singles.append(time.perf_counter() - start)
+    return batched, float(np.median(singles) * 1000)
+
+
+def predict_proba(model: Any, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    """Class probabilities for float images, in fixed-size batches."""
+    out = [np.asarray(model(x[i : i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
+    return np.concatenate(out).astype(np.float32)
+
+
+def train(spec: RunSpec, data: Dataset, callbacks: Sequence[Any] = ()) -> Record:
+    """Train and evaluate one model; returns metrics, test probabilities and the model."""
+    import keras
+
+    keras.utils.set_random_seed(spec.seed)
+    x_train, x_test = data.x_train, data.x_test
+    if spec.permutation_seed is not None:
+        x_train = permute_pixels(x_train, spec.permutation_seed)
+        x_test = permute_pixels(x_test, spec.permutation_seed)
+    tr, va = validation_split(data.y_train, spec.validation_fraction, spec.split, spec.seed)
+    x_all, y_all = scale(x_train), one_hot(data.y_train)
+    x_te = scale(x_test)
+
+    previous_policy = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy(spec.precision)
+    try:
+        model = models.build(spec.arch, spec.kernel_size)
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=spec.learning_rate),
+            loss="categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        timer = _epoch_timer()
+        start = time.perf_counter()
+        history = model.fit(
+            x_all[tr],
+            y_all[tr],
+            validation_data=(x_all[va], y_all[va]),
+            epochs=spec.epochs,
+            batch_size=spec.batch_size,
+            shuffle=True,
+            verbose=0,
+            callbacks=[timer, *callbacks],
+        )
+        train_seconds = time.perf_counter() - start
+        probabilities = predict_proba(model, x_te)
+        batched_ms, single_ms = _latency(model, x_te)
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
+
+    y_pred = probabilities.argmax(axis=1)
+    confusion = confusion_matrix(data.y_test, y_pred)
+    metrics = {
+        "spec": spec.params(),
+        "model_id": spec.model_id,
+        "label": spec.label,
+        "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
+        "test_accuracy": float(np.mean(y_pred == data.y_test)),
+        "test_loss": cross_entropy(probabilities, data.y_test.astype(np.int64)),
+        "per_class": per_class_scores(confusion),
+        "params": int(model.count_params()),
+        "flops": models.flops_per_image(model),
+        "train_seconds": train_seconds,
+        "epoch_seconds": timer.seconds,
+        "latency_ms_batched": batched_ms,
+        "latency_ms_single": single_ms,
+        "n_train": len(tr),
+        "n_val": len(va),
+        "n_test": len(data.y_test),
+    }
+    return Record(
+        kind="train",
+        key=spec.key,
+        metrics=metrics,
+        arrays={"probabilities": probabilities, "confusion": confusion},
+        model=model,
+    )

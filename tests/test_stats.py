@@ -1,0 +1,335 @@
+"""Seed statistics: t-intervals, McNemar's exact test and the wording of comparisons."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from fmnist_report.stats import (
+    McNemar,
+    Summary,
+    describe_comparison,
+    format_p,
+    format_pp,
+    mcnemar_exact,
+    mcnemar_per_seed,
+    paired_difference,
+    summarize,
+    worst_p,
+)
+
+T_975_2 = 4.302652729911275  # Student t, 0.975 quantile, 2 degrees of freedom (tables)
+
+
+def paired(b: int, c: int, both_right: int = 0, both_wrong: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Correctness arrays with b examples only A gets right and c only B gets right."""
+    a = [True] * b + [False] * c + [True] * both_right + [False] * both_wrong
+    bb = [False] * b + [True] * c + [True] * both_right + [False] * both_wrong
+    return np.array(a, dtype=bool), np.array(bb, dtype=bool)
+
+
+def exact_p(b: int, c: int) -> float:
+    """Two-sided exact McNemar p-value by direct binomial sums, without scipy."""
+    n, k = b + c, min(b, c)
+    return min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2**n)
+
+
+def fake_test(p: float, diff: float) -> McNemar:
+    return McNemar(
+        n=10_000,
+        b=1,
+        c=1,
+        p_value=p,
+        acc_a=0.9,
+        acc_b=0.9 + diff,
+        diff=diff,
+        odds_ratio=1.0,
+        odds_ratio_corrected=False,
+    )
+
+
+# --- summarize ---------------------------------------------------------------------------
+
+
+def test_summarize_three_seeds_by_hand():
+    s = summarize([0.90, 0.91, 0.92])
+    half = 0.01 * T_975_2 / math.sqrt(3)
+    assert s.n == 3 and s.has_ci and s.confidence == 0.95
+    assert s.mean == pytest.approx(0.91)
+    assert s.std == pytest.approx(0.01)
+    assert s.ci_low == pytest.approx(0.91 - half)
+    assert s.ci_high == pytest.approx(0.91 + half)
+    assert half == pytest.approx(0.0248414, abs=1e-7)
+
+
+def test_summarize_other_confidence_uses_its_own_quantile():
+    s = summarize([0.90, 0.91, 0.92], confidence=0.90)
+    half = 0.01 * 2.919985580355516 / math.sqrt(3)  # t(0.95, 2)
+    assert (s.ci_low, s.ci_high) == pytest.approx((0.91 - half, 0.91 + half))
+
+
+def test_summarize_one_seed_has_no_interval():
+    s = summarize([0.87])
+    assert s == Summary(n=1, mean=0.87, std=0.0, ci_low=0.87, ci_high=0.87, confidence=0.95, has_ci=False)
+
+
+def test_summarize_to_dict_is_json_ready():
+    d = summarize([1.0, 3.0]).to_dict()
+    assert json.loads(json.dumps(d)) == d
+    assert d["n"] == 2 and d["mean"] == 2.0 and d["has_ci"] is True
+    assert set(d) == {"n", "mean", "std", "ci_low", "ci_high", "confidence", "has_ci"}
+
+
+@pytest.mark.parametrize("values", [[], [[0.1, 0.2]]])
+def test_summarize_rejects_empty_or_nested(values):
+    with pytest.raises(ValueError, match=r"values must be a non-empty 1-D sequence, got shape"):
+        summarize(values)
+
+
+def test_summarize_rejects_non_finite():
+    with pytest.raises(ValueError, match=r"values must all be finite, got \[0.9, nan\]"):
+        summarize([0.9, float("nan")])
+
+
+@pytest.mark.parametrize("confidence", [0.0, 1.0, 95])
+def test_summarize_rejects_bad_confidence(confidence):
+    with pytest.raises(ValueError, match=r"confidence must be strictly between 0 and 1, got"):
+        summarize([0.9, 0.91], confidence=confidence)
+
+
+# --- paired_difference -------------------------------------------------------------------
+
+
+def test_paired_difference_is_b_minus_a():
+    d = paired_difference([0.80, 0.81, 0.79], [0.83, 0.85, 0.80])
+    # differences 0.03, 0.04, 0.01: mean 0.08/3, squared deviations sum to 14/3 * 1e-4
+    std = math.sqrt(7 / 3) * 0.01
+    half = std * T_975_2 / math.sqrt(3)
+    assert d.mean == pytest.approx(0.08 / 3)
+    assert d.std == pytest.approx(std) and d.std == pytest.approx(0.0152753, abs=1e-7)
+    assert (d.ci_low, d.ci_high) == pytest.approx((0.08 / 3 - half, 0.08 / 3 + half))
+
+
+def test_paired_difference_needs_matching_seeds():
+    with pytest.raises(ValueError, match=r"must pair up seed by seed, got 3 and 2 values"):
+        paired_difference([0.8, 0.8, 0.8], [0.9, 0.9])
+
+
+# --- mcnemar_exact -----------------------------------------------------------------------
+
+
+def test_mcnemar_one_sided_disagreement():
+    t = mcnemar_exact(*paired(b=10, c=0, both_right=80, both_wrong=10))
+    assert (t.n, t.b, t.c) == (100, 10, 0)
+    assert t.p_value == pytest.approx(2 * 0.5**10) and t.p_value == pytest.approx(0.001953125)
+    assert (t.acc_a, t.acc_b) == pytest.approx((0.90, 0.80))
+    assert t.diff == pytest.approx(-0.10)
+    assert t.odds_ratio == pytest.approx(0.5 / 10.5)
+    assert t.odds_ratio_corrected is True
+
+
+def test_mcnemar_balanced_disagreement_gives_p_one():
+    t = mcnemar_exact(*paired(b=7, c=7, both_right=20))
+    assert t.p_value == 1.0
+    assert t.diff == 0.0
+    assert t.odds_ratio == 1.0 and t.odds_ratio_corrected is False
+
+
+def test_mcnemar_identical_predictions():
+    a = np.array([True, False, True, True])
+    t = mcnemar_exact(a, a.copy())
+    assert (t.b, t.c, t.p_value) == (0, 0, 1.0)
+    assert t.odds_ratio == 1.0 and t.odds_ratio_corrected is True
+
+
+def test_mcnemar_matches_direct_binomial_sum():
+    # b=3, c=9: 2 * (C(12,0)+C(12,1)+C(12,2)+C(12,3)) / 2**12 = 2 * 299 / 4096
+    t = mcnemar_exact(*paired(b=3, c=9, both_right=50, both_wrong=5))
+    assert t.p_value == pytest.approx(598 / 4096, rel=1e-12)
+    assert t.odds_ratio == pytest.approx(3.0) and t.odds_ratio_corrected is False
+    assert t.diff == pytest.approx(6 / 67)
+
+
+@pytest.mark.parametrize(("b", "c"), [(1, 0), (5, 6), (2, 15), (40, 25)])
+def test_mcnemar_agrees_with_scipy_free_formula(b, c):
+    assert mcnemar_exact(*paired(b, c)).p_value == pytest.approx(exact_p(b, c), rel=1e-12)
+
+
+def test_mcnemar_to_dict_is_json_ready():
+    d = mcnemar_exact(*paired(b=2, c=4)).to_dict()
+    assert json.loads(json.dumps(d)) == d
+    assert (d["b"], d["c"], d["odds_ratio"]) == (2, 4, 2.0)
+
+
+def test_mcnemar_rejects_non_boolean():
+    with pytest.raises(
+        ValueError, match=r"correct_a must be a boolean array \(True = correct\), got dtype int"
+    ):
+        mcnemar_exact(np.array([1, 0, 1]), np.array([True, False, True]))
+
+
+def test_mcnemar_rejects_2d():
+    with pytest.raises(ValueError, match=r"correct_b must be 1-D .*got shape \(2, 2\)"):
+        mcnemar_exact(np.array([True] * 4), np.ones((2, 2), dtype=bool))
+
+
+def test_mcnemar_rejects_empty():
+    with pytest.raises(ValueError, match="correct_a must not be empty"):
+        mcnemar_exact(np.array([], dtype=bool), np.array([], dtype=bool))
+
+
+def test_mcnemar_rejects_unequal_lengths():
+    with pytest.raises(ValueError, match=r"same test set, got lengths 3 and 2"):
+        mcnemar_exact(np.array([True] * 3), np.array([True] * 2))
+
+
+# --- several seeds -----------------------------------------------------------------------
+
+
+def test_mcnemar_per_seed_and_worst_p():
+    tests = mcnemar_per_seed([paired(10, 0), paired(7, 7), paired(3, 9)])
+    assert [(t.b, t.c) for t in tests] == [(10, 0), (7, 7), (3, 9)]
+    assert worst_p(tests) == 1.0
+    assert worst_p(tests[::2]) == pytest.approx(598 / 4096)
+
+
+def test_worst_p_needs_tests():
+    with pytest.raises(ValueError, match="at least one McNemar test, got none"):
+        worst_p([])
+
+
+# --- formatting --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("p", "text"),
+    [
+        (0.0, "p < 0.001"),
+        (0.000999, "p < 0.001"),
+        (0.001, "p = 0.0010"),
+        (0.04123, "p = 0.041"),
+        (0.41, "p = 0.41"),
+        (0.5, "p = 0.50"),
+        (0.996, "p = 1.0"),
+        (1.0, "p = 1.0"),
+    ],
+)
+def test_format_p(p, text):
+    assert format_p(p) == text
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.5, float("nan")])
+def test_format_p_rejects_non_probabilities(p):
+    with pytest.raises(ValueError, match="p-value must be between 0 and 1"):
+        format_p(p)
+
+
+@pytest.mark.parametrize(
+    ("x", "text"),
+    [(0.029, "2.9"), (-0.004, "-0.4"), (0.02449, "2.4"), (-0.0001, "0.0"), (0.0, "0.0"), (0.1234, "12.3")],
+)
+def test_format_pp(x, text):
+    assert format_pp(x) == text
+
+
+def test_format_pp_rejects_non_finite():
+    with pytest.raises(ValueError, match="difference must be finite"):
+        format_pp(float("inf"))
+
+
+# --- describe_comparison -----------------------------------------------------------------
+
+HIGHER = Summary(n=3, mean=0.029, std=0.0016, ci_low=0.025, ci_high=0.033, confidence=0.95, has_ci=True)
+
+
+def test_describe_significant_higher():
+    tests = [fake_test(1e-5, 0.03), fake_test(2e-4, 0.028), fake_test(1e-6, 0.029)]
+    assert describe_comparison("Dense", "CNN 3x3", HIGHER, tests) == (
+        "CNN 3x3 is higher than Dense by 2.9 pp (95% CI 2.5 to 3.3); McNemar p < 0.001 on each of 3 seeds"
+    )
+
+
+def test_describe_significant_lower_reports_magnitude_and_largest_p():
+    diff = Summary(n=3, mean=-0.029, std=0.0016, ci_low=-0.033, ci_high=-0.025, confidence=0.95, has_ci=True)
+    tests = [fake_test(0.002, -0.03), fake_test(0.012, -0.028), fake_test(0.0004, -0.029)]
+    assert describe_comparison("CNN 3x3", "Dense", diff, tests) == (
+        "Dense is lower than CNN 3x3 by 2.9 pp (95% CI 2.5 to 3.3); largest McNemar p = 0.012 across 3 seeds"
+    )
+
+
+def test_describe_not_significant():
+    diff = Summary(n=3, mean=0.002, std=0.0024, ci_low=-0.004, ci_high=0.008, confidence=0.95, has_ci=True)
+    tests = [fake_test(0.41, 0.002), fake_test(0.2, 0.004), fake_test(0.9, 0.0)]
+    assert describe_comparison("5x5", "7x7", diff, tests) == (
+        "no significant difference between 5x5 and 7x7: 0.2 pp (95% CI -0.4 to 0.8), "
+        "largest McNemar p = 0.90 across 3 seeds"
+    )
+
+
+def test_describe_single_seed_significant():
+    diff = summarize([0.029])
+    assert describe_comparison("Dense", "CNN", diff, [fake_test(0.002, 0.029)]) == (
+        "CNN is higher than Dense by 2.9 pp (1 seed, no interval); McNemar p = 0.0020"
+    )
+
+
+def test_describe_single_seed_not_significant():
+    diff = summarize([-0.003])
+    assert describe_comparison("5x5", "7x7", diff, [fake_test(0.41, -0.003)]) == (
+        "no significant difference between 5x5 and 7x7: -0.3 pp (1 seed, no interval), McNemar p = 0.41"
+    )
+
+
+def test_describe_ci_crossing_zero_overrides_significant_mcnemar():
+    diff = Summary(n=3, mean=0.004, std=0.005, ci_low=-0.008, ci_high=0.016, confidence=0.95, has_ci=True)
+    tests = [fake_test(1e-4, 0.01), fake_test(1e-4, 0.009), fake_test(1e-4, 0.001)]
+    text = describe_comparison("A", "B", diff, tests)
+    assert text.startswith("no significant difference between A and B: 0.4 pp (95% CI -0.8 to 1.6)")
+    assert "higher" not in text
+
+
+def test_describe_one_non_significant_seed_is_enough_to_withhold_the_claim():
+    tests = [fake_test(1e-5, 0.03), fake_test(0.06, 0.028), fake_test(1e-6, 0.029)]
+    text = describe_comparison("Dense", "CNN", HIGHER, tests)
+    assert text.startswith("no significant difference between Dense and CNN: 2.9 pp")
+    assert text.endswith("largest McNemar p = 0.060 across 3 seeds")
+
+
+def test_describe_p_equal_to_alpha_is_not_significant():
+    tests = [fake_test(0.01, 0.03)] * 3
+    assert describe_comparison("A", "B", HIGHER, tests, alpha=0.01).startswith("no significant difference")
+    assert describe_comparison("A", "B", HIGHER, tests, alpha=0.05).startswith("B is higher than A")
+
+
+def test_describe_seeds_disagreeing_in_direction_is_not_significant():
+    tests = [fake_test(1e-5, 0.03), fake_test(1e-5, -0.01), fake_test(1e-5, 0.029)]
+    assert describe_comparison("A", "B", HIGHER, tests).startswith("no significant difference")
+
+
+def test_describe_uses_confidence_level_and_unit():
+    diff = summarize([0.02, 0.03, 0.04], confidence=0.9)
+    text = describe_comparison("A", "B", diff, [fake_test(1e-4, 0.03)] * 3, unit="points")
+    assert text.startswith("B is higher than A by 3.0 points (90% CI ")
+
+
+def test_describe_end_to_end_from_predictions():
+    acc_a, acc_b = [0.90, 0.91, 0.90], [0.96, 0.97, 0.95]
+    pairs = [paired(b=2, c=62, both_right=898, both_wrong=38)] * 3
+    tests = mcnemar_per_seed(pairs)
+    text = describe_comparison("Dense", "CNN", paired_difference(acc_a, acc_b), tests)
+    assert text.startswith("CNN is higher than Dense by 5.7 pp (95% CI ")
+    assert text.endswith("; McNemar p < 0.001 on each of 3 seeds")
+
+
+def test_describe_needs_one_test_per_seed():
+    with pytest.raises(ValueError, match=r"diff covers 3 seeds but 1 tests were given"):
+        describe_comparison("A", "B", HIGHER, [fake_test(0.01, 0.03)])
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.0, 5])
+def test_describe_rejects_bad_alpha(alpha):
+    with pytest.raises(ValueError, match="alpha must be strictly between 0 and 1"):
+        describe_comparison("A", "B", HIGHER, [fake_test(0.01, 0.03)] * 3, alpha=alpha)

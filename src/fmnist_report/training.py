@@ -97,7 +97,7 @@ def validation_split(
     val = []
     for cls in np.unique(labels):
         idx = rng.permutation(np.flatnonzero(labels == cls))
-        val.append(idx[: round(len(idx) * fraction)])
+        val.append(idx[: int(np.floor(len(idx) * fraction + 0.5))])  # half rounds up
     val_idx = np.sort(np.concatenate(val))
     train_idx = np.setdiff1d(np.arange(n), val_idx, assume_unique=True)
     return train_idx, val_idx

@@ -53,7 +53,7 @@ def test_default_file_is_read_from_the_project(tmp_path):
         ),
         ({"kernel_sizes": [3, 4]}, r"kernel_sizes must be a list of distinct odd integers"),
         ({"seeds": True}, r"study.seeds must be an integer from 1 to 20, got True"),
-        ({"precision": "fp16"}, r"precision must be one of float32, mixed_bfloat16, got 'fp16'"),
+        ({"precision": "fp16"}, r"precision must be one of auto, float32, mixed_bfloat16, got 'fp16'"),
     ],
 )
 def test_invalid_values_name_key_allowed_and_given(study, message):

@@ -36,7 +36,7 @@ class StudyConfig:
     first_seed: int = 0
     kernel_sizes: tuple[int, ...] = (3, 5, 7)
     learning_rate: float = 1e-3
-    precision: str = "float32"
+    precision: str = "auto"
     train_per_class: int | None = None
     test_per_class: int | None = None
 
@@ -115,8 +115,8 @@ _STUDY_RULES: dict[str, _Rule] = {
     "learning_rate": ((float, int), lambda v: 0 < v <= 1, "a number greater than 0, at most 1"),
     "precision": (
         str,
-        lambda v: v in ("float32", "mixed_bfloat16"),
-        "one of float32, mixed_bfloat16",
+        lambda v: v in ("auto", "float32", "mixed_bfloat16"),
+        "one of auto, float32, mixed_bfloat16",
     ),
     "train_per_class": (
         (int, type(None)),

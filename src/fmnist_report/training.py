@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from . import models
+from . import models, runtime
 from .config import StudyConfig
 from .data import Dataset, one_hot, scale
 from .records import Record, make_key
@@ -73,7 +73,7 @@ def spec_for(
         validation_fraction=study.validation_fraction,
         split=study.split,
         learning_rate=study.learning_rate,
-        precision=study.precision,
+        precision=runtime.resolve_precision(study.precision),
         data=data.fingerprint,
         permutation_seed=permutation_seed,
     )

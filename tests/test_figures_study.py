@@ -1,0 +1,359 @@
+"""The study's figures, drawn from small synthetic results: no training, no cache."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from matplotlib.collections import PolyCollection
+from matplotlib.colors import to_hex
+from matplotlib.container import BarContainer, ErrorbarContainer
+from matplotlib.text import Text
+
+from fmnist_report.config import Config, StudyConfig
+from fmnist_report.data import CLASS_NAMES, Dataset
+from fmnist_report.figures import FigureSpec, to_png
+from fmnist_report.figures import study as figs
+from fmnist_report.records import Record
+from fmnist_report.study import StudyResults
+from fmnist_report.summary import model_summary
+
+ALL_NAMES = [
+    "class_distribution",
+    "sample_grid",
+    "mean_images",
+    "pixel_histogram",
+    "confusion_dense",
+    "training_curves",
+    "confusion_dense_cnn",
+    "training_curves_kernels",
+    "per_class_accuracy",
+    "kernel_tradeoff",
+]
+SECTIONS = {
+    "class_distribution": "eda",
+    "sample_grid": "eda",
+    "mean_images": "eda",
+    "pixel_histogram": "eda",
+    "confusion_dense": "dense",
+    "training_curves": "cnn",
+    "confusion_dense_cnn": "cnn",
+    "training_curves_kernels": "kernels",
+    "per_class_accuracy": "kernels",
+    "kernel_tradeoff": "kernels",
+}
+EPOCHS = 4
+SHIRT, TSHIRT = CLASS_NAMES.index("Shirt"), CLASS_NAMES.index("T-shirt/top")
+MODELS = {  # model_id -> (label, kernel size, params, flops)
+    "dense": ("Dense", None, 235_146, 469_898),
+    "cnn3": ("CNN 3x3", 3, 421_642, 8_520_074),
+    "cnn5": ("CNN 5x5", 5, 454_922, 22_167_946),
+    "cnn7": ("CNN 7x7", 7, 504_842, 42_639_754),
+    "dense-permuted": ("Dense (permuted pixels)", None, 235_146, 469_898),
+}
+
+
+def fake_confusion(rng: np.random.Generator, skill: float, per_class: int = 50) -> np.ndarray:
+    """Counts with a strong diagonal and one known weakness: Shirt is often called T-shirt/top."""
+    counts = np.zeros((10, 10), dtype=np.int64)
+    for c in range(10):
+        right = int(per_class * skill) - (20 if c == SHIRT else 0)
+        counts[c, c] = right
+        wrong = rng.multinomial(per_class - right - (15 if c == SHIRT else 0), np.full(9, 1 / 9))
+        counts[c, [k for k in range(10) if k != c]] += wrong
+    counts[SHIRT, TSHIRT] += 15
+    return counts
+
+
+def fake_run(model_id: str, seed: int, rng: np.random.Generator) -> Record:
+    """A training record holding only what the figures and the summary read."""
+    label, kernel, params, flops = MODELS[model_id]
+    skill = 0.8 + 0.02 * (kernel or 0) / 7 + 0.01 * seed
+    confusion = fake_confusion(rng, skill)
+    per_class = (np.diag(confusion) / confusion.sum(axis=1)).tolist()
+    curve = np.linspace(0.6, skill, EPOCHS) + rng.normal(0, 0.01, EPOCHS)
+    metrics = {
+        "spec": {"seed": seed, "kernel_size": kernel},
+        "model_id": model_id,
+        "label": label,
+        "history": {
+            "loss": (1.5 - curve).tolist(),
+            "val_loss": (1.6 - curve).tolist(),
+            "accuracy": curve.tolist(),
+            "val_accuracy": (curve - 0.02).tolist(),
+        },
+        "test_accuracy": float(np.trace(confusion) / confusion.sum()),
+        "test_loss": float(1.6 - skill),
+        "per_class": {"accuracy": per_class},
+        "params": params,
+        "flops": flops,
+        "train_seconds": 10.0 + 3 * (kernel or 0) + seed,
+        "latency_ms_batched": 0.1,
+        "latency_ms_single": 1.0,
+    }
+    return Record(kind="train", key=f"{model_id}-{seed}", metrics=metrics, arrays={"confusion": confusion})
+
+
+def fake_eda(rng: np.random.Generator) -> Record:
+    """An EDA record: counts, samples, mean images and a pixel histogram."""
+    histogram = rng.integers(100, 1000, 256)
+    histogram[0] = 50_000
+    metrics = {
+        "class_names": list(CLASS_NAMES),
+        "train_counts": [60] * 10,
+        "test_counts": [20] * 9 + [19],
+        "zero_pixel_fraction": float(histogram[0] / histogram.sum()),
+        "mean_intensity_per_class": [float(40 + 5 * c) for c in range(10)],
+    }
+    arrays = {
+        "sample_images": rng.integers(0, 256, (10, 8, 28, 28), dtype=np.uint8),
+        "mean_images": rng.uniform(0, 255, (10, 28, 28)).astype(np.float32),
+        "pixel_histogram": histogram,
+    }
+    return Record(kind="eda", key="eda-test", metrics=metrics, arrays=arrays)
+
+
+def fake_results(seeds: int = 3, models: tuple[str, ...] = tuple(MODELS), eda: bool = True) -> StudyResults:
+    """Results as ``run_study`` would group them, for the given models and seed count."""
+    rng = np.random.default_rng(7)
+    empty = np.zeros((0, 28, 28), dtype=np.uint8)
+    data = Dataset(empty, np.zeros(0, np.uint8), empty, np.zeros(0, np.uint8), source="synthetic")
+    config = Config(study=StudyConfig(profile="quick", seeds=seeds, kernel_sizes=(3, 5, 7)))
+    results = StudyResults(config=config, data=data, eda=fake_eda(rng) if eda else None)
+    for model_id in models:
+        n = 1 if model_id.endswith("-permuted") else seeds
+        results.runs[model_id] = [fake_run(model_id, seed, rng) for seed in range(n)]
+    return results
+
+
+@pytest.fixture(scope="module")
+def three_seeds() -> dict[str, FigureSpec]:
+    return {spec.name: spec for spec in figs.make(fake_results(seeds=3))}
+
+
+@pytest.fixture(scope="module")
+def one_seed() -> dict[str, FigureSpec]:
+    return {spec.name: spec for spec in figs.make(fake_results(seeds=1))}
+
+
+def bars(ax) -> list:
+    return [patch for c in ax.containers if isinstance(c, BarContainer) for patch in c.patches]
+
+
+def data_axes(spec: FigureSpec) -> list:
+    """The plotting axes, leaving out colorbars."""
+    return [ax for ax in spec.figure.axes if ax.get_label() != "<colorbar>"]
+
+
+# -- what make returns ---------------------------------------------------------------------
+
+
+def test_make_returns_every_figure_in_report_order_with_its_section(three_seeds):
+    assert list(three_seeds) == ALL_NAMES
+    assert {name: spec.section for name, spec in three_seeds.items()} == SECTIONS
+
+
+def test_captions_are_plain_text_of_at_most_two_sentences(three_seeds):
+    for spec in three_seeds.values():
+        assert spec.caption and not re.search(r"[<>]", spec.caption), spec.name
+        sentences = re.findall(r"[.!?](?:\s|$)", spec.caption)
+        assert 1 <= len(sentences) <= 2, (spec.name, spec.caption)
+
+
+def test_missing_eda_drops_only_the_data_figures():
+    names = [s.name for s in figs.make(fake_results(eda=False))]
+    assert names == [n for n in ALL_NAMES if SECTIONS[n] != "eda"]
+
+
+def test_only_the_dense_run_gives_its_own_figures():
+    names = [s.name for s in figs.make(fake_results(models=("dense",), eda=False))]
+    assert names == ["confusion_dense", "training_curves"]
+
+
+def test_kernels_without_dense_skip_the_dense_figures_and_the_reference_point():
+    specs = {s.name: s for s in figs.make(fake_results(models=("cnn5", "cnn7"), eda=False))}
+    assert list(specs) == ["training_curves_kernels", "per_class_accuracy", "kernel_tradeoff"]
+    assert len(bars(specs["per_class_accuracy"].figure.axes[0])) == 10 * 2
+    texts = [t.get_text() for t in specs["kernel_tradeoff"].figure.axes[0].texts]
+    assert not any(t.startswith("Dense") for t in texts)
+    assert "square" not in specs["kernel_tradeoff"].caption
+
+
+def test_nothing_ran_gives_no_figures():
+    assert figs.make(fake_results(models=(), eda=False)) == []
+
+
+def test_eda_record_without_arrays_skips_those_figures():
+    results = fake_results(models=(), eda=True)
+    del results.eda.arrays["sample_images"], results.eda.arrays["pixel_histogram"]
+    assert [s.name for s in figs.make(results)] == ["class_distribution", "mean_images"]
+
+
+# -- each figure's content -----------------------------------------------------------------
+
+
+def test_class_distribution_draws_train_and_test_counts_per_class(three_seeds):
+    spec = three_seeds["class_distribution"]
+    ax = spec.figure.axes[0]
+    train, test = (c for c in ax.containers if isinstance(c, BarContainer))
+    assert [p.get_height() for p in train.patches] == [60] * 10
+    assert [p.get_height() for p in test.patches] == [20] * 9 + [19]
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(CLASS_NAMES)
+    assert "60 per class" in spec.caption and "19 to 20 per class" in spec.caption
+    assert "600" in spec.caption and "199" in spec.caption
+
+
+def test_sample_grid_has_one_image_axis_per_sample_and_class_names_as_row_labels(three_seeds):
+    fig = three_seeds["sample_grid"].figure
+    image_axes = [ax for ax in fig.axes if ax.images]
+    assert len(image_axes) == 80
+    assert all(not ax.get_xticks().size and not ax.get_yticks().size for ax in image_axes)
+    row_labels = [ax.get_ylabel() for ax in image_axes if ax.get_ylabel()]
+    assert row_labels == list(CLASS_NAMES)
+    assert image_axes[0].images[0].get_cmap().name == "gray"
+
+
+def test_mean_images_shares_one_gray_scale_and_names_the_extremes(three_seeds):
+    spec = three_seeds["mean_images"]
+    images = [im for ax in spec.figure.axes for im in ax.images]
+    assert len(images) == 10
+    assert {im.get_clim() for im in images} == {(0.0, 255.0)}
+    assert [ax.get_title() for ax in spec.figure.axes if ax.images] == list(CLASS_NAMES)
+    assert "40 (T-shirt/top)" in spec.caption and "85 (Ankle boot)" in spec.caption
+
+
+def test_pixel_histogram_uses_a_log_scale_and_reports_the_zero_fraction(three_seeds):
+    spec = three_seeds["pixel_histogram"]
+    ax = spec.figure.axes[0]
+    assert ax.get_yscale() == "log"
+    results = fake_results(models=())
+    zero = results.eda.metrics["zero_pixel_fraction"]
+    assert f"{zero * 100:.1f}%" in spec.caption
+
+
+def test_confusion_pair_sums_seeds_before_normalising_rows(three_seeds):
+    results = fake_results(seeds=3)
+    spec = three_seeds["confusion_dense_cnn"]
+    axes = data_axes(spec)
+    assert [ax.get_title() for ax in axes] == ["Dense", "CNN 3x3"]
+    assert len([ax for ax in spec.figure.axes if ax.get_label() == "<colorbar>"]) == 1
+    for ax, model_id in zip(axes, ("dense", "cnn3"), strict=True):
+        summed = sum(r.arrays["confusion"] for r in results.runs[model_id])
+        expected = summed / summed.sum(axis=1, keepdims=True)
+        shown = np.asarray(ax.images[0].get_array())
+        np.testing.assert_allclose(shown, expected)
+        np.testing.assert_allclose(shown.sum(axis=1), 1.0)
+        cell = next(t for t in ax.texts if t.get_position() == (SHIRT, SHIRT))
+        assert cell.get_text() == f"{round(expected[SHIRT, SHIRT] * 100)}"
+    assert [t.get_text() for t in axes[0].get_yticklabels()] == list(CLASS_NAMES)
+    assert "3 seeds" in spec.caption
+    assert "of Shirt images predicted as T-shirt/top" in spec.caption
+
+
+def test_confusion_dense_stands_alone(three_seeds):
+    spec = three_seeds["confusion_dense"]
+    assert [ax.get_title() for ax in data_axes(spec)] == ["Dense"]
+    assert "Shirt images predicted as T-shirt/top" in spec.caption
+
+
+def test_training_curves_draw_seed_means_with_min_max_bands(three_seeds):
+    results = fake_results(seeds=3)
+    spec = three_seeds["training_curves"]
+    ax_loss, ax_acc = data_axes(spec)[:2]
+    for ax in (ax_loss, ax_acc):
+        assert len(ax.lines) == 4  # two models, training and validation
+        assert len([c for c in ax.collections if isinstance(c, PolyCollection)]) == 4
+    dense_val = np.array([r.metrics["history"]["val_accuracy"] for r in results.runs["dense"]])
+    dashed = [ln for ln in ax_acc.lines if ln.get_linestyle() == "--"]
+    np.testing.assert_allclose(dashed[0].get_ydata(), dense_val.mean(axis=0))
+    np.testing.assert_array_equal(dashed[0].get_xdata(), np.arange(1, EPOCHS + 1))
+    assert to_hex(dashed[0].get_color()) == figs.MODEL_COLORS["dense"].lower()
+    assert "3 seeds" in spec.caption
+    assert f"Dense {dense_val.mean(axis=0)[-1] * 100:.1f}%" in spec.caption
+
+
+def test_one_seed_draws_lines_without_bands_and_says_so(one_seed):
+    spec = one_seed["training_curves"]
+    assert not [c for ax in spec.figure.axes for c in ax.collections if isinstance(c, PolyCollection)]
+    assert "one seed" in spec.caption and "seeds" not in spec.caption
+
+
+def test_kernel_curves_show_each_kernel_size(three_seeds):
+    spec = three_seeds["training_curves_kernels"]
+    ax = spec.figure.axes[0]
+    assert [ln.get_label() for ln in ax.lines] == ["CNN 3x3", "CNN 5x5", "CNN 7x7"]
+    assert [to_hex(ln.get_color()) for ln in ax.lines] == [
+        figs.MODEL_COLORS[m].lower() for m in ("cnn3", "cnn5", "cnn7")
+    ]
+    assert len(ax.collections) == 3
+
+
+def test_per_class_accuracy_has_a_bar_per_class_and_model_with_seed_error_bars(three_seeds, one_seed):
+    results = fake_results(seeds=3)
+    ax = three_seeds["per_class_accuracy"].figure.axes[0]
+    containers = [c for c in ax.containers if isinstance(c, BarContainer)]
+    assert len(bars(ax)) == 10 * 4
+    assert [c.get_label() for c in containers] == ["Dense", "CNN 3x3", "CNN 5x5", "CNN 7x7"]
+    dense_mean = model_summary(results.runs["dense"])["per_class_accuracy"]
+    np.testing.assert_allclose([p.get_height() for p in containers[0].patches], dense_mean)
+    assert to_hex(containers[0].patches[0].get_facecolor()) == figs.MODEL_COLORS["dense"].lower()
+    assert all(c.errorbar is not None for c in containers)
+    ax1 = one_seed["per_class_accuracy"].figure.axes[0]
+    assert len(bars(ax1)) == 10 * 4
+    assert all(c.errorbar is None for c in ax1.containers if isinstance(c, BarContainer))
+    assert "no error bars" in one_seed["per_class_accuracy"].caption
+
+
+def test_kernel_tradeoff_plots_accuracy_with_its_interval_against_cost(three_seeds, one_seed):
+    results = fake_results(seeds=3)
+    spec = three_seeds["kernel_tradeoff"]
+    ax_flops, ax_time = data_axes(spec)
+    assert ax_flops.get_xscale() == "log"
+    for ax in (ax_flops, ax_time):
+        points = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+        assert len(points) == 4  # Dense and three kernel sizes
+        assert all(c.has_yerr for c in points)
+    row = model_summary(results.runs["cnn5"])
+    cnn5 = [c for c in ax_flops.containers if isinstance(c, ErrorbarContainer)][2]
+    assert cnn5.lines[0].get_xdata()[0] == row["flops"]
+    segment = cnn5.lines[2][0].get_segments()[0]
+    np.testing.assert_allclose(
+        [segment[0][1], segment[1][1]], [row["test_accuracy"]["ci_low"], row["test_accuracy"]["ci_high"]]
+    )
+    labels = [t.get_text() for t in ax_time.texts]
+    assert labels == ["Dense\n235k params", "3x3\n422k params", "5x5\n455k params", "7x7\n505k params"]
+    assert "95% t-interval" in spec.caption and "3 seeds" in spec.caption
+    assert f"{42_639_754 / 8_520_074:.1f}x the FLOPs" in spec.caption
+    single = [c for c in data_axes(one_seed["kernel_tradeoff"])[0].containers]
+    assert not any(c.has_yerr for c in single)
+    assert "no interval" in one_seed["kernel_tradeoff"].caption
+
+
+# -- quality --------------------------------------------------------------------------------
+
+
+def test_every_text_is_at_least_8_points_and_figures_fit_the_page(three_seeds):
+    for spec in three_seeds.values():
+        width, _ = spec.figure.get_size_inches()
+        assert 5.5 <= width <= 9.0, spec.name
+        texts = [t for t in spec.figure.findobj(Text) if t.get_text() and t.get_visible()]
+        assert texts, spec.name
+        small = [(t.get_text(), t.get_fontsize()) for t in texts if t.get_fontsize() < 8]
+        assert not small, (spec.name, small)
+
+
+def test_same_results_give_the_same_png_bytes():
+    first = [to_png(s.figure) for s in figs.make(fake_results(seeds=2))]
+    second = [to_png(s.figure) for s in figs.make(fake_results(seeds=2))]
+    assert len(first) == len(ALL_NAMES)
+    assert first == second
+    assert all(png.startswith(b"\x89PNG") for png in first)
+
+
+def test_palette_colors_are_distinct_and_other_models_get_a_stable_color():
+    assert len(set(figs.MODEL_COLORS.values())) == len(figs.MODEL_COLORS)
+    assert {"dense", "cnn3", "cnn5", "cnn7", "dense-permuted", "cnn3-permuted"} <= set(figs.MODEL_COLORS)
+    assert figs.model_color("cnn3") == figs.MODEL_COLORS["cnn3"]
+    other = figs.model_color("cnn11")
+    assert other in figs.EXTRA_COLORS and other == figs.model_color("cnn11")

@@ -184,3 +184,14 @@ def test_study_results_groups_runs_by_model(tmp_path, toy_data):
     results = run_study(cfg, toy_data, Store(cfg.cache_dir), only=["dense"])
     assert [r.metrics["spec"]["seed"] for r in results.runs["dense"]] == [0, 1]
     assert isinstance(results, study.StudyResults) and results.eda is None
+
+
+def test_unwritable_output_fails_fast_with_one_line(tmp_path):
+    from fmnist_report.cli import app
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = CliRunner().invoke(app, ["run", "--profile", "quick", "--out", str(blocker / "out")])
+    assert result.exit_code == 1
+    assert "is not writable" in result.output and "--out" in result.output
+    assert "Traceback" not in result.output

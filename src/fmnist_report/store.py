@@ -145,3 +145,17 @@ class Store:
                     shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
                     count += 1
         return count
+
+
+def ensure_writable(folder: Path) -> Path:
+    """Fail fast, before any long work, when the output folder cannot be written."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=TMP_PREFIX):
+            pass
+    except OSError as exc:
+        raise StoreError(
+            f"output folder {folder} is not writable ({exc.strerror}); choose another with --out"
+        ) from exc
+    return folder

@@ -51,6 +51,7 @@ def atomic_dir(target: Path, fill: Callable[[Path], None]) -> Path:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{TMP_PREFIX}{target.name}."))
+        tmp.chmod(0o755)  # mkdtemp makes it private; the result is an ordinary folder
     except OSError as exc:
         raise StoreError(
             f"cannot write {target} ({exc.strerror}); choose a writable output folder with --out"

@@ -84,8 +84,12 @@ def receptive_fields(kernel_size: int) -> list[dict[str, int]]:
     Uses r_out = r_in + (k - 1) * j_in and j_out = j_in * stride.
     """
     r, j, out = 1, 1, []
-    for name, k, stride in (("conv1", kernel_size, 1), ("pool1", 2, 2), ("conv2", kernel_size, 1),
-                            ("pool2", 2, 2)):
+    for name, k, stride in (
+        ("conv1", kernel_size, 1),
+        ("pool1", 2, 2),
+        ("conv2", kernel_size, 1),
+        ("pool2", 2, 2),
+    ):
         r += (k - 1) * j
         j *= stride
         out.append({"layer": name, "receptive_field": r, "stride": j})

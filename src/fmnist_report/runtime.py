@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 #: CPU features with native bfloat16 arithmetic (x86: AVX-512 BF16 or AMX).
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
@@ -17,6 +19,26 @@ def quiet_tensorflow() -> None:
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 
+def import_tensorflow_quietly() -> Any:
+    """Import TensorFlow with its native start-up banner (oneDNN, absl) kept off stderr.
+
+    TensorFlow 2.21 prints these lines before it reads TF_CPP_MIN_LOG_LEVEL, so the file
+    descriptor itself is pointed at /dev/null for the import; Python errors still surface.
+    """
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow as tf
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    return tf
+
+
 def configure(*, threads: int | None = None, op_determinism: bool = False) -> None:
     """Thread pools and, optionally, TensorFlow's op determinism; call once, before any model.
 
@@ -25,8 +47,7 @@ def configure(*, threads: int | None = None, op_determinism: bool = False) -> No
     of a 3x3 CNN epoch (docs/performance.md).
     """
     quiet_tensorflow()
-    import tensorflow as tf
-
+    tf = import_tensorflow_quietly()
     if threads:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)

@@ -14,7 +14,7 @@ from .store import Store
 from .training import RunSpec, spec_for, train
 
 #: The parts of the study `--only` can pick.
-PARTS = ("eda", "dense", "cnn", "kernels", "locality")
+PARTS = ("eda", "dense", "cnn", "kernels", "locality", "interpret")
 
 
 class Reporter(Protocol):
@@ -142,6 +142,10 @@ def run_study(
     records = execute(specs, data, store, reporter, fresh=fresh)
     for spec in specs:
         results.runs.setdefault(spec.model_id, []).append(records[spec.key])
+    if "interpret" in parts:
+        from . import analyses  # imported here: analyses builds on this module
+
+        results.analyses = analyses.run_all(config, data, store, results, fresh=fresh)
     return results
 
 

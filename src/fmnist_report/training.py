@@ -15,7 +15,6 @@ from .config import StudyConfig
 from .data import Dataset, one_hot, scale
 from .records import Record, make_key
 
-
 STEPS_PER_EXECUTION = 50
 
 

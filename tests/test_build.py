@@ -1,0 +1,266 @@
+"""`build`, `render` and `export` end to end, on one small quick-profile study of the real data.
+
+The study (quick profile, 100 training and 50 test images per class, 2 seeds) is built once
+per test run; every other test reads its outputs or re-renders from its store.
+"""
+
+from __future__ import annotations
+
+import csv
+import html as html_mod
+import json
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from typer.testing import CliRunner
+
+from fmnist_report import narrative, render, stats
+from fmnist_report.cli import app
+from fmnist_report.export import verify_export
+
+from .conftest import REAL_DIR, needs_real_data
+from .test_render import HEADINGS, assert_self_contained, check_html
+
+pytestmark = needs_real_data
+
+CONFIG = """\
+[report]
+title = "Quick Look at Convolutions"
+[study]
+profile = "quick"
+seeds = 2
+train_per_class = 100
+test_per_class = 50
+"""
+
+
+def cli(*args: str) -> SimpleNamespace:
+    """Run the CLI in-process; returns exit code, stdout, stderr and wall time."""
+    start = time.perf_counter()
+    result = CliRunner().invoke(app, list(args))
+    return SimpleNamespace(
+        code=result.exit_code,
+        stdout=result.stdout,
+        stderr=result.stderr,
+        seconds=time.perf_counter() - start,
+        exception=result.exception,
+    )
+
+
+@pytest.fixture(scope="session")
+def quick(tmp_path_factory) -> SimpleNamespace:
+    """One small quick-profile build: the study, the export, the figures and the report."""
+    root = tmp_path_factory.mktemp("quick-build")
+    (root / "q.toml").write_text(CONFIG)
+    common = ["--config", str(root / "q.toml"), "--out", str(root / "output"), "--data-dir", str(REAL_DIR)]
+    run = cli("build", *common, "--offline", "--json", "--author", "Ada Tester", "--course", "CS 101")
+    assert run.code == 0, f"{run.stderr}\n{run.exception!r}"
+    print(f"\nquick build (training included): {run.seconds:.1f} s")
+    return SimpleNamespace(root=root, out=root / "output", common=common, outputs=json.loads(run.stdout))
+
+
+def text_of(html: str) -> str:
+    """The visible text of an HTML fragment."""
+    return " ".join(html_mod.unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_build_writes_every_output(quick):
+    out, o = quick.out, quick.outputs
+    for name in ("report.html", "report.pdf", "metrics.json", "metrics.csv"):
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    pngs = sorted((out / "figures").glob("*.png"))
+    assert len(pngs) == o["figures"] >= 10
+    assert {"class_distribution", "confusion_dense", "kernel_tradeoff"} <= {p.stem for p in pngs}
+    from PIL import Image
+
+    from fmnist_report.figures import DPI
+
+    for p in pngs:  # every figure at the one fixed resolution
+        assert round(Image.open(p).info["dpi"][0]) == DPI, p.name
+    assert not list(out.glob(".tmp-*")), "a temporary file was left behind"
+    meta = verify_export(out / "model")  # every artifact's SHA-256 checks out
+    assert meta["training"]["model_id"] == "cnn3" and meta["training"]["seed"] == 0
+    acc = meta["metrics"]["test_accuracy_over_seeds"]
+    assert acc["n"] == 2 and acc["has_ci"] and acc["ci_low"] <= acc["mean"] <= acc["ci_high"]
+    assert meta["training"]["study"]["profile"] == "quick" and len(meta["class_names"]) == 10
+    page = (out / "report.html").read_text()
+    assert "Quick Look at Convolutions" in page and "Ada Tester" in page and "CS 101" in page
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
+def test_pdf_has_every_section_bounded_pages_and_every_figure(quick):
+    pdf = quick.out / "report.pdf"
+    text = pdf_text(pdf)
+    pages = text.split("\f")[:-1]
+    assert 12 <= len(pages) <= 60, len(pages)
+    for heading in HEADINGS:
+        number_title = heading.split(" ", 1)
+        pattern = r"\s+".join(re.escape(w) for w in number_title)
+        assert re.search(rf"^\s*{pattern}\s*$", text, re.M), heading
+    labels = [int(n) for n in re.findall(r"^\s*Figure (\d+)\.", text, re.M)]
+    assert labels == list(range(1, quick.outputs["figures"] + 1))
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
+    images = [line for line in listing.splitlines()[2:] if line.split()[2] == "image"]
+    assert len(images) >= quick.outputs["figures"] + 10  # the figures and one thumbnail per class
+
+
+def test_html_is_one_balanced_self_contained_file(quick):
+    page = (quick.out / "report.html").read_text()
+    checker = check_html(page)
+    assert checker.problems == []
+    assert_self_contained(page, checker)
+    assert [" ".join(h.split()) for h in checker.h2] == list(HEADINGS)
+    figures = [img for img in checker.imgs if "thumb" not in img.get("class", "")]
+    assert len(figures) == quick.outputs["figures"]
+
+
+def candidates(value: float | int) -> set[str]:
+    """The ways the report may print a number: as percent, percentage points, count, p-value..."""
+    v = abs(value)
+    out = {str(value), str(v), f"{v:g}", f"{v * 100:g}", narrative.num(v), narrative.num(v, 1)}
+    out |= {f"{v * 100:.2f}", f"{v * 100:.1f}", stats.format_pp(v), f"{v:.4f}", f"{v:#.2g}", f"{v:.3f}"}
+    return out
+
+
+def test_every_number_in_the_summary_is_in_metrics_json(quick):
+    page = (quick.out / "report.html").read_text()
+    section = re.search(r'<section class="summary".*?</section>', page, re.S).group(0)
+    summary = json.loads((quick.out / "metrics.json").read_text())["summary"]
+    allowed = set().union(*(candidates(v) for v in summary.values()))
+    numbers = re.findall(r"\d[\d,]*(?:\.\d+)?", text_of(section))
+    assert len(numbers) > 10
+    assert [n for n in numbers if n not in allowed] == []
+    # The headline accuracies print exactly what metrics.json holds.
+    for model in ("dense", "cnn"):
+        acc = {k.split(".")[-1]: v for k, v in summary.items() if k.startswith(f"{model}.accuracy.")}
+        acc["has_ci"] = acc["n"] > 1
+        assert narrative.mean_ci(acc) in text_of(section)
+
+
+def test_metrics_csv_and_json_hold_the_same_rows(quick):
+    nested = json.loads((quick.out / "metrics.json").read_text())
+    with (quick.out / "metrics.csv").open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["section", "key", "value"]
+    assert len(rows) - 1 == sum(len(v) for v in nested.values())
+    for section, key, value in rows[1:]:
+        assert float(value) == pytest.approx(nested[section][key], rel=1e-12, abs=0)
+    assert {"summary", "data", "dense", "cnn", "kernels", "deployment", "reproducibility"} <= nested.keys()
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
+def test_chromium_loads_the_html_without_console_errors(quick, tmp_path):
+    shot = tmp_path / "shot.png"
+    cmd = [
+        "chromium",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--screenshot={shot}",
+        "--window-size=1200,2000",
+        "--enable-logging=stderr",
+        "--v=0",
+        (quick.out / "report.html").resolve().as_uri(),
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    log = done.stdout + done.stderr
+    assert shot.is_file() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", log[-2000:]
+    assert shot.stat().st_size > 20_000  # a rendered page, not a blank one
+    # Chromium logs page console messages as "INFO:CONSOLE:12]" (older builds "CONSOLE(12)").
+    console = [line for line in log.splitlines() if re.search(r":CONSOLE[:(]\d+|net::ERR_", line)]
+    assert console == []
+
+
+def test_render_from_stored_results_trains_nothing(quick):
+    train_dir = quick.out / "cache" / "train"
+    before = {p.name: p.stat().st_mtime_ns for p in train_dir.iterdir()}
+    run = cli(
+        "render", *quick.common, "--offline", "--json", "--author", "Ada Tester", "--title", "Rendered Again"
+    )
+    assert run.code == 0, run.stderr
+    print(f"\nrender from stored results: {run.seconds:.1f} s; steps: {json.loads(run.stdout)['seconds']}")
+    assert {p.name: p.stat().st_mtime_ns for p in train_dir.iterdir()} == before
+    page = (quick.out / "report.html").read_text()
+    assert "<h1>Rendered Again</h1>" in page and "Quick Look at Convolutions" not in page  # the flag wins
+    assert "Ada Tester" in page
+
+
+def test_render_and_export_refuse_to_train(quick, tmp_path):
+    empty = [
+        "--config",
+        str(quick.root / "q.toml"),
+        "--out",
+        str(tmp_path / "fresh"),
+        "--data-dir",
+        str(REAL_DIR),
+    ]
+    for command in ("render", "export"):
+        run = cli(command, *empty, "--offline")
+        assert run.code == 1
+        message = run.stderr.strip()
+        assert "\n" not in message and message.startswith("error:")
+        assert (
+            "training runs of the quick profile are not in" in message
+            and "run `fmnist-report build`" in message
+        )
+    assert not (tmp_path / "fresh" / "report.html").exists()
+    assert not (tmp_path / "fresh" / "cache" / "train").exists()
+
+
+def test_export_from_stored_results(quick):
+    run = cli("export", *quick.common, "--offline", "--json")
+    assert run.code == 0, run.stderr
+    meta = json.loads(run.stdout)
+    assert {"fashion_mnist_cnn.keras", "model.tar.gz", "saved_model/saved_model.pb"} <= meta[
+        "artifacts"
+    ].keys()
+    assert verify_export(quick.out / "model")["training"]["record_key"] == meta["training"]["record_key"]
+
+
+@dataclass
+class TinyFigure:
+    name: str
+    caption: str
+    section: str
+
+
+def test_a_failed_render_leaves_the_previous_report_whole(quick, monkeypatch):
+    out = quick.out
+    names = ("report.html", "report.pdf", "metrics.json", "metrics.csv")
+    kept = {name: (out / name).read_bytes() for name in names}
+    figures = {p.name: p.read_bytes() for p in (out / "figures").iterdir()}
+
+    def fail(html: str) -> bytes:
+        raise render.RenderError("the PDF renderer failed")
+
+    from .test_context import png
+
+    # Quick stand-ins for every figure (same names, other pixels); the failure comes after the HTML.
+    stand_ins = [TinyFigure(Path(name).stem, "A stand-in.", "eda") for name in sorted(figures)]
+    monkeypatch.setattr(
+        "fmnist_report.build.make_figures", lambda results: (stand_ins, {f.name: png() for f in stand_ins})
+    )
+    monkeypatch.setattr(render, "render_pdf", fail)
+    run = cli("render", *quick.common, "--offline", "--quiet", "--title", "A Different Title")
+    assert run.code == 1 and "the PDF renderer failed" in run.stderr, run.exception
+    assert {name: (out / name).read_bytes() for name in names} == kept
+    assert {p.name: p.read_bytes() for p in (out / "figures").iterdir()} == figures

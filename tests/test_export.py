@@ -1,0 +1,267 @@
+"""Export artifacts: round trips, the SavedModel signature, the SageMaker archive, integrity checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+from collections import namedtuple
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from fmnist_report import export, inference
+from fmnist_report.data import CLASS_NAMES
+from fmnist_report.errors import ModelError
+
+CALLER_METADATA = {
+    "training": {"arch": "cnn", "kernel_size": 3, "epochs": 1, "seed": 0},
+    "metrics": {"test_accuracy": {"mean": np.float64(0.9), "ci95": np.array([0.88, 0.92])}},
+}
+SIGNATURE_ARGS = ("--signature_def", "serving_default")
+Context = namedtuple("Context", "request_content_type accept_header")
+
+
+@pytest.fixture(scope="module")
+def model():
+    import keras
+
+    from fmnist_report.models import build_cnn
+
+    keras.utils.set_random_seed(0)
+    return build_cnn(3)
+
+
+@pytest.fixture(scope="module")
+def exported(model, tmp_path_factory):
+    model_dir = tmp_path_factory.mktemp("export") / "model"
+    record = export.export_model(model, model_dir, CALLER_METADATA)
+    return model_dir, record
+
+
+@pytest.fixture(scope="module")
+def batch():
+    return np.random.default_rng(0).random((6, 28, 28, 1), dtype=np.float32)
+
+
+def png(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_export_writes_every_artifact_and_metadata(exported):
+    model_dir, record = exported
+    assert (model_dir / export.KERAS_FILE).is_file()
+    assert (model_dir / "saved_model" / "saved_model.pb").is_file()
+    assert (model_dir / export.TARBALL).is_file()
+    on_disk = json.loads((model_dir / export.METADATA_FILE).read_text())
+    assert on_disk == record
+    assert record["class_names"] == list(CLASS_NAMES)
+    assert record["input"] == {"shape": [28, 28, 1], "dtype": "float32", "range": [0.0, 1.0]}
+    assert "white" in record["preprocessing"]["polarity"] and "255" in record["preprocessing"]["scaling"]
+    assert set(record["versions"]) == {"python", "tensorflow", "keras", "numpy"}
+    assert record["training"] == CALLER_METADATA["training"]
+    assert record["metrics"]["test_accuracy"] == {"mean": 0.9, "ci95": [0.88, 0.92]}
+    created = dt.datetime.fromisoformat(record["created_utc"])
+    assert created.utcoffset() == dt.timedelta(0)
+    files = {"fashion_mnist_cnn.keras", "model.tar.gz", "saved_model/saved_model.pb"}
+    assert files <= set(record["artifacts"])
+    assert any(k.startswith("saved_model/variables/") for k in record["artifacts"])
+    for rel, entry in record["artifacts"].items():
+        assert export.sha256_file(model_dir / rel) == entry["sha256"]
+    # Nothing is left beside the export.
+    assert [p.name for p in model_dir.parent.iterdir()] == ["model"]
+
+
+def test_caller_may_not_overwrite_reserved_keys(model, tmp_path):
+    with pytest.raises(ValueError, match="artifacts"):
+        export.export_model(model, tmp_path / "m", {"artifacts": {}})
+    assert not (tmp_path / "m").exists()
+
+
+def test_keras_round_trip(exported, model, batch):
+    model_dir, _ = exported
+    reloaded = export.load_model(model_dir)
+    np.testing.assert_allclose(reloaded.predict_on_batch(batch), model.predict_on_batch(batch), atol=1e-5)
+
+
+def test_saved_model_round_trip(exported, model, batch):
+    import tensorflow as tf
+
+    model_dir, _ = exported
+    serving = tf.saved_model.load(str(model_dir / "saved_model")).signatures["serving_default"]
+    _, inputs = serving.structured_input_signature
+    assert inputs["image"].shape.as_list() == [None, 28, 28, 1] and inputs["image"].dtype == tf.float32
+    out = serving(image=tf.constant(batch))["probabilities"].numpy()
+    np.testing.assert_allclose(out, model.predict_on_batch(batch), atol=1e-5)
+
+
+def test_saved_model_cli_shows_the_signature(exported):
+    cli = Path(sys.executable).parent / "saved_model_cli"
+    if not cli.exists():
+        pytest.skip("saved_model_cli is not installed; test_saved_model_round_trip checks the signature")
+    model_dir, _ = exported
+    shown = subprocess.run(
+        [str(cli), "show", "--dir", str(model_dir / "saved_model"), "--tag_set", "serve", *SIGNATURE_ARGS],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    assert "inputs['image']" in shown and "outputs['probabilities']" in shown
+    assert "dtype: DT_FLOAT" in shown and "shape: (-1, 28, 28, 1)" in shown and "shape: (-1, 10)" in shown
+
+
+def test_tarball_layout_and_determinism(exported, tmp_path):
+    model_dir, _ = exported
+    with tarfile.open(model_dir / export.TARBALL) as tar:
+        names = tar.getnames()
+        assert all(m.mtime == tar.getmembers()[0].mtime and m.uid == 0 for m in tar.getmembers())
+        handler = tar.extractfile("code/inference.py").read().decode()
+    assert names == sorted(names, key=lambda n: (not n.startswith("1"), n))
+    assert {
+        "1/saved_model.pb",
+        "1/variables/variables.index",
+        "code/inference.py",
+        "code/requirements.txt",
+    } <= set(names)
+    assert any(n.startswith("1/variables/variables.data-") for n in names)
+    assert handler == export.handler_source()
+    again = tmp_path / "again.tar.gz"
+    export.write_tarball(model_dir / "saved_model", again)
+    assert again.read_bytes() == (model_dir / export.TARBALL).read_bytes()
+
+
+# -- the SageMaker handler ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def handler():
+    source = export.handler_source()
+    namespace: dict = {"__name__": "sagemaker_inference"}
+    exec(compile(source, "code/inference.py", "exec"), namespace)
+    return namespace
+
+
+def _request(handler, body: bytes, content_type: str) -> np.ndarray:
+    text = handler["input_handler"](io.BytesIO(body), Context(content_type, "application/json"))
+    request = json.loads(text)
+    assert request["signature_name"] == "serving_default"
+    return np.asarray(request["instances"], dtype=np.float32)
+
+
+def test_handler_png_matches_local_preprocessing(handler):
+    light = np.full((50, 40, 3), 250, np.uint8)  # RGB, light background, not square
+    light[10:30, 5:35] = (20, 60, 90)
+    got = _request(handler, png(light), "image/png")
+    assert got.shape == (1, 28, 28, 1)
+    np.testing.assert_array_equal(got, inference.from_image_bytes(png(light)))
+
+
+def test_handler_npy_json_csv(handler):
+    arr = np.random.default_rng(1).integers(0, 256, (3, 28, 28), dtype=np.uint8)
+    buf = io.BytesIO()
+    np.save(buf, arr)
+    np.testing.assert_array_equal(
+        _request(handler, buf.getvalue(), "application/x-npy"), inference.to_batch(arr)
+    )
+    flat = (arr.reshape(3, 784) / 255).tolist()
+    from_json = _request(handler, json.dumps({"instances": flat}).encode(), "application/json")
+    np.testing.assert_allclose(from_json, inference.to_batch(arr), atol=1e-7)
+    csv = "\n".join(",".join(str(v) for v in row) for row in flat).encode()
+    np.testing.assert_allclose(_request(handler, csv, "text/csv"), inference.to_batch(arr), atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "match"),
+    [
+        (b"{}", "application/json", "instances"),
+        (b"", "application/json", "empty"),
+        (b"1,2,3", "text/csv", "784"),
+        (b'{"instances": [[2.0]]}', "application/json", "shape"),
+        (b"x", "text/plain", "unsupported content type text/plain"),
+    ],
+)
+def test_handler_refuses_bad_requests(handler, body, content_type, match):
+    with pytest.raises(ValueError, match=match):
+        handler["input_handler"](io.BytesIO(body), Context(content_type, "application/json"))
+
+
+def test_handler_output(handler):
+    Response = namedtuple("Response", "status_code content")
+    probs = [[0.1] * 9 + [0.1], [0.0] * 7 + [0.9, 0.1, 0.0]]
+    reply = Response(200, json.dumps({"predictions": probs}).encode())
+    body, ctype = handler["output_handler"](reply, Context("application/json", "application/json"))
+    assert ctype == "application/json"
+    second = json.loads(body)["predictions"][1]
+    assert second == {"label": "Sneaker", "class_id": 7, "probabilities": probs[1]}
+    body, ctype = handler["output_handler"](reply, Context("application/json", "text/csv"))
+    assert ctype == "text/csv" and body.splitlines()[1] == "Sneaker,0.9"
+    with pytest.raises(ValueError, match="bad input"):
+        handler["output_handler"](Response(400, b'{"error": "bad input"}'), Context("", ""))
+
+
+# -- integrity and atomicity --------------------------------------------------------------
+
+
+def test_tampered_model_is_refused_before_loading(exported, tmp_path):
+    model_dir, _ = exported
+    copy = tmp_path / "copy"
+    shutil.copytree(model_dir, copy)
+    with (copy / export.KERAS_FILE).open("ab") as fh:
+        fh.write(b"\0")
+    with pytest.raises(
+        ModelError, match=r"sha256 mismatch: the model file was changed after export; re-export"
+    ):
+        export.load_model(copy)
+    with pytest.raises(ModelError, match="sha256 mismatch"):
+        export.verify_export(copy)
+
+
+def test_missing_folder_or_metadata(exported, tmp_path):
+    with pytest.raises(ModelError, match="does not exist; export a model first"):
+        export.load_model(tmp_path / "absent")
+    model_dir, _ = exported
+    copy = tmp_path / "copy"
+    shutil.copytree(model_dir, copy)
+    (copy / export.METADATA_FILE).unlink()
+    with pytest.raises(ModelError, match="metadata.json is missing"):
+        export.load_model(copy)
+    (copy / export.METADATA_FILE).write_text("{not json")
+    with pytest.raises(ModelError, match="not JSON"):
+        export.load_model(copy)
+
+
+def test_failed_export_leaves_the_good_one(exported, model, tmp_path, monkeypatch):
+    model_dir, _ = exported
+    target = tmp_path / "model"
+    shutil.copytree(model_dir, target)
+    before = (target / export.METADATA_FILE).read_bytes()
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(export, "write_tarball", broken)
+    with pytest.raises(ModelError, match="No space left on device"):
+        export.export_model(model, target, CALLER_METADATA)
+    assert (target / export.METADATA_FILE).read_bytes() == before
+    export.verify_export(target)
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+
+
+def test_export_replaces_an_older_export(exported, model, tmp_path):
+    model_dir, _ = exported
+    target = tmp_path / "model"
+    shutil.copytree(model_dir, target)
+    (target / "stale.txt").write_text("from an older export")
+    record = export.export_model(model, target, {"training": {"run": 2}})
+    assert record["training"] == {"run": 2} and not (target / "stale.txt").exists()
+    export.verify_export(target)
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]

@@ -1,0 +1,328 @@
+"""Section 5's text: every sentence follows the numbers, for each outcome it may have to report."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tests.conftest import synthetic_dataset
+
+from fmnist_report import analyses, interpretation, summary
+from fmnist_report.config import Config, StudyConfig
+from fmnist_report.data import Dataset
+from fmnist_report.figures import interpret as figs
+from fmnist_report.records import Record
+from fmnist_report.store import Store
+from fmnist_report.study import StudyResults
+from fmnist_report.training import spec_for, train
+
+N = 1000
+LABELS = {
+    "dense": "Dense",
+    "cnn3": "CNN 3x3",
+    "dense-permuted": "Dense (permuted pixels)",
+    "cnn3-permuted": "CNN 3x3 (permuted pixels)",
+}
+
+
+def fake_results(accuracy: dict[str, float]) -> StudyResults:
+    """One seed per model; model m gets the first round(acc * N) test images right."""
+    y = np.zeros(N, dtype=np.int64)
+    data = Dataset(np.zeros((1, 28, 28), np.uint8), y[:1], np.zeros((N, 28, 28), np.uint8), y)
+    results = StudyResults(config=Config(study=StudyConfig(seeds=1)), data=data)
+    for mid, acc in accuracy.items():
+        probs = np.zeros((N, 10), np.float32)
+        right = np.arange(N) < round(acc * N)
+        probs[right, 0] = 1.0
+        probs[~right, 1] = 1.0
+        metrics = {
+            "spec": {"seed": 0},
+            "label": LABELS[mid],
+            "model_id": mid,
+            "test_accuracy": float(right.mean()),
+        }
+        results.runs[mid] = [Record("train", f"train-{mid}", metrics, {"probabilities": probs})]
+    return results
+
+
+def compare(acc: dict[str, float], a: str, b: str):
+    return summary.compare(fake_results(acc), a, b)
+
+
+def locality(acc: dict[str, float]) -> str:
+    r = fake_results(acc)
+    return " ".join(
+        interpretation.locality_text(
+            summary.compare(r, "dense", "dense-permuted"),
+            summary.compare(r, "cnn3", "cnn3-permuted"),
+            summary.compare(r, "dense", "cnn3"),
+            summary.compare(r, "dense-permuted", "cnn3-permuted"),
+            seed=0,
+        )
+    )
+
+
+# -- locality --------------------------------------------------------------------------------
+
+
+def test_locality_text_when_the_permutation_costs_the_cnn_its_advantage():
+    text = locality({"dense": 0.85, "dense-permuted": 0.85, "cnn3": 0.90, "cnn3-permuted": 0.80})
+    assert "cost the CNN 3x3 10.0 pp (90.0% to 80.0%)" in text
+    assert "depends on neighbouring pixels" in text
+    assert "within noise" in text and "beyond noise" not in text
+    assert "turns into a deficit" in text
+    assert "CNN 3x3 is higher than Dense by 5.0 pp" in text
+
+
+def test_locality_text_when_the_cnn_does_not_lose_anything():
+    text = locality({"dense": 0.85, "dense-permuted": 0.85, "cnn3": 0.90, "cnn3-permuted": 0.899})
+    assert "did not measurably change the CNN 3x3 (90.0% to 89.9%" in text
+    assert "does not depend on locality" in text
+    assert "cost the CNN" not in text
+    assert "keeps a significant advantage even without locality" in text
+
+
+def test_locality_text_says_when_dense_moves_beyond_noise():
+    text = locality({"dense": 0.85, "dense-permuted": 0.80, "cnn3": 0.85, "cnn3-permuted": 0.70})
+    assert "changed beyond noise" in text and "(85.0% to 80.0%" in text
+    assert "did not differ significantly on the original pixels" in text
+
+
+def test_verdict_follows_the_engine_wording():
+    assert interpretation.verdict(compare({"dense": 0.8, "cnn3": 0.9}, "dense", "cnn3")) == "higher"
+    assert interpretation.verdict(compare({"dense": 0.9, "cnn3": 0.8}, "dense", "cnn3")) == "lower"
+    assert interpretation.verdict(compare({"dense": 0.9, "cnn3": 0.899}, "dense", "cnn3")) == "none"
+    assert interpretation.verdict(None) == "none"
+
+
+# -- when convolution is not appropriate -----------------------------------------------------
+
+ROW = {
+    "dense": {"label": "Dense", "params": 235_146, "flops": 469_898, "latency_ms_batched": {"mean": 0.01}},
+    "cnn3": {"label": "CNN 3x3", "params": 421_642, "flops": 8_520_074, "latency_ms_batched": {"mean": 0.1}},
+}
+
+
+def test_not_appropriate_when_the_cnn_loses_on_unordered_inputs_and_wins_on_images():
+    after = compare({"dense-permuted": 0.85, "cnn3-permuted": 0.80}, "dense-permuted", "cnn3-permuted")
+    before = compare({"dense": 0.85, "cnn3": 0.90}, "dense", "cnn3")
+    text = " ".join(interpretation.not_appropriate_text(after, before, ROW["dense"], ROW["cnn3"]))
+    assert "the convolution is the wrong tool" in text and "18.1× the FLOPs" in text
+    assert "8,520,074 FLOPs per image against 469,898" in text and "(10.0×)" in text
+    assert "no significant accuracy" not in text
+
+
+def test_not_appropriate_when_nothing_differs():
+    after = compare({"dense-permuted": 0.85, "cnn3-permuted": 0.851}, "dense-permuted", "cnn3-permuted")
+    before = compare({"dense": 0.85, "cnn3": 0.851}, "dense", "cnn3")
+    text = " ".join(interpretation.not_appropriate_text(after, before, ROW["dense"], ROW["cnn3"]))
+    assert "brings no measurable benefit" in text
+    assert "bought no significant accuracy" in text
+
+
+# -- translation -----------------------------------------------------------------------------
+
+
+def eq_metrics(conv1: list[float], change: bool = True) -> dict:
+    geometry = {
+        "conv1": {"stride": 1},
+        "pool1": {"stride": 2},
+        "conv2": {"stride": 2},
+        "pool2": {"stride": 4},
+    }
+    metrics = {
+        "magnitudes": [1, 2, 3, 4],
+        "layers": list(geometry),
+        "geometry": geometry,
+        "relative_error": {
+            "conv1": conv1,
+            "pool1": [0.26, 0.0, 0.25, 0.0],
+            "conv2": [0.16, 0.0, 0.16, 0.0],
+            "pool2": [0.12, 0.19, 0.13, 0.0],
+        },
+    }
+    if change:
+        metrics["relative_change"] = {
+            "conv1": [0.31, 0.45, 0.54, 0.61],
+            "pool1": [0.26, 0.42, 0.51, 0.58],
+            "conv2": [0.16, 0.29, 0.37, 0.44],
+            "pool2": [0.12, 0.19, 0.26, 0.27],
+        }
+    return metrics
+
+
+def test_equivariance_text_when_conv1_is_exact():
+    text = interpretation.equivariance_text(eq_metrics([0.0, 0.0, 0.0, 0.0]))
+    assert "shifts conv1's feature maps by exactly as many pixels" in text and "identical" in text
+    assert (
+        "pool1 (stride 2) follows shifts that are multiples of 2 exactly (error 0) but not the others (error 0.250 to 0.260)"
+        in text
+    )
+    assert "pool2 (stride 4) follows shifts that are multiples of 4 exactly" in text
+    assert "conv1 0.310, pool1 0.260, conv2 0.160 and pool2 0.120" in text
+    assert "2.6× smaller than at conv1" in text and "partial invariance" in text
+
+
+def test_equivariance_text_when_conv1_is_not_exact():
+    text = interpretation.equivariance_text(eq_metrics([0.02, 0.03, 0.02, 0.04], change=False))
+    assert "only approximately" in text and "0.020 to 0.040" in text
+    assert "exactly as many pixels" not in text and "partial invariance" not in text
+
+
+def shift_metrics(diffs: list[float], p: float) -> dict:
+    tests = {
+        d: {"p_value": p, "diff": x} for d, x in zip(("right", "left", "down", "up"), diffs, strict=True)
+    }
+    return {
+        "magnitudes": [0, 1, 2, 3, 4],
+        "models": ["dense", "cnn3"],
+        "labels": {"dense": "Dense", "cnn3": "CNN 3x3"},
+        "mean_accuracy": {"dense": [0.9, 0.8, 0.7, 0.5, 0.3], "cnn3": [0.92, 0.9, 0.85, 0.7, 0.5]},
+        "images": "2000 of 10000 test images",
+        "max_shift_mcnemar": tests,
+    }
+
+
+def test_shift_accuracy_text_all_directions_and_mixed():
+    text = interpretation.shift_accuracy_text(shift_metrics([0.1, 0.2, 0.15, 0.12], 1e-6))
+    assert "for Dense from 90.0% to 80.0% at 1 pixel and 30.0% at 4 pixels" in text
+    assert "ahead of Dense in all 4 directions, by 10.0 to 20.0 pp (McNemar p < 0.001 in each)" in text
+    mixed = interpretation.shift_accuracy_text(shift_metrics([0.1, -0.05, 0.0, 0.12], 0.01))
+    assert "ahead of Dense in 2 of 4 directions and behind in 1" in mixed
+    assert "degrades more gracefully" not in mixed
+
+
+# -- calibration and errors ------------------------------------------------------------------
+
+
+def cal_metrics(dense: list[float], cnn: list[float]) -> dict:
+    n = len(dense)
+    return {
+        "binning": "15 equal-width bins",
+        "models": ["dense", "cnn3"],
+        "labels": {"dense": "Dense", "cnn3": "CNN 3x3"},
+        "ece": {
+            "dense": {"per_seed": dense, "summary": {"mean": float(np.mean(dense))}},
+            "cnn3": {"per_seed": cnn, "summary": {"mean": float(np.mean(cnn))}},
+        },
+        "mean_confidence": {"dense": [0.93] * n, "cnn3": [0.90] * n},
+        "accuracy": {"dense": [0.88] * n, "cnn3": [0.91] * n},
+    }
+
+
+@pytest.mark.parametrize(
+    ("dense", "cnn", "expected"),
+    [
+        ([0.05, 0.06, 0.04], [0.02, 0.03, 0.01], "CNN 3x3 has the lower ECE on every one of 3 seeds"),
+        ([0.05, 0.02, 0.04], [0.02, 0.03, 0.01], "changes from seed to seed"),
+        ([0.05], [0.02], "with one seed there is no way to tell"),
+        ([0.0401], [0.0398], "equal to three decimals"),
+    ],
+)
+def test_calibration_text_reports_the_order_only_as_far_as_seeds_support(dense, cnn, expected):
+    text = interpretation.calibration_text(cal_metrics(dense, cnn), ["dense", "cnn3"])
+    assert expected in text
+    assert "overconfident by 5.0 pp" in text and "underconfident by 1.0 pp" in text
+
+
+def errors_metrics(share: list[float], area: list[float]) -> dict:
+    pair = {
+        "a": 0,
+        "b": 6,
+        "a_name": "T-shirt/top",
+        "b_name": "Shirt",
+        "a_as_b": 40,
+        "b_as_a": 60,
+        "total": 100,
+    }
+    gallery = [
+        {
+            "index": 7,
+            "true_name": "Shirt",
+            "predicted_name": "T-shirt/top",
+            "confidence": 0.99,
+            "true_probability": 0.004,
+        }
+    ]
+    return {
+        "labels": {"cnn3": "CNN 3x3", "dense": "Dense"},
+        "n_seeds": {"cnn3": 3, "dense": 3},
+        "errors": {"cnn3": 250, "dense": 300},
+        "confused_pairs": {"cnn3": [pair], "dense": [{**pair, "total": 130}]},
+        "mistakes": {
+            "model": "cnn3",
+            "seed": 0,
+            "n_test": 1000,
+            "n_errors": 80,
+            "confident_threshold": 0.9,
+            "n_confident_errors": 12,
+            "gallery": gallery,
+        },
+        "saliency": {"indices": [7, 8], "on_object_share": share, "object_area": area},
+    }
+
+
+def test_errors_text_from_the_numbers():
+    text = " ".join(interpretation.errors_text(errors_metrics([0.8, 0.7], [0.4, 0.5])))
+    assert "40 T-shirt/top called Shirt, 60 the other way" in text and "100 of its 250 errors" in text
+    assert "Dense's most confused pair is the same" in text
+    assert "12 were made with at least 90% confidence" in text and "test image 7" in text
+    assert "In every case" in text
+    text = " ".join(interpretation.errors_text(errors_metrics([0.3, 0.7], [0.4, 0.5])))
+    assert "Only in 1 of 2 cases" in text
+
+
+# -- the items -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_study(tmp_path_factory):
+    """Dense, CNN 3x3 and their permuted twins trained one epoch on toy data, with every analysis."""
+    from fmnist_report.experiments import filters, shift
+
+    tmp = tmp_path_factory.mktemp("study")
+    data = synthetic_dataset(per_class_train=6, per_class_test=3)
+    study = StudyConfig(epochs=1, seeds=1, kernel_sizes=(3,), batch_size=32)
+    config = Config(study=study, out_dir=tmp)
+    store = Store(tmp / "cache")
+    results = StudyResults(config=config, data=data)
+    for arch, k, perm in (("dense", None, None), ("cnn", 3, None), ("dense", None, 0), ("cnn", 3, 0)):
+        record = train(spec_for(study, data, arch, 0, kernel_size=k, permutation_seed=perm), data)
+        store.put(record)
+        record.model = None
+        results.runs[record.metrics["model_id"]] = [record]
+    mp = pytest.MonkeyPatch()
+    mp.setattr(shift, "N_IMAGES", 12)
+    mp.setattr(shift, "N_EQUIVARIANCE", 4)
+    mp.setattr(filters, "N_IMAGES", 12)
+    try:
+        results.analyses = analyses.run_all(config, data, store, results)
+    finally:
+        mp.undo()
+    return results
+
+
+def test_evidence_items_follow_the_claims_and_show_only_drawn_figures(tiny_study):
+    items = interpretation.evidence(tiny_study)
+    assert [i["claim"] for i in items] == list(interpretation.CLAIMS)
+    assert len({i["id"] for i in items}) == len(items)
+    drawn = [f.name for f in figs.make(tiny_study)]
+    assert set(drawn) == interpretation.available_figures(tiny_study)
+    shown = [name for i in items for name in i["figures"]]
+    assert len(shown) == len(set(shown)) and set(shown) <= set(drawn)
+    for item in items:
+        assert item["paragraphs"] and all(isinstance(p, str) and p for p in item["paragraphs"])
+        for table in item["tables"]:
+            assert all(len(row) == len(table["columns"]) for row in table["rows"])
+    locality = items[0]
+    acc = tiny_study.runs["cnn3"][0].metrics["test_accuracy"]
+    assert f"{acc * 100:.1f}%" in " ".join(locality["paragraphs"])
+
+
+def test_evidence_leaves_out_what_did_not_run(tiny_study):
+    partial = StudyResults(config=tiny_study.config, data=tiny_study.data)
+    partial.runs = {m: tiny_study.runs[m] for m in ("dense", "cnn3")}
+    partial.analyses = {k: v for k, v in tiny_study.analyses.items() if k == "calibration"}
+    items = interpretation.evidence(partial)
+    assert [i["id"] for i in items] == ["calibration"]
+    assert items[0]["figures"] == ["reliability"]
+    assert {f.name for f in figs.make(partial)} == {"reliability"}

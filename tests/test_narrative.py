@@ -1,0 +1,301 @@
+"""The report's prose: formats, and every sentence checked against both outcomes it can report."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fmnist_report import narrative, stats
+
+
+def summary(mean: float, half: float | None = None) -> dict:
+    """A per-seed summary dict as `stats.summarize(...).to_dict()` gives it."""
+    if half is None:
+        return stats.Summary(1, mean, 0.0, mean, mean, 0.95, has_ci=False).to_dict()
+    return stats.Summary(3, mean, half, mean - half, mean + half, 0.95, has_ci=True).to_dict()
+
+
+def comparison(a: str, b: str, label_a: str, label_b: str, right_a: int, right_b: int, n: int = 1000) -> dict:
+    """A one-seed comparison of the shape `summary.compare` returns, from real McNemar tests.
+
+    Model A is right on its first ``right_a`` test images, model B on its first ``right_b``.
+    """
+    correct_a = np.arange(n) < right_a
+    correct_b = np.arange(n) < right_b
+    diff = stats.paired_difference([right_a / n], [right_b / n])
+    tests = [stats.mcnemar_exact(correct_a, correct_b)]
+    return {
+        "a": a,
+        "b": b,
+        "label_a": label_a,
+        "label_b": label_b,
+        "seeds": [0],
+        "diff": diff.to_dict(),
+        "mcnemar": [t.to_dict() for t in tests],
+        "worst_p": stats.worst_p(tests),
+        "text": stats.describe_comparison(label_a, label_b, diff, tests),
+    }
+
+
+def kernel_row(k: int, acc: float, flops: int) -> dict:
+    return {
+        "model_id": f"cnn{k}",
+        "label": f"CNN {k}x{k}",
+        "kernel_size": k,
+        "test_accuracy": summary(acc),
+        "flops": flops,
+        "params": 400_000 + 1000 * k,
+        "train_seconds": summary(10.0 * k),
+    }
+
+
+# -- formats ----------------------------------------------------------------------------------
+
+
+def test_number_formats():
+    assert narrative.pct(0.74123) == "74.12%"
+    assert narrative.pct(0.5, 1) == "50.0%"
+    assert narrative.pp(0.029) == "+2.9 pp"
+    assert narrative.pp(-0.029) == "-2.9 pp"
+    assert narrative.pp(0.00001) == "0.0 pp"
+    assert narrative.num(235146) == "235,146"
+    assert narrative.num(1234.567, 1) == "1,234.6"
+    assert narrative.pvalue(0.0004) == "p < 0.001"
+    assert narrative.pvalue(0.0412) == "p = 0.041"
+    assert narrative.ratio(18.13) == "18.1×"
+    assert narrative.ratio(0.25) == "0.25×"
+
+
+def test_mean_ci_prints_the_half_width_only_when_there_is_an_interval():
+    assert narrative.mean_ci(summary(0.9012, 0.0034)) == "90.12% ± 0.34%"
+    assert narrative.mean_ci(summary(0.9012)) == "90.12%"
+    assert narrative.mean_ci(summary(0.31234, 0.01), "num") == "0.3123 ± 0.0100"
+    assert narrative.mean_ci(summary(125.25, 3.0), "s") == "125.2 ± 3.0 s"
+    with pytest.raises(ValueError, match="unit must be one of"):
+        narrative.mean_ci(summary(1.0), "furlongs")
+
+
+# -- comparisons ------------------------------------------------------------------------------
+
+
+def test_significance_is_read_from_the_engines_wording():
+    clear = comparison("dense", "cnn3", "Dense", "CNN 3x3", 850, 910)
+    close = comparison("dense", "cnn3", "Dense", "CNN 3x3", 900, 903)
+    assert narrative.is_significant(clear) and clear["text"].startswith(
+        "CNN 3x3 is higher than Dense by 6.0 pp"
+    )
+    assert not narrative.is_significant(close)
+    assert narrative.significance_text(close).startswith(
+        "No significant difference between Dense and CNN 3x3"
+    )
+    assert narrative.significance_text(close).endswith(".")
+    assert narrative.find_comparison({"cnn3__vs__cnn5": close}, "cnn5", "cnn3") is close
+
+
+def test_headline_quotes_both_accuracies_and_the_comparison():
+    comp = comparison("dense", "cnn3", "Dense", "CNN 3x3", 850, 910)
+    text = narrative.headline_text("Dense", summary(0.85), "CNN 3x3", summary(0.91), comp)
+    assert "Dense baseline reached a test accuracy of 85.00%" in text
+    assert "CNN 3x3 network 91.00%" in text
+    assert comp["text"] in text
+
+
+def test_scope_warns_about_a_preview_and_a_single_seed():
+    quick = narrative.scope_text("quick", 3000, 1000, 2, 1, full=False)
+    assert "1 seed per model, 2 epochs each, on 3,000 training and 1,000 test images" in quick
+    assert "preview" in quick and "no interval over seeds" in quick
+    full = narrative.scope_text("full", 60000, 10000, 10, 3, full=True)
+    assert "preview" not in full and "no interval" not in full
+    assert "95% Student-t intervals over the 3 seeds" in full
+
+
+# -- data -----------------------------------------------------------------------------------------
+
+
+def test_split_phrase_follows_the_configured_split():
+    assert narrative.split_phrase("stratified", 0.15) == "stratified 15% per class"
+    assert narrative.split_phrase("last", 0.15) == "the last 15%"
+    with pytest.raises(ValueError, match="stratified or last"):
+        narrative.split_phrase("random", 0.15)
+
+
+def test_preprocessing_text_gives_the_measured_range_and_split_sizes():
+    text = narrative.preprocessing_text(
+        "last", 0.15, 51000, 9000, {"min": 0.0, "max": 1.0, "mean": 0.286}, "float32", 10
+    )
+    assert "the last 15%" in text and "51,000 images are fitted and 9,000 are held out" in text
+    assert "measured: 0.000 to 1.000" in text and "float32" in text and "length 10" in text
+
+
+def test_balance_text_says_balanced_only_when_it_is():
+    names = ["a", "b", "c"]
+    assert narrative.balance_text([5, 5, 5], [2, 2, 2], names).startswith("The classes are exactly balanced")
+    uneven = narrative.balance_text([5, 10, 5], [2, 2, 2], names)
+    assert uneven.startswith("The classes are not balanced")
+    assert "from 5 (a) to 10 (b) images, a ratio of 2.00" in uneven
+
+
+def test_pixel_text():
+    text = narrative.pixel_text({"min": 0, "max": 255, "mean": 72.94, "std": 90.02}, 0.5012, "uint8")
+    assert "uint8 values from 0 to 255 (mean 72.9, standard deviation 90.0)" in text
+    assert "50.1% of all training pixels are exactly 0" in text
+
+
+# -- dense baseline ---------------------------------------------------------------------------
+
+
+def test_most_confused_sums_both_directions_and_names_the_dominant_one_first():
+    names = ["T-shirt", "Trouser", "Shirt"]
+    cm = np.array([[80, 0, 15], [1, 99, 0], [30, 0, 70]])
+    pairs = narrative.most_confused(cm, names, top=2)
+    assert pairs[0] == {
+        "a": "Shirt",
+        "b": "T-shirt",
+        "a_as_b": 30,
+        "b_as_a": 15,
+        "count": 45,
+        "share": 45 / 195,
+    }
+    assert (pairs[1]["a"], pairs[1]["b"], pairs[1]["count"]) == ("Trouser", "T-shirt", 1)
+    assert narrative.most_confused(np.eye(3, dtype=int) * 5, names) == []
+
+
+def test_weakest_classes_are_sorted_weakest_first():
+    weakest = narrative.weakest_classes([0.9, 0.4, 0.7, 0.95], ["a", "b", "c", "d"], top=2)
+    assert weakest == [{"name": "b", "accuracy": 0.4}, {"name": "c", "accuracy": 0.7}]
+
+
+def test_limitations_name_the_measured_weak_spots():
+    pairs = [{"a": "Shirt", "b": "T-shirt", "a_as_b": 30, "b_as_a": 15, "count": 45, "share": 0.2}]
+    weakest = [{"name": "Shirt", "accuracy": 0.61}, {"name": "Coat", "accuracy": 0.8}]
+    text = " ".join(narrative.limitations_text("Dense", 0.88, weakest, pairs))
+    assert "weakest classes are Shirt (61.00%) and Coat (80.00%), against 88.00% overall" in text
+    assert "Shirt taken for T-shirt 30 times and the reverse 15 times" in text
+    clean = " ".join(narrative.limitations_text("Dense", 1.0, [], []))
+    assert "no confusions" in clean and "taken for" not in clean
+
+
+# -- CNN against the baseline -------------------------------------------------------------------
+
+
+def test_per_class_shift_counts_gains_losses_and_ties():
+    names = ["a", "b", "c", "d"]
+    text = narrative.per_class_shift_text(
+        "Dense", "CNN", [0.5, 0.8, 0.7, 0.9], [0.7, 0.75, 0.7, 0.95], names, [100] * 4
+    )
+    assert "more accurate than Dense on 2 of 4 classes, less accurate on 1 and level on 1" in text
+    assert "largest gain is on a (+20.0 pp), the largest loss on b (-5.0 pp)" in text
+    assert "not tested one by one; with 100 test images per class" in text
+    worse = narrative.per_class_shift_text("Dense", "CNN", [0.9, 0.9], [0.8, 0.85], ["a", "b"], [10, 12])
+    assert "on 0 of 2 classes, less accurate on 2" in worse and "largest gain" not in worse
+    assert "largest loss is on a (-10.0 pp)" in worse and "10 to 12 test images" in worse
+
+
+def test_cost_text_uses_measured_ratios():
+    a = {"params": 100_000, "flops": 200_000, "train_seconds": summary(10.0)}
+    b = {"params": 180_000, "flops": 3_600_000, "train_seconds": summary(25.0)}
+    text = narrative.cost_text("Dense", a, "CNN 3x3", b)
+    assert "CNN 3x3 has 180,000 parameters against 100,000 for Dense (1.8× the parameters)" in text
+    assert "18.0× the FLOPs per image" in text and "2.5× the training time" in text
+    cheaper = narrative.cost_text("Big", b, "Small", a)
+    assert "only 0.56× the parameters" in cheaper
+
+
+# -- kernel sizes ---------------------------------------------------------------------------------
+
+
+def test_kernel_conclusion_when_3x3_is_best_and_significantly_so():
+    rows = [kernel_row(3, 0.91, 100), kernel_row(5, 0.85, 200), kernel_row(7, 0.84, 300)]
+    comps = {
+        "cnn3__vs__cnn5": comparison("cnn3", "cnn5", "CNN 3x3", "CNN 5x5", 910, 850),
+        "cnn3__vs__cnn7": comparison("cnn3", "cnn7", "CNN 3x3", "CNN 7x7", 910, 840),
+        "cnn5__vs__cnn7": comparison("cnn5", "cnn7", "CNN 5x5", "CNN 7x7", 850, 840),
+    }
+    text = " ".join(narrative.kernel_conclusion(rows, comps))
+    assert text.startswith("CNN 3x3 has the highest mean test accuracy, 91.00%.")
+    assert "significantly more accurate than CNN 5x5 and CNN 7x7" in text
+    assert "The 3x3 kernel used in section 3 is the best-scoring size here" in text
+    assert "also the cheapest" in text
+    assert "not distinguishable" not in text and "do not single out" not in text
+
+
+def test_kernel_conclusion_when_7x7_is_best_says_3x3_is_not():
+    rows = [kernel_row(3, 0.85, 100), kernel_row(5, 0.90, 200), kernel_row(7, 0.91, 300)]
+    comps = {
+        "cnn3__vs__cnn5": comparison("cnn3", "cnn5", "CNN 3x3", "CNN 5x5", 850, 900),
+        "cnn3__vs__cnn7": comparison("cnn3", "cnn7", "CNN 3x3", "CNN 7x7", 850, 910),
+        "cnn5__vs__cnn7": comparison("cnn5", "cnn7", "CNN 5x5", "CNN 7x7", 900, 902),
+    }
+    text = " ".join(narrative.kernel_conclusion(rows, comps))
+    assert text.startswith("CNN 7x7 has the highest mean test accuracy, 91.00%.")
+    assert "significantly more accurate than CNN 3x3, but not distinguishable from CNN 5x5" in text
+    assert (
+        "The 3x3 kernel used in section 3 is not the best-scoring size here, and the gap is significant"
+        in text
+    )
+    assert "trade-off" not in text  # the cheapest (3x3) is significantly worse: no trade-off claim
+
+
+def test_kernel_conclusion_when_no_difference_is_significant():
+    rows = [kernel_row(3, 0.900, 100), kernel_row(5, 0.902, 200), kernel_row(7, 0.903, 300)]
+    comps = {
+        "cnn3__vs__cnn5": comparison("cnn3", "cnn5", "CNN 3x3", "CNN 5x5", 900, 902),
+        "cnn3__vs__cnn7": comparison("cnn3", "cnn7", "CNN 3x3", "CNN 7x7", 900, 903),
+        "cnn5__vs__cnn7": comparison("cnn5", "cnn7", "CNN 5x5", "CNN 7x7", 902, 903),
+    }
+    text = " ".join(narrative.kernel_conclusion(rows, comps))
+    assert "CNN 7x7 has the highest mean test accuracy" in text
+    assert "No other kernel size differs significantly from CNN 7x7 (CNN 3x3 and CNN 5x5)" in text
+    assert "do not single out a best kernel size" in text
+    assert "significantly more accurate" not in text
+    assert "is not the best-scoring size here, but the gap is not significant" in text
+    assert (
+        "Since CNN 3x3 is not significantly less accurate and needs the fewest FLOPs (100 per image against 300)"
+        in text
+    )
+
+
+def test_kernel_conclusion_names_a_tie_as_a_tie():
+    rows = [kernel_row(3, 0.90, 100), kernel_row(5, 0.92, 200), kernel_row(7, 0.92, 300)]
+    comps = {
+        "cnn3__vs__cnn5": comparison("cnn3", "cnn5", "CNN 3x3", "CNN 5x5", 900, 920),
+        "cnn3__vs__cnn7": comparison("cnn3", "cnn7", "CNN 3x3", "CNN 7x7", 900, 920),
+        "cnn5__vs__cnn7": comparison("cnn5", "cnn7", "CNN 5x5", "CNN 7x7", 920, 920),
+    }
+    text = " ".join(narrative.kernel_conclusion(rows, comps))
+    assert text.startswith("CNN 5x5 and CNN 7x7 share the highest mean test accuracy, 92.00%.")
+    assert "has the highest" not in text
+    assert "CNN 5x5 is significantly more accurate than CNN 3x3, but not distinguishable from CNN 7x7" in text
+
+
+def test_kernel_conclusion_with_one_kernel_claims_nothing():
+    assert narrative.kernel_conclusion([kernel_row(3, 0.9, 1)], {}) == [
+        "Only CNN 3x3 was trained, so no kernel sizes can be compared."
+    ]
+
+
+def test_tradeoff_text_reads_growth_from_the_rows():
+    rows = [kernel_row(7, 0.9, 4_200), kernel_row(3, 0.9, 1_000)]
+    text = narrative.tradeoff_text(rows)
+    assert text.startswith("From CNN 3x3 to CNN 7x7")
+    assert "FLOPs per image from 1,000 to 4,200 (4.2×)" in text
+    assert "training time from 30.0 s to 70.0 s (2.3×)" in text
+    assert "grows less than the FLOPs" in text  # parameters 1.0× against FLOPs 4.2×
+    rows[0]["params"] = 10_000_000
+    assert "grows less than the FLOPs" not in narrative.tradeoff_text(rows)
+    assert narrative.tradeoff_text(rows[:1]) == ""
+
+
+# -- references -------------------------------------------------------------------------------------
+
+
+def test_benchmark_text_places_ours_among_the_published_figures():
+    published = [{"name": "SVC", "accuracy": 0.897}, {"name": "MLP", "accuracy": 0.870}]
+    text = narrative.benchmark_text(
+        [{"name": "CNN 3x3", "accuracy": 0.91}, {"name": "Dense", "accuracy": 0.88}], published, full=True
+    )
+    assert "Our CNN 3x3 (91.00%) is above every published figure listed" in text
+    assert "Our Dense (88.00%) is above MLP and below SVC" in text
+    assert "subset" not in text
+    low = narrative.benchmark_text([{"name": "Dense", "accuracy": 0.70}], published, full=False)
+    assert "below every published figure listed" in low and "subset of the test set" in low

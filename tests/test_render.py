@@ -1,0 +1,224 @@
+"""The Jinja environment, filters, self-contained HTML and the PDF, on the synthetic context."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+
+import jinja2
+import pytest
+
+from fmnist_report import render
+from fmnist_report.errors import UserError
+
+from .test_context import FIGURES, make_context
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+HEADINGS = (
+    "Summary",
+    "Contents",
+    "1 Data exploration",
+    "2 Dense baseline",
+    "3 Convolutional network",
+    "4 Kernel-size study",
+    "5 Interpretation",
+    "6 Deployment",
+    "A Appendix: reproducibility",
+    "B Appendix: references",
+)
+
+
+class TagChecker(HTMLParser):
+    """Collects unbalanced tags, every src and href, and the text of h2 headings."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.problems: list[str] = []
+        self.urls: list[str] = []
+        self.h2: list[str] = []
+        self._in_h2 = False
+        self.imgs: list[dict[str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.urls += [attrs[a] for a in ("src", "href") if a in attrs]
+        if tag == "img":
+            self.imgs.append(attrs)
+        if tag == "h2":
+            self._in_h2 = True
+            self.h2.append("")
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID:
+            self.stack.pop()
+
+    def handle_endtag(self, tag):
+        if tag == "h2":
+            self._in_h2 = False
+        if not self.stack or self.stack[-1] != tag:
+            self.problems.append(f"</{tag}> closes <{self.stack[-1] if self.stack else 'nothing'}>")
+            return
+        self.stack.pop()
+
+    def handle_data(self, data):
+        if self._in_h2:
+            self.h2[-1] += data
+
+
+def check_html(html: str) -> TagChecker:
+    """Parse the page; the checker holds its problems, URLs, images and h2 texts."""
+    checker = TagChecker()
+    checker.feed(html)
+    checker.close()
+    if checker.stack:
+        checker.problems.append(f"unclosed: {checker.stack}")
+    return checker
+
+
+def assert_self_contained(html: str, checker: TagChecker) -> None:
+    """No URL but data: URIs and in-page anchors, and no scheme or // anywhere outside data: URIs."""
+    for url in checker.urls:
+        assert url.startswith(("data:image/png;base64,", "#")), url[:60]
+    outside = re.sub(r'data:[^"]*', "", html)
+    for marker in ("http:", "https:", "//", "<script", "<link", "@import", "url("):
+        assert marker not in outside.lower(), marker
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    _, _, ctx = make_context(tmp_path_factory.mktemp("render") / "out", author="Ada <b>Tester</b> & Co")
+    return ctx, render.render_html(ctx)
+
+
+def test_environment_is_strict_autoescaping_with_the_filters():
+    env = render.environment()
+    assert env.undefined is jinja2.StrictUndefined
+    assert env.autoescape("base.html") is True
+    assert {"pct", "pp", "num", "mean_ci", "pvalue"} <= env.filters.keys()
+    assert env.from_string("{{ x | pct }} {{ y | num }}").render(x=0.9123, y=60000) == "91.23% 60,000"
+
+
+def test_filters():
+    assert render.shape([60000, 28, 28]) == "60,000 × 28 × 28"
+    assert render.fmt(421642, "int") == "421,642"
+    assert render.fmt({"mean": 0.9, "has_ci": False}, "pct") == "90.00%"
+    assert render.fmt(0.123456, "num") == "0.1235"
+    assert render.filesize(512) == "512 bytes" and render.filesize(1536) == "1.5 KiB"
+    assert render.filesize(5 * 1024**3) == "5.0 GiB"
+    assert render.cell(0.912345) == "0.9123" and render.cell(12345) == "12,345" and render.cell("x") == "x"
+
+
+def test_html_is_complete_balanced_and_self_contained(synthetic):
+    ctx, html = synthetic
+    checker = check_html(html)
+    assert checker.problems == []
+    assert [" ".join(h.split()) for h in checker.h2] == list(HEADINGS)
+    assert_self_contained(html, checker)
+    figures = [img for img in checker.imgs if "thumb" not in img.get("class", "")]
+    assert len(figures) == len(FIGURES) == ctx["figure_count"]
+    assert sum("thumb" in img.get("class", "") for img in checker.imgs) == 10
+    assert html.count("<figure") == len(FIGURES)
+    assert "screen" in html and "@page" in html  # both stylesheets inline
+
+
+def test_text_from_the_config_is_escaped(synthetic):
+    _, html = synthetic
+    assert "Ada &lt;b&gt;Tester&lt;/b&gt; &amp; Co" in html
+    assert "<b>Tester</b>" not in html
+
+
+def test_numbers_pass_through_the_filters(synthetic):
+    ctx, html = synthetic
+    cnn = ctx["summary"]["cnn"]["accuracy"]
+    assert f"{cnn['mean'] * 100:.2f}% ± {cnn['ci_half'] * 100:.2f}%" in html
+    assert "235,146" in html  # the baseline's parameters, with separators
+
+
+def test_a_missing_value_fails_with_one_line_naming_it(tmp_path):
+    _, _, ctx = make_context(tmp_path)
+    del ctx["summary"]["comparison"]
+    with pytest.raises(render.RenderError) as info:
+        render.render_html(ctx)
+    message = str(info.value)
+    assert isinstance(info.value, UserError) and "\n" not in message
+    assert "summary.html line" in message and "'comparison'" in message
+    assert "fmnist-report build" in message
+
+
+def test_an_external_reference_is_refused(tmp_path):
+    evidence = [
+        {
+            "id": "x",
+            "claim": "A claim",
+            "paragraphs": ["See https://example.com/paper."],
+            "figures": [],
+            "tables": [],
+        }
+    ]
+    _, _, ctx = make_context(tmp_path, evidence=evidence)
+    with pytest.raises(render.RenderError, match="would load .*https://example.com"):
+        render.render_html(ctx)
+    assert render.external_reference('<img src="data:image/png;base64,ab//cd">') == ""
+
+
+def test_the_pdf_fetches_nothing_from_outside():
+    with pytest.raises(render.RenderError, match="outside the report"):
+        render.render_pdf('<p>x</p><img src="https://example.invalid/x.png">')
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
+def test_pdf_headings_toc_pages_and_numbering(synthetic, tmp_path):
+    _, html = synthetic
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(render.render_pdf(html))
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    pages = text.split("\f")[:-1]
+    assert 12 <= len(pages) <= 60
+    assert (
+        "A Test Report" in pages[0] and "Ada <b>Tester</b> & Co" in pages[0] and "Page 1 of" not in pages[0]
+    )
+    assert f"Page 2 of {len(pages)}" in pages[1]
+    toc_page = next(p for p in pages if "Contents" in p and "Appendix: references" in p)
+    for heading in HEADINGS[2:]:
+        number, title = heading.split(" ", 1)
+        found = re.search(rf"^\s*{re.escape(number)}\s+{re.escape(title)}\s+(\d+)\s*$", toc_page, re.M)
+        assert found, f"no TOC line for {heading}"
+        target = pages[int(found.group(1)) - 1]
+        # The section starts on the page the TOC names, and the running head says so.
+        assert re.search(rf"^\s*{re.escape(number)}\s+{re.escape(title)}\s*$", target, re.M), heading
+        assert target.splitlines()[0].rstrip().endswith(f"{number} {title}")
+    figure_labels = re.findall(r"Figure (\d+)\.", text)
+    assert [int(n) for n in figure_labels] == list(range(1, len(FIGURES) + 1))
+    table_labels = [int(n) for n in re.findall(r"Table (\d+)\.", text)]
+    assert table_labels == list(range(1, len(table_labels) + 1)) and len(table_labels) > 15
+
+
+def test_write_outputs_swaps_the_figures_and_drops_a_stale_pdf(tmp_path):
+    from fmnist_report.build import write_outputs
+    from fmnist_report.config import Config
+
+    from .test_context import png
+
+    cfg = Config(out_dir=tmp_path / "out")
+    (cfg.figures_dir).mkdir(parents=True)
+    (cfg.figures_dir / "old_figure.png").write_bytes(png(1))
+    (cfg.out_dir / "report.pdf").write_bytes(b"%PDF-1.7 an older build")
+    rows = [("summary", "n_seeds", 3), ("kernels", "rows.cnn3.params", 421642)]
+    out = write_outputs(cfg, "<p>new</p>", None, rows, {"new_figure": png(2)})
+    assert out.pdf is None and not (cfg.out_dir / "report.pdf").exists()
+    assert sorted(p.name for p in cfg.figures_dir.iterdir()) == ["new_figure.png"]
+    assert (cfg.out_dir / "report.html").read_text() == "<p>new</p>"
+    assert (cfg.out_dir / "metrics.csv").read_text().splitlines() == [
+        "section,key,value",
+        "summary,n_seeds,3",
+        "kernels,rows.cnn3.params,421642",
+    ]
+    assert not list(cfg.out_dir.glob(".tmp-*"))

@@ -59,7 +59,7 @@ OutOpt = Annotated[
 ]
 OnlyOpt = Annotated[
     str | None,
-    typer.Option("--only", help="Comma-separated parts to run: eda, dense, cnn, kernels, locality."),
+    typer.Option("--only", help="Comma-separated parts to run: eda, dense, cnn, kernels, locality, interpret."),
 ]
 FreshOpt = Annotated[bool, typer.Option("--fresh", help="Ignore cached results and recompute everything.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the final result.")]
@@ -260,12 +260,12 @@ def run_cmd(
     offline: OfflineOpt = False,
 ) -> None:
     """Run the study's experiments (reusing cached runs) and print a summary table."""
-    from .summary import summary_rows
-    from .ui import summary_table
-
     cfg = _load_config(config, profile, seeds, epochs, out_dir, data_dir, offline)
     # With --json, progress goes to stderr so stdout stays machine-readable.
     results = _run_study(cfg, only, fresh, quiet or as_json, err if as_json else out)
+    from .summary import summary_rows
+    from .ui import summary_table
+
     summary = summary_rows(results)
     if as_json:
         out.print_json(json.dumps({"profile": cfg.study.profile, **summary}))

@@ -14,9 +14,10 @@ BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
 def quiet_tensorflow() -> None:
-    """Silence TensorFlow's C++ start-up chatter; must run before TensorFlow is imported."""
+    """Import TensorFlow without its C++ start-up chatter; call before anything imports Keras."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import_tensorflow_quietly()
 
 
 def import_tensorflow_quietly() -> Any:

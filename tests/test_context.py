@@ -73,7 +73,7 @@ def fake_record(model_id: str, seed: int, y_test: np.ndarray, k: int | None) -> 
         " (permuted pixels)" if model_id.endswith("permuted") else ""
     )
     metrics = {
-        "spec": {"arch": arch, "kernel_size": k, "seed": seed, "epochs": 2},
+        "spec": {"arch": arch, "kernel_size": k, "seed": seed, "epochs": 2, "precision": "mixed_bfloat16"},
         "model_id": model_id,
         "label": label,
         "history": {
@@ -281,6 +281,13 @@ def test_kernel_rows_follow_the_configured_order(built):
     assert k["conclusion"] == narrative.kernel_conclusion(k["rows"], built[1]["comparisons"])
     best = max(k["rows"], key=lambda r: r["test_accuracy"]["mean"])
     assert k["best"]["label"] == best["label"]
+
+
+def test_appendix_names_the_precision_the_runs_used(built):
+    _, _, ctx = built
+    text = ctx["reproducibility"]["precision"]
+    assert text.startswith("mixed_bfloat16 (Keras mixed precision")
+    assert "auto" in text  # the default config asked for auto; the text says how it was resolved
 
 
 def test_split_wording_follows_the_config(tmp_path):

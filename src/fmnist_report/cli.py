@@ -59,7 +59,9 @@ OutOpt = Annotated[
 ]
 OnlyOpt = Annotated[
     str | None,
-    typer.Option("--only", help="Comma-separated parts to run: eda, dense, cnn, kernels, locality, interpret."),
+    typer.Option(
+        "--only", help="Comma-separated parts to run: eda, dense, cnn, kernels, locality, interpret."
+    ),
 ]
 FreshOpt = Annotated[bool, typer.Option("--fresh", help="Ignore cached results and recompute everything.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the final result.")]

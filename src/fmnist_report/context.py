@@ -450,7 +450,7 @@ def _reproducibility_section(
         "threads": environment.get("threads", ""),
         "seeds": list(cfg.study.seed_list),
         "config": [{"key": k, "value": _config_value(v)} for k, v in study.items()],
-        "precision": cfg.study.precision,
+        "precision": _precision_text(results),
         "source": results.data.source,
         "subset": results.data.subset,
         "fingerprint": results.data.fingerprint,
@@ -458,6 +458,20 @@ def _reproducibility_section(
         "timings": timings,
         "total_seconds": sum(t["seconds"] for t in timings),
     }
+
+
+def _precision_text(results: StudyResults) -> str:
+    """The arithmetic the runs actually used (``auto`` resolved), the same for every model."""
+    used = sorted({r.metrics["spec"]["precision"] for recs in results.runs.values() for r in recs})
+    text = ", ".join(used) or results.config.study.precision
+    if "mixed_bfloat16" in used:
+        text += (
+            " (Keras mixed precision: bfloat16 arithmetic, float32 weights and softmax output; "
+            "chosen by precision = auto because this CPU computes bfloat16 natively)"
+            if results.config.study.precision == "auto"
+            else " (Keras mixed precision: bfloat16 arithmetic, float32 weights and softmax output)"
+        )
+    return text
 
 
 def _config_value(value: Any) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -62,31 +63,32 @@ def _short(label: str) -> str:
 
 @styled
 def plot_filters(kernels: dict[int, np.ndarray]) -> Figure:
-    """Each kernel size's first-layer kernels as a grid, on a diverging scale centred at 0 per size."""
+    """Each kernel size's first-layer kernels as a grid, on a diverging scale centred at 0 per size.
+
+    The kernels of one size are tiled into a single image with blank one-pixel gutters, so
+    the figure costs one image per size rather than one axes per kernel.
+    """
     sizes = sorted(kernels)
     fig = Figure(figsize=(WIDTH, 2.5), layout="constrained")
-    subfigs = np.atleast_1d(fig.subfigures(1, len(sizes), wspace=0.04))
-    for sub, k in zip(subfigs, sizes, strict=True):
+    axes = np.atleast_1d(fig.subplots(1, len(sizes)))
+    for ax, k in zip(axes, sizes, strict=True):
         weights = kernels[k]
         n = len(weights)
         cols = 8 if n >= 8 else n
         rows = -(-n // cols)
-        axes = np.atleast_2d(sub.subplots(rows, cols, gridspec_kw={"wspace": 0.08, "hspace": 0.08}))
+        mosaic = np.full((rows * (k + 1) - 1, cols * (k + 1) - 1), np.nan)
+        for i in range(n):
+            r, c = divmod(i, cols)
+            mosaic[r * (k + 1) : r * (k + 1) + k, c * (k + 1) : c * (k + 1) + k] = weights[i]
         vmax = float(np.abs(weights).max()) or 1.0
-        image = None
-        for i, ax in enumerate(axes.ravel()):
-            _bare(ax)
-            if i < n:
-                image = ax.imshow(
-                    weights[i], cmap=WEIGHT_CMAP, vmin=-vmax, vmax=vmax, interpolation="nearest"
-                )
-        sub.suptitle(f"{k}x{k} kernels ({n})", fontsize=10)
-        if image is not None:
-            bar = sub.colorbar(
-                image, ax=axes.ravel().tolist(), orientation="horizontal", shrink=0.8, aspect=30
-            )
-            bar.set_label("weight", fontsize=8)
-            bar.ax.tick_params(labelsize=7)
+        cmap = matplotlib.colormaps[WEIGHT_CMAP].with_extremes(bad="white")
+        image = ax.imshow(mosaic, cmap=cmap, vmin=-vmax, vmax=vmax, interpolation="nearest")
+        _bare(ax)
+        ax.set_title(f"{k}x{k} kernels ({n})", fontsize=10)
+        bar = fig.colorbar(image, ax=ax, orientation="horizontal", shrink=0.8, aspect=30)
+        bar.set_ticks([-vmax, 0.0, vmax], labels=[f"{-vmax:.2f}", "0", f"{vmax:.2f}"])
+        bar.set_label("weight", fontsize=8)
+        bar.ax.tick_params(labelsize=7)
     return fig
 
 

@@ -109,7 +109,7 @@ def time_render(out: Path) -> dict[str, float]:
     render_s = time.perf_counter() - start
     code = (
         "import sys,time; from pathlib import Path; from fmnist_report import render;"
-        "h=Path(sys.argv[1]).read_text(); t=time.perf_counter(); render.html_to_pdf(h);"
+        "h=Path(sys.argv[1]).read_text(); t=time.perf_counter(); render.render_pdf(h);"
         "print(time.perf_counter()-t)"
     )
     pdf = subprocess.run(

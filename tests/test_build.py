@@ -193,12 +193,17 @@ def test_chromium_loads_the_html_without_console_errors(quick, tmp_path):
 def test_render_from_stored_results_trains_nothing(quick):
     train_dir = quick.out / "cache" / "train"
     before = {p.name: p.stat().st_mtime_ns for p in train_dir.iterdir()}
+    (drawn,) = (quick.out / "cache" / "figures").iterdir()  # the build stored its figures once
+    drawn_at = (drawn / "record.json").stat().st_mtime_ns
     run = cli(
         "render", *quick.common, "--offline", "--json", "--author", "Ada Tester", "--title", "Rendered Again"
     )
     assert run.code == 0, run.stderr
     print(f"\nrender from stored results: {run.seconds:.1f} s; steps: {json.loads(run.stdout)['seconds']}")
     assert {p.name: p.stat().st_mtime_ns for p in train_dir.iterdir()} == before
+    # Unchanged results and drawing code: the stored figures are reused, not drawn again.
+    assert [p.name for p in (quick.out / "cache" / "figures").iterdir()] == [drawn.name]
+    assert (drawn / "record.json").stat().st_mtime_ns == drawn_at
     page = (quick.out / "report.html").read_text()
     assert "<h1>Rendered Again</h1>" in page and "Quick Look at Convolutions" not in page  # the flag wins
     assert "Ada Tester" in page

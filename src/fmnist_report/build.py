@@ -8,6 +8,7 @@ anywhere leaves the previous report whole.
 from __future__ import annotations
 
 import csv
+import hashlib
 import importlib.metadata
 import io
 import json
@@ -27,7 +28,7 @@ from . import export, inference, render, study
 from .config import Config, as_dict
 from .data import Dataset
 from .errors import ModelError, StoreError
-from .records import versions
+from .records import Record, make_key, versions
 from .store import Store, atomic_dir, atomic_write
 from .study import StudyResults
 from .summary import model_summary, summary_rows
@@ -221,13 +222,48 @@ def metrics_csv(rows: Iterable[tuple[str, str, Any]]) -> str:
     return buf.getvalue()
 
 
+def figures_key(results: StudyResults) -> str:
+    """What decides the figures: every record drawn from, the study config and the drawing code."""
+    from importlib.resources import files
+
+    records = [r.key for recs in results.runs.values() for r in recs]
+    records += [r.key for r in results.analyses.values()]
+    records += [results.eda.key] if results.eda is not None else []
+    code = hashlib.sha256()
+    for source in sorted(files("fmnist_report.figures").iterdir(), key=lambda f: f.name):
+        if source.name.endswith(".py"):
+            code.update(source.read_bytes())
+    params = {
+        "records": sorted(records),
+        "study": as_dict(results.config)["study"],
+        "code": code.hexdigest(),
+        "matplotlib": importlib.metadata.version("matplotlib"),
+    }
+    return make_key("figures", params)
+
+
 def make_figures(results: StudyResults) -> tuple[list[Any], dict[str, bytes]]:
-    """Every figure of the report, as specs and PNG bytes; nothing is written to the output."""
+    """Every figure of the report, as specs and PNG bytes; nothing is written to the output.
+
+    Drawing is most of a render's time, so the PNGs are kept in the result store under a key
+    of everything that decides them, and a render of unchanged results reuses them.
+    """
     from . import figures
 
+    store = Store(results.config.cache_dir)
+    key = figures_key(results)
+    cached = store.get("figures", key)
+    if cached is not None:
+        specs = [
+            figures.FigureSpec(f["name"], f["caption"], None, f["section"]) for f in cached.metrics["figures"]
+        ]
+        return specs, {spec.name: cached.arrays[spec.name].tobytes() for spec in specs}
     specs = figures.make_all(results)
     with tempfile.TemporaryDirectory(prefix="fmnist-figures-") as tmp:
         pngs = figures.save_all(specs, Path(tmp))
+    listing = [{"name": s.name, "caption": s.caption, "section": s.section} for s in specs]
+    arrays = {name: np.frombuffer(png, dtype=np.uint8) for name, png in pngs.items()}
+    store.put(Record(kind="figures", key=key, metrics={"figures": listing}, arrays=arrays))
     return specs, pngs
 
 

@@ -28,11 +28,14 @@ PNG_METADATA = {"Software": None}
 
 @dataclass
 class FigureSpec:
-    """One report figure: a stable name (file stem), a caption and the figure itself."""
+    """One report figure: a stable name (file stem), a caption and the figure itself.
+
+    ``figure`` is None for a figure whose PNG was taken from the result store.
+    """
 
     name: str
     caption: str
-    figure: Figure
+    figure: Figure | None
     section: str = ""
 
 

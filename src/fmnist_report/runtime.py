@@ -44,9 +44,10 @@ def configure(*, threads: int | None = None, op_determinism: bool = False) -> No
     """Thread pools and, optionally, TensorFlow's op determinism; call once, before any model.
 
     Op determinism is off by default: with a fixed seed and thread count the CPU kernels
-    used here already give bit-identical results, and the flag costs about 40% of the speed
-    of a 3x3 CNN epoch (docs/performance.md).
+    used here already give bit-identical results run after run (tests/test_study.py), and
+    the flag changes the arithmetic, so turning it on would change every stored result.
     """
+
     quiet_tensorflow()
     tf = import_tensorflow_quietly()
     if threads:

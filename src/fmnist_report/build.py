@@ -14,7 +14,6 @@ import io
 import json
 import os
 import platform
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -250,21 +249,19 @@ def make_figures(results: StudyResults) -> tuple[list[Any], dict[str, bytes]]:
     """
     from . import figures
 
-    store = Store(results.config.cache_dir)
+    def draw() -> Record:
+        specs = figures.make_all(results)
+        pngs = figures.render_all(specs)
+        listing = [{"name": s.name, "caption": s.caption, "section": s.section} for s in specs]
+        arrays = {name: np.frombuffer(png, dtype=np.uint8) for name, png in pngs.items()}
+        return Record(kind="figures", key=key, metrics={"figures": listing}, arrays=arrays)
+
     key = figures_key(results)
-    cached = store.get("figures", key)
-    if cached is not None:
-        specs = [
-            figures.FigureSpec(f["name"], f["caption"], None, f["section"]) for f in cached.metrics["figures"]
-        ]
-        return specs, {spec.name: cached.arrays[spec.name].tobytes() for spec in specs}
-    specs = figures.make_all(results)
-    with tempfile.TemporaryDirectory(prefix="fmnist-figures-") as tmp:
-        pngs = figures.save_all(specs, Path(tmp))
-    listing = [{"name": s.name, "caption": s.caption, "section": s.section} for s in specs]
-    arrays = {name: np.frombuffer(png, dtype=np.uint8) for name, png in pngs.items()}
-    store.put(Record(kind="figures", key=key, metrics={"figures": listing}, arrays=arrays))
-    return specs, pngs
+    record = study.cached_or_run(Store(results.config.cache_dir), "figures", key, draw, fresh=False)
+    specs = [
+        figures.FigureSpec(f["name"], f["caption"], None, f["section"]) for f in record.metrics["figures"]
+    ]
+    return specs, {spec.name: record.arrays[spec.name].tobytes() for spec in specs}
 
 
 def build_report(

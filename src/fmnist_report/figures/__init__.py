@@ -1,4 +1,4 @@
-"""Figures: ``plot_*`` functions return matplotlib Figures; one function saves them.
+"""Figures: ``plot_*`` functions return matplotlib Figures; ``render_all`` turns them into PNGs.
 
 ``make_all(results)`` gathers every figure of the report as :class:`FigureSpec` items:
 the study's own (``figures.study``) and the interpretation experiments'
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import matplotlib
@@ -46,17 +45,13 @@ def to_png(fig: Figure, dpi: int = DPI) -> bytes:
     return buf.getvalue()
 
 
-def save_all(specs: list[FigureSpec], directory: Path) -> dict[str, bytes]:
-    """Write each figure as ``<name>.png`` (atomically) and return the PNG bytes by name."""
+def render_all(specs: list[FigureSpec]) -> dict[str, bytes]:
+    """Each figure's PNG bytes by name; the figures are closed. Writing them is the caller's job."""
     import matplotlib.pyplot as plt
-
-    from ..store import atomic_write
 
     out: dict[str, bytes] = {}
     for spec in specs:
-        png = to_png(spec.figure)
-        atomic_write(Path(directory) / f"{spec.name}.png", png)
-        out[spec.name] = png
+        out[spec.name] = to_png(spec.figure)
         plt.close(spec.figure)
     return out
 

@@ -45,8 +45,8 @@ def export_untrained(target: Path) -> Path:
     """An untrained 3x3 CNN: its speed is the trained model's, and it needs no data."""
     import keras
 
-    from fmnist_report.export import export_model
     from fmnist_report.models import build_cnn
+    from fmnist_report.serving.export import export_model
 
     keras.utils.set_random_seed(0)
     export_model(build_cnn(3), target, {"training": {"note": "untrained, for benchmarking"}})

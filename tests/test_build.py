@@ -20,9 +20,10 @@ from types import SimpleNamespace
 import pytest
 from typer.testing import CliRunner
 
-from fmnist_report import narrative, render, stats
 from fmnist_report.cli import app
-from fmnist_report.export import verify_export
+from fmnist_report.report import narrative, render
+from fmnist_report.serving.export import verify_export
+from fmnist_report.study import stats
 
 from .conftest import REAL_DIR, needs_real_data
 from .test_render import HEADINGS, assert_self_contained, check_html
@@ -85,7 +86,7 @@ def test_build_writes_every_output(quick):
     assert {"class_distribution", "confusion_dense", "kernel_tradeoff"} <= {p.stem for p in pngs}
     from PIL import Image
 
-    from fmnist_report.figures import DPI
+    from fmnist_report.report.figures import DPI
 
     for p in pngs:  # every figure at the one fixed resolution
         assert round(Image.open(p).info["dpi"][0]) == DPI, p.name
@@ -262,7 +263,7 @@ def test_a_failed_render_leaves_the_previous_report_whole(quick, monkeypatch):
     # Quick stand-ins for every figure (same names, other pixels); the failure comes after the HTML.
     stand_ins = [TinyFigure(Path(name).stem, "A stand-in.", "eda") for name in sorted(figures)]
     monkeypatch.setattr(
-        "fmnist_report.build.make_figures", lambda results: (stand_ins, {f.name: png() for f in stand_ins})
+        "fmnist_report.pipeline.make_figures", lambda results: (stand_ins, {f.name: png() for f in stand_ins})
     )
     monkeypatch.setattr(render, "render_pdf", fail)
     run = cli("render", *quick.common, "--offline", "--quiet", "--title", "A Different Title")

@@ -11,12 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fmnist_report import context, models, narrative, training
+from fmnist_report import models
 from fmnist_report.config import Config, ReportMeta, StudyConfig
-from fmnist_report.experiments import eda
 from fmnist_report.records import Record
-from fmnist_report.study import StudyResults
-from fmnist_report.summary import summary_rows
+from fmnist_report.report import context, narrative
+from fmnist_report.study import training
+from fmnist_report.study.experiments import eda
+from fmnist_report.study.results import StudyResults
+from fmnist_report.study.summary import summary_rows
 
 from .conftest import synthetic_dataset
 

@@ -10,9 +10,9 @@ import types
 import pytest
 from typer.testing import CliRunner
 
-from fmnist_report import deploy
 from fmnist_report.cli import app
 from fmnist_report.errors import ConfigError, ModelError
+from fmnist_report.serving import deploy
 
 runner = CliRunner()
 ROLE = "arn:aws:iam::123456789012:role/SageMakerExecution"
@@ -23,8 +23,8 @@ def model_dir(tmp_path_factory):
     """An untrained CNN, exported once for this file (deployment never needs training)."""
     import keras
 
-    from fmnist_report.export import export_model
     from fmnist_report.models import build_cnn
+    from fmnist_report.serving.export import export_model
 
     keras.utils.set_random_seed(0)
     target = tmp_path_factory.mktemp("export") / "model"

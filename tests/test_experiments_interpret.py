@@ -7,14 +7,15 @@ import numpy as np
 import pytest
 from tests.conftest import synthetic_dataset
 
-from fmnist_report import analyses, models
+from fmnist_report import models
 from fmnist_report.config import Config, StudyConfig
 from fmnist_report.data import scale
-from fmnist_report.experiments import calibration, efficiency, filters, mistakes, probes, shift
 from fmnist_report.records import Record
 from fmnist_report.store import Store
-from fmnist_report.study import StudyResults
-from fmnist_report.training import spec_for, train
+from fmnist_report.study import analyses
+from fmnist_report.study.experiments import calibration, efficiency, filters, mistakes, probes, shift
+from fmnist_report.study.results import StudyResults
+from fmnist_report.study.training import spec_for, train
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fmnist_report import export, inference
 from fmnist_report.data import CLASS_NAMES
 from fmnist_report.errors import ModelError
+from fmnist_report.serving import export, inference
 
 CALLER_METADATA = {
     "training": {"arch": "cnn", "kernel_size": 3, "epochs": 1, "seed": 0},

@@ -13,11 +13,11 @@ from matplotlib.text import Text
 
 from fmnist_report.config import Config, StudyConfig
 from fmnist_report.data import CLASS_NAMES, Dataset
-from fmnist_report.figures import FigureSpec, to_png
-from fmnist_report.figures import study as figs
 from fmnist_report.records import Record
-from fmnist_report.study import StudyResults
-from fmnist_report.summary import model_summary
+from fmnist_report.report.figures import FigureSpec, style, to_png
+from fmnist_report.report.figures import study as figs
+from fmnist_report.study.results import StudyResults
+from fmnist_report.study.summary import model_summary
 
 ALL_NAMES = [
     "class_distribution",
@@ -268,7 +268,7 @@ def test_training_curves_draw_seed_means_with_min_max_bands(three_seeds):
     dashed = [ln for ln in ax_acc.lines if ln.get_linestyle() == "--"]
     np.testing.assert_allclose(dashed[0].get_ydata(), dense_val.mean(axis=0))
     np.testing.assert_array_equal(dashed[0].get_xdata(), np.arange(1, EPOCHS + 1))
-    assert to_hex(dashed[0].get_color()) == figs.MODEL_COLORS["dense"].lower()
+    assert to_hex(dashed[0].get_color()) == style.MODEL_COLORS["dense"].lower()
     assert "3 seeds" in spec.caption
     assert f"Dense {dense_val.mean(axis=0)[-1] * 100:.1f}%" in spec.caption
 
@@ -284,7 +284,7 @@ def test_kernel_curves_show_each_kernel_size(three_seeds):
     ax = spec.figure.axes[0]
     assert [ln.get_label() for ln in ax.lines] == ["CNN 3x3", "CNN 5x5", "CNN 7x7"]
     assert [to_hex(ln.get_color()) for ln in ax.lines] == [
-        figs.MODEL_COLORS[m].lower() for m in ("cnn3", "cnn5", "cnn7")
+        style.MODEL_COLORS[m].lower() for m in ("cnn3", "cnn5", "cnn7")
     ]
     assert len(ax.collections) == 3
 
@@ -297,7 +297,7 @@ def test_per_class_accuracy_has_a_bar_per_class_and_model_with_seed_error_bars(t
     assert [c.get_label() for c in containers] == ["Dense", "CNN 3x3", "CNN 5x5", "CNN 7x7"]
     dense_mean = model_summary(results.runs["dense"])["per_class_accuracy"]
     np.testing.assert_allclose([p.get_height() for p in containers[0].patches], dense_mean)
-    assert to_hex(containers[0].patches[0].get_facecolor()) == figs.MODEL_COLORS["dense"].lower()
+    assert to_hex(containers[0].patches[0].get_facecolor()) == style.MODEL_COLORS["dense"].lower()
     assert all(c.errorbar is not None for c in containers)
     ax1 = one_seed["per_class_accuracy"].figure.axes[0]
     assert len(bars(ax1)) == 10 * 4
@@ -352,8 +352,8 @@ def test_same_results_give_the_same_png_bytes():
 
 
 def test_palette_colors_are_distinct_and_other_models_get_a_stable_color():
-    assert len(set(figs.MODEL_COLORS.values())) == len(figs.MODEL_COLORS)
-    assert {"dense", "cnn3", "cnn5", "cnn7", "dense-permuted", "cnn3-permuted"} <= set(figs.MODEL_COLORS)
-    assert figs.model_color("cnn3") == figs.MODEL_COLORS["cnn3"]
-    other = figs.model_color("cnn11")
-    assert other in figs.EXTRA_COLORS and other == figs.model_color("cnn11")
+    assert len(set(style.MODEL_COLORS.values())) == len(style.MODEL_COLORS)
+    assert {"dense", "cnn3", "cnn5", "cnn7", "dense-permuted", "cnn3-permuted"} <= set(style.MODEL_COLORS)
+    assert style.model_color("cnn3") == style.MODEL_COLORS["cnn3"]
+    other = style.model_color("cnn11")
+    assert other in style.EXTRA_COLORS and other == style.model_color("cnn11")

@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from fmnist_report import inference
 from fmnist_report.cli import app
 from fmnist_report.errors import InputError
+from fmnist_report.serving import inference
 
 from .conftest import idx_bytes
 
@@ -39,8 +39,8 @@ def exported(tmp_path_factory):
     """An untrained CNN (seeded), exported once for this file."""
     import keras
 
-    from fmnist_report.export import export_model
     from fmnist_report.models import build_cnn
+    from fmnist_report.serving.export import export_model
 
     keras.utils.set_random_seed(0)
     model = build_cnn(3)

@@ -6,14 +6,15 @@ import numpy as np
 import pytest
 from tests.conftest import synthetic_dataset
 
-from fmnist_report import analyses, interpretation, summary
 from fmnist_report.config import Config, StudyConfig
 from fmnist_report.data import Dataset
-from fmnist_report.figures import interpret as figs
 from fmnist_report.records import Record
+from fmnist_report.report import interpretation
+from fmnist_report.report.figures import interpret as figs
 from fmnist_report.store import Store
-from fmnist_report.study import StudyResults
-from fmnist_report.training import spec_for, train
+from fmnist_report.study import analyses, summary
+from fmnist_report.study.results import StudyResults
+from fmnist_report.study.training import spec_for, train
 
 N = 1000
 LABELS = {
@@ -277,7 +278,7 @@ def test_errors_text_from_the_numbers():
 @pytest.fixture(scope="module")
 def tiny_study(tmp_path_factory):
     """Dense, CNN 3x3 and their permuted twins trained one epoch on toy data, with every analysis."""
-    from fmnist_report.experiments import filters, shift
+    from fmnist_report.study.experiments import filters, shift
 
     tmp = tmp_path_factory.mktemp("study")
     data = synthetic_dataset(per_class_train=6, per_class_test=3)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fmnist_report import narrative, stats
+from fmnist_report.report import narrative
+from fmnist_report.study import stats
 
 
 def summary(mean: float, half: float | None = None) -> dict:

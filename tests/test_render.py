@@ -10,8 +10,8 @@ from html.parser import HTMLParser
 import jinja2
 import pytest
 
-from fmnist_report import render
 from fmnist_report.errors import UserError
+from fmnist_report.report import render
 
 from .test_context import FIGURES, make_context
 
@@ -202,8 +202,8 @@ def test_pdf_headings_toc_pages_and_numbering(synthetic, tmp_path):
 
 
 def test_write_outputs_swaps_the_figures_and_drops_a_stale_pdf(tmp_path):
-    from fmnist_report.build import write_outputs
     from fmnist_report.config import Config
+    from fmnist_report.pipeline import write_outputs
 
     from .test_context import png
 

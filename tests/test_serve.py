@@ -19,8 +19,8 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from fmnist_report import data as data_mod
-from fmnist_report import serve
 from fmnist_report.data import CLASS_NAMES
+from fmnist_report.serving import serve
 
 from .conftest import synthetic_dataset
 
@@ -33,8 +33,8 @@ def trained(tmp_path_factory):
     """The study's 3x3 CNN after one epoch on the toy data set, exported once for this file."""
     import keras
 
-    from fmnist_report.export import export_model
     from fmnist_report.models import build_cnn
+    from fmnist_report.serving.export import export_model
 
     keras.utils.set_random_seed(0)
     toy = synthetic_dataset()

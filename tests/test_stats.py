@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from fmnist_report.stats import (
+from fmnist_report.study.stats import (
     McNemar,
     Summary,
     describe_comparison,

@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from fmnist_report import study, training
 from fmnist_report.config import Config, StudyConfig
 from fmnist_report.records import Record
 from fmnist_report.store import Store
-from fmnist_report.study import NullReporter, plan, run_study
+from fmnist_report.study import plan as study
+from fmnist_report.study import training
+from fmnist_report.study.plan import NullReporter, plan, run_study
 
 from .conftest import REAL_DIR, needs_real_data
 

@@ -14,9 +14,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from . import __version__
-from . import data as data_mod
-from .errors import UserError
+from fmnist_report import __version__
+from fmnist_report import data as data_mod
+from fmnist_report.errors import UserError
 
 app = typer.Typer(
     help="Run the Fashion-MNIST convolution study and render it as an HTML and PDF report.",
@@ -204,7 +204,7 @@ def _load_config(
     offline: bool,
     report: dict[str, Any] | None = None,
 ) -> Any:
-    from .config import load_config
+    from fmnist_report.config import load_config
 
     return load_config(
         config,
@@ -223,12 +223,12 @@ def _run_study(
 
     With ``stored_only`` nothing trains: a training run missing from the store is an error.
     """
-    from . import runtime
+    from fmnist_report import runtime
 
     runtime.configure()
-    from .store import Store, ensure_writable
-    from .study import load_data, run_study
-    from .ui import ConsoleReporter
+    from fmnist_report.store import Store, ensure_writable
+    from fmnist_report.study.plan import load_data, run_study
+    from fmnist_report.ui import ConsoleReporter
 
     reporter = ConsoleReporter(console, quiet=quiet)
     ensure_writable(cfg.out_dir)
@@ -237,7 +237,7 @@ def _run_study(
     data = load_data(cfg)
     reporter.info(f"data: {data.source} ({len(data.x_train):,} train / {len(data.x_test):,} test images)")
     if stored_only:
-        from .build import require_stored
+        from fmnist_report.pipeline import require_stored
 
         require_stored(cfg, data, store, parts)
     try:
@@ -265,8 +265,8 @@ def run_cmd(
     cfg = _load_config(config, profile, seeds, epochs, out_dir, data_dir, offline)
     # With --json, progress goes to stderr so stdout stays machine-readable.
     results = _run_study(cfg, only, fresh, quiet or as_json, err if as_json else out)
-    from .summary import summary_rows
-    from .ui import summary_table
+    from fmnist_report.study.summary import summary_rows
+    from fmnist_report.ui import summary_table
 
     summary = summary_rows(results)
     if as_json:
@@ -291,7 +291,7 @@ NoPdfOpt = Annotated[
 
 def _report(cfg: Any, results: Any, *, pdf: bool, quiet: bool, as_json: bool, console: Console) -> None:
     """Export, draw, render and write the report; print where everything went."""
-    from .build import build_report
+    from fmnist_report.pipeline import build_report
 
     outputs = build_report(results, pdf=pdf, info=None if quiet or as_json else console.print)
     if as_json:
@@ -372,7 +372,7 @@ def export_cmd(
     """Export the stored CNN 3x3 (first seed) for serving; never trains (run `build` first)."""
     cfg = _load_config(config, profile, seeds, epochs, out_dir, data_dir, offline)
     results = _run_study(cfg, "cnn", False, True, err if as_json else out, stored_only=True)
-    from .build import export_cnn
+    from fmnist_report.pipeline import export_cnn
 
     metadata = export_cnn(results)
     if as_json:
@@ -413,11 +413,11 @@ def predict_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Classify images with the exported model and print the top classes of each."""
-    from . import runtime
+    from fmnist_report import runtime
 
     runtime.quiet_tensorflow()
-    from .export import load_model
-    from .inference import load_many, predict
+    from fmnist_report.serving.export import load_model
+    from fmnist_report.serving.inference import load_many, predict
 
     x, names = load_many(files, invert=invert)
     ranked = predict(load_model(model_dir), x, top_k=top)
@@ -453,11 +453,11 @@ def serve_cmd(
     log_level: Annotated[str, typer.Option(help="uvicorn log level: debug, info, warning, error.")] = "info",
 ) -> None:
     """Serve the model over HTTP with the SageMaker contract: GET /ping, POST /invocations."""
-    from . import runtime
+    from fmnist_report import runtime
 
     runtime.quiet_tensorflow()
-    from .export import verify_export
-    from .serve import run
+    from fmnist_report.serving.export import verify_export
+    from fmnist_report.serving.serve import run
 
     verify_export(model_dir)  # a bad export is one line here, not a failed start-up in the log
     run(
@@ -499,7 +499,7 @@ def deploy_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Upload model.tar.gz to S3 and deploy it to a SageMaker endpoint (TF Serving container)."""
-    from . import deploy
+    from fmnist_report.serving import deploy
 
     plan = deploy.plan_deployment(
         model_dir,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from fmnist_report.errors import ConfigError
 
 DEFAULT_TOML = Path("report") / "report.toml"
 DEFAULT_OUT = Path("output")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError
+from fmnist_report.errors import DataError
 
 CLASS_NAMES: tuple[str, ...] = (
     "T-shirt/top",

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import StoreError
-from .records import Record
+from fmnist_report.errors import StoreError
+from fmnist_report.records import Record
 
 TMP_PREFIX = ".tmp-"
 
@@ -147,6 +147,15 @@ class Store:
                     shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
                     count += 1
         return count
+
+
+def cached_or_run(store: Store, kind: str, key: str, compute: Callable[[], Record], fresh: bool) -> Record:
+    """The stored record for ``key``, or compute and store it."""
+    record = None if fresh else store.get(kind, key)
+    if record is None:
+        record = compute()
+        store.put(record)
+    return record
 
 
 def ensure_writable(folder: Path) -> Path:

@@ -15,8 +15,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from .records import Record
-from .training import RunSpec
+from fmnist_report.records import Record
+from fmnist_report.study.training import RunSpec
 
 
 def _epoch_callback(on_epoch: Any) -> Any:

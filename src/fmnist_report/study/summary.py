@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from . import stats
-from .records import Record
-from .study import StudyResults
+from fmnist_report.records import Record
+from fmnist_report.study import stats
+from fmnist_report.study.results import StudyResults
 
 #: Per-run metrics summarised over seeds.
 SEED_METRICS = ("test_accuracy", "test_loss", "train_seconds", "latency_ms_batched", "latency_ms_single")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from . import data as data_mod
-from .config import Config
-from .experiments import eda
-from .records import Record
-from .store import Store
-from .training import RunSpec, spec_for, train
+from fmnist_report import data as data_mod
+from fmnist_report.config import Config
+from fmnist_report.errors import ConfigError
+from fmnist_report.records import Record
+from fmnist_report.store import Store, cached_or_run
+from fmnist_report.study import analyses
+from fmnist_report.study.experiments import eda
+from fmnist_report.study.results import StudyResults
+from fmnist_report.study.training import RunSpec, spec_for, train
 
 #: The parts of the study `--only` can pick.
 PARTS = ("eda", "dense", "cnn", "kernels", "locality", "interpret")
@@ -38,24 +40,6 @@ class NullReporter:
 
     def warn(self, message: str) -> None:
         pass
-
-
-@dataclass
-class StudyResults:
-    """Every record of one build, grouped for the report."""
-
-    config: Config
-    data: data_mod.Dataset
-    eda: Record | None = None
-    runs: dict[str, list[Record]] = field(default_factory=dict)
-    analyses: dict[str, Record] = field(default_factory=dict)
-
-    def model_ids(self) -> list[str]:
-        return list(self.runs)
-
-    def first(self, model_id: str) -> Record:
-        """The run of the first seed: the one whose model is exported and inspected."""
-        return self.runs[model_id][0]
 
 
 def load_data(config: Config, progress: Callable[[str, int, int], None] | None = None) -> data_mod.Dataset:
@@ -132,8 +116,6 @@ def run_study(
     parts = set(only or PARTS)
     unknown = parts - set(PARTS)
     if unknown:
-        from .errors import ConfigError
-
         raise ConfigError(f"--only: unknown part {sorted(unknown)[0]!r}; choose from {', '.join(PARTS)}")
     results = StudyResults(config=config, data=data)
     if "eda" in parts:
@@ -143,16 +125,5 @@ def run_study(
     for spec in specs:
         results.runs.setdefault(spec.model_id, []).append(records[spec.key])
     if "interpret" in parts:
-        from . import analyses  # imported here: analyses builds on this module
-
         results.analyses = analyses.run_all(config, data, store, results, fresh=fresh)
     return results
-
-
-def cached_or_run(store: Store, kind: str, key: str, compute: Callable[[], Record], fresh: bool) -> Record:
-    """The stored record for ``key``, or compute and store it."""
-    record = None if fresh else store.get(kind, key)
-    if record is None:
-        record = compute()
-        store.put(record)
-    return record

@@ -22,15 +22,17 @@ from typing import Any
 
 import numpy as np
 
-from . import context as context_mod
-from . import export, inference, render, study
-from .config import Config, as_dict
-from .data import Dataset
-from .errors import ModelError, StoreError
-from .records import Record, make_key, versions
-from .store import Store, atomic_dir, atomic_write
-from .study import StudyResults
-from .summary import model_summary, summary_rows
+from fmnist_report.config import Config, as_dict
+from fmnist_report.data import Dataset
+from fmnist_report.errors import ModelError, StoreError
+from fmnist_report.records import Record, make_key, versions
+from fmnist_report.report import context as context_mod
+from fmnist_report.report import render
+from fmnist_report.serving import export, inference
+from fmnist_report.store import Store, atomic_dir, atomic_write, cached_or_run
+from fmnist_report.study import plan as study
+from fmnist_report.study.results import StudyResults
+from fmnist_report.study.summary import model_summary, summary_rows
 
 REPORT_HTML = "report.html"
 REPORT_PDF = "report.pdf"
@@ -229,7 +231,7 @@ def figures_key(results: StudyResults) -> str:
     records += [r.key for r in results.analyses.values()]
     records += [results.eda.key] if results.eda is not None else []
     code = hashlib.sha256()
-    for source in sorted(files("fmnist_report.figures").iterdir(), key=lambda f: f.name):
+    for source in sorted(files("fmnist_report.report.figures").iterdir(), key=lambda f: f.name):
         if source.name.endswith(".py"):
             code.update(source.read_bytes())
     params = {
@@ -247,7 +249,7 @@ def make_figures(results: StudyResults) -> tuple[list[Any], dict[str, bytes]]:
     Drawing is most of a render's time, so the PNGs are kept in the result store under a key
     of everything that decides them, and a render of unchanged results reuses them.
     """
-    from . import figures
+    from fmnist_report.report import figures
 
     def draw() -> Record:
         specs = figures.make_all(results)
@@ -257,7 +259,7 @@ def make_figures(results: StudyResults) -> tuple[list[Any], dict[str, bytes]]:
         return Record(kind="figures", key=key, metrics={"figures": listing}, arrays=arrays)
 
     key = figures_key(results)
-    record = study.cached_or_run(Store(results.config.cache_dir), "figures", key, draw, fresh=False)
+    record = cached_or_run(Store(results.config.cache_dir), "figures", key, draw, fresh=False)
     specs = [
         figures.FigureSpec(f["name"], f["caption"], None, f["section"]) for f in record.metrics["figures"]
     ]
@@ -272,7 +274,7 @@ def build_report(
     info: Info | None = None,
 ) -> Outputs:
     """Export the model, draw the figures, render HTML and PDF, then write every output."""
-    from . import interpretation
+    from fmnist_report.report import interpretation
 
     say = info or (lambda message: None)
     cfg = results.config

@@ -25,9 +25,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from . import inference
-from .data import CLASS_NAMES
-from .errors import InputError, UserError
+from fmnist_report.data import CLASS_NAMES
+from fmnist_report.errors import InputError, UserError
+from fmnist_report.serving import inference
 
 #: SageMaker real-time endpoints accept at most 6 MB per request; match it.
 DEFAULT_MAX_BYTES = 6 * 1024 * 1024
@@ -85,7 +85,7 @@ class Runtime:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def load(self) -> None:
-        from .export import load_model, read_metadata
+        from fmnist_report.serving.export import load_model, read_metadata
 
         names = tuple(read_metadata(self.model_dir).get("class_names") or CLASS_NAMES)
         model = load_model(self.model_dir)

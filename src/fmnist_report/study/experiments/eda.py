@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import Dataset, class_counts, scale
-from ..records import Record, make_key
+from fmnist_report.data import Dataset, class_counts, scale
+from fmnist_report.records import Record, make_key
 
 KIND = "eda"
 SAMPLES_PER_CLASS = 8

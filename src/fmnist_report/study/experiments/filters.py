@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from ..data import Dataset, scale
-from ..records import Record
-from .probes import describe_subsample, layer_outputs, subsample
+from fmnist_report.data import Dataset, scale
+from fmnist_report.records import Record
+from fmnist_report.study.experiments.probes import describe_subsample, layer_outputs, subsample
 
 KIND = "filters"
 #: Part of the cache key: bump when a change to this module changes what it measures.

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ..data import Dataset, scale
-from ..records import Record
+from fmnist_report.data import Dataset, scale
+from fmnist_report.records import Record
 
 KIND = "mistakes"
 #: Part of the cache key: bump when a change to this module changes what it measures.

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from . import stats
+from fmnist_report.study import stats
 
 #: The prefix `stats.describe_comparison` gives a comparison that is not significant.
 NOT_SIGNIFICANT = "no significant difference"

@@ -13,9 +13,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from . import models, narrative
-from .config import as_dict
-from .study import StudyResults
+from fmnist_report import models
+from fmnist_report.config import as_dict
+from fmnist_report.report import narrative
+from fmnist_report.study.results import StudyResults
 
 #: Published accuracies on the Fashion-MNIST test set, cited as published: Xiao, Rasul &
 #: Vollgraf (2017), arXiv:1708.07747, and the benchmark table of its repository.

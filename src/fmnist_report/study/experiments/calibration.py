@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .. import stats
-from ..records import Record
+from fmnist_report.records import Record
+from fmnist_report.study import stats
 
 KIND = "calibration"
 #: Part of the cache key: bump when a change to this module changes what it measures.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from .. import models
-from ..records import Record
+from fmnist_report import models
+from fmnist_report.records import Record
 
 KIND = "efficiency"
 #: Part of the cache key: bump when a change to this module changes what it measures.

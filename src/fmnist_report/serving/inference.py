@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from .data import CLASS_NAMES, FIX_HINT, IMAGE_SHAPE, parse_idx, read_payload
-from .errors import DataError, InputError
+from fmnist_report.data import CLASS_NAMES, FIX_HINT, IMAGE_SHAPE, parse_idx, read_payload
+from fmnist_report.errors import DataError, InputError
 
 SIDE = IMAGE_SHAPE[0]
 PIXELS = SIDE * SIDE

@@ -17,13 +17,13 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import EngFormatter, PercentFormatter
 
-from . import FigureSpec
-from .study import MODEL_COLORS, WIDTH, model_color, styled
+from fmnist_report.report.figures.spec import FigureSpec
+from fmnist_report.report.figures.style import MODEL_COLORS, WIDTH, model_color, styled
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from ..study import StudyResults
+    from fmnist_report.study.results import StudyResults
 
 SECTION = "interpretation"
 ACTIVATION_CMAP = "magma"

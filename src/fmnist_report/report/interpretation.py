@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import stats, summary
-from .narrative import is_significant, num, pct, ratio
-from .study import StudyResults
+from fmnist_report.report.narrative import is_significant, num, pct, ratio
+from fmnist_report.study import stats, summary
+from fmnist_report.study.results import StudyResults
 
 CLAIMS = (
     "Locality",

@@ -1,24 +1,13 @@
-"""Figures: ``plot_*`` functions return matplotlib Figures; ``render_all`` turns them into PNGs.
-
-``make_all(results)`` gathers every figure of the report as :class:`FigureSpec` items:
-the study's own (``figures.study``) and the interpretation experiments'
-(``figures.interpret``). Only this package imports matplotlib, always with the Agg backend.
-"""
+"""A report figure and its PNG bytes."""
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-import matplotlib
-
-matplotlib.use("Agg")
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-    from ..study import StudyResults
 
 DPI = 150
 #: Fixed PNG metadata so the same figure gives the same bytes on every build.
@@ -54,11 +43,3 @@ def render_all(specs: list[FigureSpec]) -> dict[str, bytes]:
         out[spec.name] = to_png(spec.figure)
         plt.close(spec.figure)
     return out
-
-
-def make_all(results: StudyResults) -> list[FigureSpec]:
-    """Every figure the report shows, in report order."""
-    from . import interpret, study
-
-    specs: list[Any] = [*study.make(results), *interpret.make(results)]
-    return specs

@@ -30,9 +30,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .data import CLASS_NAMES
-from .errors import ModelError
-from .inference import PREPROCESSING
+from fmnist_report.data import CLASS_NAMES
+from fmnist_report.errors import ModelError
+from fmnist_report.serving.inference import PREPROCESSING
 
 KERAS_FILE = "fashion_mnist_cnn.keras"
 SAVED_MODEL_DIR = "saved_model"

@@ -14,8 +14,8 @@ from typing import Any
 
 import jinja2
 
-from . import narrative
-from .errors import UserError
+from fmnist_report.errors import UserError
+from fmnist_report.report import narrative
 
 TEMPLATE = "base.html"
 ASSETS = "fmnist_report.assets"

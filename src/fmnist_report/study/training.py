@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from . import models, runtime
-from .config import StudyConfig
-from .data import Dataset, one_hot, scale
-from .records import Record, make_key
+from fmnist_report import models, runtime
+from fmnist_report.config import StudyConfig
+from fmnist_report.data import Dataset, one_hot, scale
+from fmnist_report.records import Record, make_key
 
 STEPS_PER_EXECUTION = 50
 

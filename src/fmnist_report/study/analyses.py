@@ -7,13 +7,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import models, summary
-from .config import Config
-from .data import Dataset
-from .experiments import calibration, efficiency, filters, mistakes, shift
-from .records import Record, make_key
-from .store import Store
-from .study import StudyResults, cached_or_run
+from fmnist_report import models
+from fmnist_report.config import Config
+from fmnist_report.data import Dataset
+from fmnist_report.records import Record, make_key
+from fmnist_report.store import Store, cached_or_run
+from fmnist_report.study import summary
+from fmnist_report.study.experiments import calibration, efficiency, filters, mistakes, shift
+from fmnist_report.study.results import StudyResults
 
 _CNN_ID = re.compile(r"^cnn(\d+)$")
 

@@ -7,11 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from .. import models, stats
-from ..data import Dataset, scale
-from ..records import Record
-from ..training import predict_proba
-from .probes import describe_subsample, layer_outputs, shift, subsample
+from fmnist_report import models
+from fmnist_report.data import Dataset, scale
+from fmnist_report.records import Record
+from fmnist_report.study import stats
+from fmnist_report.study.experiments.probes import describe_subsample, layer_outputs, shift, subsample
+from fmnist_report.study.training import predict_proba
 
 KIND = "shift"
 #: Part of the cache key: bump when a change to this module changes what it measures.

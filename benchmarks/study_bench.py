@@ -65,7 +65,7 @@ from fmnist_report import runtime
 runtime.configure()
 from fmnist_report.config import load_config
 from fmnist_report.store import Store
-from fmnist_report.study.plan import load_data, execute
+from fmnist_report.study.runner import execute, load_data
 from fmnist_report.study.training import spec_for
 model_id, epochs, n_sub, seed, cache = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 study = {"epochs": epochs, "first_seed": seed, "seeds": 1}

@@ -25,8 +25,7 @@ from fmnist_report.report import narrative, render
 from fmnist_report.serving.export import verify_export
 from fmnist_report.study import stats
 
-from .conftest import REAL_DIR, needs_real_data
-from .test_render import HEADINGS, assert_self_contained, check_html
+from .factories import HEADINGS, REAL_DIR, assert_self_contained, check_html, needs_real_data
 
 pytestmark = needs_real_data
 
@@ -258,12 +257,13 @@ def test_a_failed_render_leaves_the_previous_report_whole(quick, monkeypatch):
     def fail(html: str) -> bytes:
         raise render.RenderError("the PDF renderer failed")
 
-    from .test_context import png
+    from .factories import png
 
     # Quick stand-ins for every figure (same names, other pixels); the failure comes after the HTML.
     stand_ins = [TinyFigure(Path(name).stem, "A stand-in.", "eda") for name in sorted(figures)]
     monkeypatch.setattr(
-        "fmnist_report.pipeline.make_figures", lambda results: (stand_ins, {f.name: png() for f in stand_ins})
+        "fmnist_report.pipeline.make_figures",
+        lambda results, summary: (stand_ins, {f.name: png() for f in stand_ins}),
     )
     monkeypatch.setattr(render, "render_pdf", fail)
     run = cli("render", *quick.common, "--offline", "--quiet", "--title", "A Different Title")

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from fmnist_report import data as data_mod
 from fmnist_report.cli import app
 
-from .conftest import REAL_DIR, needs_real_data, write_idx_dir
+from .factories import REAL_DIR, needs_real_data, write_idx_dir
 
 runner = CliRunner()
 

@@ -2,203 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-import io
-import zlib
-from dataclasses import dataclass
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from fmnist_report import models
-from fmnist_report.config import Config, ReportMeta, StudyConfig
-from fmnist_report.records import Record
-from fmnist_report.report import context, narrative
-from fmnist_report.study import training
-from fmnist_report.study.experiments import eda
-from fmnist_report.study.results import StudyResults
-from fmnist_report.study.summary import summary_rows
+from fmnist_report.report import metrics, narrative
 
-from .conftest import synthetic_dataset
-
-#: How often each synthetic model is right: the CNNs clearly beat the baseline.
-SKILL = {"dense": 0.55, "cnn3": 0.9, "cnn5": 0.88, "cnn7": 0.86, "dense-permuted": 0.55, "cnn3-permuted": 0.4}
-
-
-@dataclass
-class FakeFigure:
-    name: str
-    caption: str
-    section: str
-
-
-FIGURES = [
-    FakeFigure("class_distribution", "Images per class.", "eda"),
-    FakeFigure("confusion_dense", "Confusion matrix of the baseline.", "dense"),
-    FakeFigure("training_curves", "Loss and accuracy per epoch.", "cnn"),
-    FakeFigure("kernel_tradeoff", "Accuracy against cost.", "kernels"),
-    FakeFigure("filters", "First-layer filters.", "interpretation"),
-    FakeFigure("feature_maps", "Feature maps.", "interpretation"),
-    FakeFigure("stray", "A figure of a section no partial knows.", "elsewhere"),
-]
-
-
-def png(seed: int = 0, size: int = 16) -> bytes:
-    """A small real PNG, so HTML and PDF renderers can decode it."""
-    from PIL import Image
-
-    arr = np.random.default_rng(seed).integers(0, 256, (size, size), dtype=np.uint8)
-    buf = io.BytesIO()
-    Image.fromarray(arr, mode="L").save(buf, format="PNG")
-    return buf.getvalue()
-
-
-@functools.cache
-def cost(arch: str, k: int | None) -> tuple[int, int]:
-    """Parameters and FLOPs of an architecture, built once per test run."""
-    model = models.build(arch, k)
-    return int(model.count_params()), models.flops_per_image(model)
-
-
-def fake_record(model_id: str, seed: int, y_test: np.ndarray, k: int | None) -> Record:
-    """A training record with the fields the summary and the context read, from fake predictions."""
-    rng = np.random.default_rng(zlib.crc32(f"{model_id}-{seed}".encode()))
-    right = rng.random(len(y_test)) < SKILL[model_id]
-    pred = np.where(right, y_test, (y_test + rng.integers(1, 10, len(y_test))) % 10)
-    probabilities = np.full((len(y_test), 10), 0.02, dtype=np.float32)
-    probabilities[np.arange(len(y_test)), pred] = 0.82
-    confusion = training.confusion_matrix(y_test, pred)
-    arch = "dense" if model_id.startswith("dense") else "cnn"
-    params, flops = cost(arch, k)
-    label = ("Dense" if arch == "dense" else f"CNN {k}x{k}") + (
-        " (permuted pixels)" if model_id.endswith("permuted") else ""
-    )
-    metrics = {
-        "spec": {"arch": arch, "kernel_size": k, "seed": seed, "epochs": 2, "precision": "mixed_bfloat16"},
-        "model_id": model_id,
-        "label": label,
-        "history": {
-            "loss": [1.0, 0.5],
-            "accuracy": [0.5, 0.7],
-            "val_loss": [1.1, 0.6],
-            "val_accuracy": [0.5, 0.6],
-        },
-        "test_accuracy": float(right.mean()),
-        "test_loss": training.cross_entropy(probabilities, y_test.astype(np.int64)),
-        "per_class": training.per_class_scores(confusion),
-        "params": params,
-        "flops": flops,
-        "train_seconds": 10.0 + (k or 1) + seed,
-        "epoch_seconds": [5.0, 5.0],
-        "latency_ms_batched": 0.01 * (k or 1),
-        "latency_ms_single": 1.0 + 0.1 * (k or 1),
-        "n_train": 255,
-        "n_val": 45,
-        "n_test": len(y_test),
-    }
-    return Record(
-        "train", f"train-{model_id}-{seed}", metrics, {"probabilities": probabilities, "confusion": confusion}
-    )
-
-
-def make_results(out_dir: Path, *, seeds: int = 2, split: str = "stratified", **report) -> StudyResults:
-    """A StudyResults with every model of the study, built without training."""
-    data = synthetic_dataset(per_class_train=30, per_class_test=10)
-    meta = {
-        "title": "A Test Report",
-        "author": "Ada Tester",
-        "course": "ML 101",
-        "date": "2026-01-02",
-        **report,
-    }
-    cfg = Config(
-        study=StudyConfig(profile="quick", epochs=2, seeds=seeds, split=split),
-        report=ReportMeta(**meta),
-        out_dir=out_dir,
-    )
-    results = StudyResults(config=cfg, data=data, eda=eda.run(data))
-    kernels = {"dense": None, "cnn3": 3, "cnn5": 5, "cnn7": 7, "dense-permuted": None, "cnn3-permuted": 3}
-    for model_id, k in kernels.items():
-        ids = range(seeds) if not model_id.endswith("permuted") else range(1)
-        results.runs[model_id] = [fake_record(model_id, s, data.y_test, k) for s in ids]
-    results.analyses["shift"] = Record("shift", "shift-1", {"accuracy": [0.9, 0.7], "layer": "conv1"})
-    return results
-
-
-EVIDENCE = [
-    {
-        "id": "locality",
-        "claim": "Convolutions rely on neighbouring pixels",
-        "title": "Permuting the pixels",
-        "paragraphs": ["The CNN loses accuracy when the pixels are permuted.", "The dense network does not."],
-        "figures": ["filters"],
-        "tables": [
-            {
-                "caption": "Accuracy with permuted pixels",
-                "columns": ["Model", "Accuracy"],
-                "rows": [["Dense", 0.55]],
-            }
-        ],
-    }
-]
-
-EXPORT = {
-    "created_utc": "2026-01-02T00:00:00Z",
-    "architecture": {"name": "cnn_3x3", "params": 421642},
-    "serving": {"signature": "serving_default", "input": "image", "output": "probabilities"},
-    "artifacts": {
-        "model.tar.gz": {"sha256": "ab" * 32, "bytes": 2_000_000},
-        "fashion_mnist_cnn.keras": {"sha256": "cd" * 32, "bytes": 5_000_000},
-    },
-}
-
-ENVIRONMENT = {
-    "versions": {
-        "tensorflow": "2.99",
-        "keras": "3.99",
-        "numpy": "2.0",
-        "python": "3.11.0",
-        "weasyprint": "70",
-    },
-    "platform": "Linux 6 (x86_64)",
-    "cpu": "Test CPU",
-    "logical_cpus": 2,
-    "threads": {"intra_op": 0, "inter_op": 0},
-}
-
-
-def predictions(results: StudyResults) -> list[dict]:
-    names = results.data.class_names
-    out = []
-    for c, name in enumerate(names):
-        guess = name if c % 3 else names[(c + 1) % 10]  # every third one wrong
-        out.append(
-            {
-                "index": c,
-                "true": name,
-                "png": png(c, 28),
-                "top": [(guess, 0.8), (names[(c + 2) % 10], 0.1), (names[(c + 3) % 10], 0.05)],
-            }
-        )
-    return out
-
-
-def make_context(out_dir: Path, *, evidence: list | None = None, **kwargs) -> tuple[StudyResults, dict, dict]:
-    """(results, summary, context) of the synthetic study."""
-    results = make_results(out_dir, **kwargs)
-    summary = summary_rows(results)
-    ctx = context.build_context(
-        results,
-        summary,
-        figures=FIGURES,
-        pngs={f.name: png(i) for i, f in enumerate(FIGURES)},
-        export=EXPORT,
-        predictions=predictions(results),
-        evidence=EVIDENCE if evidence is None else evidence,
-        environment=ENVIRONMENT,
-    )
-    return results, summary, ctx
+from .factories import EVIDENCE, FIGURES, make_context
 
 
 @pytest.fixture(scope="module")
@@ -230,13 +40,13 @@ def test_evidence_showing_an_unknown_figure_fails(tmp_path):
 
 def test_summary_numbers_are_the_summary_rows(built):
     _, summary, ctx = built
-    rows = {r["model_id"]: r for r in summary["models"]}
+    rows = summary.models
     s = ctx["summary"]
     assert s["cnn"]["accuracy"]["mean"] == rows["cnn3"]["test_accuracy"]["mean"]
     assert s["dense"]["accuracy"]["ci_low"] == rows["dense"]["test_accuracy"]["ci_low"]
-    comp = summary["comparisons"]["dense__vs__cnn3"]
+    comp = summary.comparisons["dense__vs__cnn3"]
     assert s["comparison"] == narrative.significance_text(comp)
-    assert s["significant"] == narrative.is_significant(comp)
+    assert s["significant"] is comp["significant"]
     assert s["worst_p"] == comp["worst_p"] and s["n_seeds"] == 2 and s["epochs"] == 2
     half = s["cnn"]["accuracy"]["ci_half"]
     assert half > 0 and half == pytest.approx(
@@ -250,7 +60,7 @@ def test_dense_weak_spots_come_from_the_summed_confusion_matrices(built):
     off = total + total.T
     np.fill_diagonal(off, 0)
     assert ctx["dense"]["confused"][0]["count"] == off.max()
-    per_class = next(r for r in summary["models"] if r["model_id"] == "dense")["per_class_accuracy"]
+    per_class = summary.row("dense")["per_class_accuracy"]
     assert ctx["dense"]["weakest"][0]["accuracy"] == min(per_class)
     assert ctx["dense"]["layers"][-1] == {
         "name": "probabilities",
@@ -280,7 +90,7 @@ def test_kernel_rows_follow_the_configured_order(built):
     assert [r["kernel_size"] for r in k["rows"]] == [3, 5, 7]
     assert k["rows"][2]["receptive_field"] == models.receptive_fields(7)[-1]["receptive_field"]
     assert [c["key"] for c in k["comparisons"]] == ["cnn3__vs__cnn5", "cnn3__vs__cnn7", "cnn5__vs__cnn7"]
-    assert k["conclusion"] == narrative.kernel_conclusion(k["rows"], built[1]["comparisons"])
+    assert k["conclusion"] == narrative.kernel_conclusion(k["rows"], built[1].comparisons)
     best = max(k["rows"], key=lambda r: r["test_accuracy"]["mean"])
     assert k["best"]["label"] == best["label"]
 
@@ -322,18 +132,18 @@ def test_references_cite_the_published_benchmark(built):
 
 def test_metrics_flat_holds_every_number_with_a_unique_key(built):
     _, summary, ctx = built
-    rows = context.metrics_flat(ctx)
+    rows = metrics.metrics_flat(ctx)
     keys = [(section, key) for section, key, _ in rows]
     assert len(keys) == len(set(keys))
     assert all(isinstance(v, int | float) and not isinstance(v, bool) for _, _, v in rows)
     flat = {(s, k): v for s, k, v in rows}
-    cnn = next(r for r in summary["models"] if r["model_id"] == "cnn3")
+    cnn = summary.row("cnn3")
     assert flat[("summary", "cnn.accuracy.mean")] == cnn["test_accuracy"]["mean"]
     assert flat[("kernels", "rows.cnn5.params")] == models.build_cnn(5).count_params()
     assert flat[("dense", "per_class.Shirt.accuracy")] == ctx["dense"]["per_class"][6]["accuracy"]
     assert flat[("deployment", "files.model.tar.gz.bytes")] == 2_000_000
     assert flat[("analyses", "shift.accuracy.1")] == 0.7  # the interpretation's raw measurements
     assert not any(s in ("meta", "toc", "sections") for s, _ in keys)
-    nested = context.metrics_json(rows)
+    nested = metrics.metrics_json(rows)
     assert sum(len(v) for v in nested.values()) == len(rows)
     assert nested["summary"]["n_seeds"] == 2

@@ -10,7 +10,7 @@ import pytest
 from fmnist_report import data as data_mod
 from fmnist_report.errors import DataError
 
-from .conftest import REAL_DIR, idx_bytes, needs_real_data, tiny_arrays, write_idx_dir
+from .factories import REAL_DIR, idx_bytes, needs_real_data, tiny_arrays, write_idx_dir
 
 IMAGES = np.arange(3 * 28 * 28, dtype=np.uint8).reshape(3, 28, 28)
 LABELS = np.array([0, 9, 4], dtype=np.uint8)

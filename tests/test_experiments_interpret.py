@@ -225,16 +225,16 @@ def test_run_all_computes_each_analysis_once_then_reads_the_store(tmp_path, monk
 
         monkeypatch.setattr(module, "run", counted)
 
-    first = analyses.run_all(config, data, store, results)
+    first = analyses.run_all(results, store)
     assert sorted(calls) == sorted(first) == ["calibration", "efficiency", "filters", "mistakes", "shift"]
     assert all(store.has(kind, rec.key) for kind, rec in first.items())
     assert first["shift"].metrics["compute_seconds"] >= 0
 
     calls.clear()
-    second = analyses.run_all(config, data, store, results)
+    second = analyses.run_all(results, store)
     assert calls == []
     assert {k: r.key for k, r in second.items()} == {k: r.key for k, r in first.items()}
     assert second["calibration"].metrics["ece"] == first["calibration"].metrics["ece"]
 
-    analyses.run_all(config, data, store, results, fresh=True)
+    analyses.run_all(results, store, fresh=True)
     assert len(calls) == 5

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zlib
 
 import numpy as np
 import pytest
@@ -13,11 +14,13 @@ from matplotlib.text import Text
 
 from fmnist_report.config import Config, StudyConfig
 from fmnist_report.data import CLASS_NAMES, Dataset
-from fmnist_report.records import Record
+from fmnist_report.ids import ModelId
 from fmnist_report.report.figures import FigureSpec, style, to_png
 from fmnist_report.report.figures import study as figs
 from fmnist_report.study.results import StudyResults
-from fmnist_report.study.summary import model_summary
+from fmnist_report.study.summary import summarize
+
+from . import factories
 
 ALL_NAMES = [
     "class_distribution",
@@ -45,16 +48,20 @@ SECTIONS = {
 }
 EPOCHS = 4
 SHIRT, TSHIRT = CLASS_NAMES.index("Shirt"), CLASS_NAMES.index("T-shirt/top")
-MODELS = {  # model_id -> (label, kernel size, params, flops)
-    "dense": ("Dense", None, 235_146, 469_898),
-    "cnn3": ("CNN 3x3", 3, 421_642, 8_520_074),
-    "cnn5": ("CNN 5x5", 5, 454_922, 22_167_946),
-    "cnn7": ("CNN 7x7", 7, 504_842, 42_639_754),
-    "dense-permuted": ("Dense (permuted pixels)", None, 235_146, 469_898),
-}
+MODELS = ("dense", "cnn3", "cnn5", "cnn7", "dense-permuted")
+PER_CLASS = 50
+Y_TEST = np.repeat(np.arange(10), PER_CLASS).astype(np.uint8)
 
 
-def fake_confusion(rng: np.random.Generator, skill: float, per_class: int = 50) -> np.ndarray:
+def skill(model_id: str, seed: int) -> float:
+    return 0.8 + 0.02 * (ModelId.parse(model_id).kernel_size or 0) / 7 + 0.01 * seed
+
+
+def rng_for(model_id: str, seed: int) -> np.random.Generator:
+    return np.random.default_rng(zlib.crc32(f"{model_id}-{seed}".encode()))
+
+
+def fake_confusion(rng: np.random.Generator, skill: float, per_class: int = PER_CLASS) -> np.ndarray:
     """Counts with a strong diagonal and one known weakness: Shirt is often called T-shirt/top."""
     counts = np.zeros((10, 10), dtype=np.int64)
     for c in range(10):
@@ -66,75 +73,45 @@ def fake_confusion(rng: np.random.Generator, skill: float, per_class: int = 50) 
     return counts
 
 
-def fake_run(model_id: str, seed: int, rng: np.random.Generator) -> Record:
-    """A training record holding only what the figures and the summary read."""
-    label, kernel, params, flops = MODELS[model_id]
-    skill = 0.8 + 0.02 * (kernel or 0) / 7 + 0.01 * seed
-    confusion = fake_confusion(rng, skill)
-    per_class = (np.diag(confusion) / confusion.sum(axis=1)).tolist()
-    curve = np.linspace(0.6, skill, EPOCHS) + rng.normal(0, 0.01, EPOCHS)
-    metrics = {
-        "spec": {"seed": seed, "kernel_size": kernel},
-        "model_id": model_id,
-        "label": label,
-        "history": {
-            "loss": (1.5 - curve).tolist(),
-            "val_loss": (1.6 - curve).tolist(),
-            "accuracy": curve.tolist(),
-            "val_accuracy": (curve - 0.02).tolist(),
-        },
-        "test_accuracy": float(np.trace(confusion) / confusion.sum()),
-        "test_loss": float(1.6 - skill),
-        "per_class": {"accuracy": per_class},
-        "params": params,
-        "flops": flops,
-        "train_seconds": 10.0 + 3 * (kernel or 0) + seed,
-        "latency_ms_batched": 0.1,
-        "latency_ms_single": 1.0,
-    }
-    return Record(kind="train", key=f"{model_id}-{seed}", metrics=metrics, arrays={"confusion": confusion})
+def predict(model_id: str, seed: int, y_true: np.ndarray) -> np.ndarray:
+    """Predictions whose confusion matrix is :func:`fake_confusion` (``y_true`` is sorted by class)."""
+    counts = fake_confusion(rng_for(model_id, seed), skill(model_id, seed))
+    return np.concatenate([np.repeat(np.arange(10), counts[c]) for c in range(10)])
 
 
-def fake_eda(rng: np.random.Generator) -> Record:
-    """An EDA record: counts, samples, mean images and a pixel histogram."""
-    histogram = rng.integers(100, 1000, 256)
-    histogram[0] = 50_000
-    metrics = {
-        "class_names": list(CLASS_NAMES),
-        "train_counts": [60] * 10,
-        "test_counts": [20] * 9 + [19],
-        "zero_pixel_fraction": float(histogram[0] / histogram.sum()),
-        "mean_intensity_per_class": [float(40 + 5 * c) for c in range(10)],
-    }
-    arrays = {
-        "sample_images": rng.integers(0, 256, (10, 8, 28, 28), dtype=np.uint8),
-        "mean_images": rng.uniform(0, 255, (10, 28, 28)).astype(np.float32),
-        "pixel_histogram": histogram,
-    }
-    return Record(kind="eda", key="eda-test", metrics=metrics, arrays=arrays)
+def curve(model_id: str, seed: int) -> np.ndarray:
+    return np.linspace(0.6, skill(model_id, seed), EPOCHS) + rng_for(model_id, seed).normal(0, 0.01, EPOCHS)
 
 
-def fake_results(seeds: int = 3, models: tuple[str, ...] = tuple(MODELS), eda: bool = True) -> StudyResults:
+def fake_results(seeds: int = 3, models: tuple[str, ...] = MODELS, eda: bool = True) -> StudyResults:
     """Results as ``run_study`` would group them, for the given models and seed count."""
-    rng = np.random.default_rng(7)
     empty = np.zeros((0, 28, 28), dtype=np.uint8)
-    data = Dataset(empty, np.zeros(0, np.uint8), empty, np.zeros(0, np.uint8), source="synthetic")
+    data = Dataset(empty, np.zeros(0, np.uint8), np.zeros((len(Y_TEST), 28, 28), np.uint8), Y_TEST)
     config = Config(study=StudyConfig(profile="quick", seeds=seeds, kernel_sizes=(3, 5, 7)))
-    results = StudyResults(config=config, data=data, eda=fake_eda(rng) if eda else None)
-    for model_id in models:
-        n = 1 if model_id.endswith("-permuted") else seeds
-        results.runs[model_id] = [fake_run(model_id, seed, rng) for seed in range(n)]
-    return results
+    rng = np.random.default_rng(7)
+    return factories.fake_results(
+        models,
+        predict,
+        seeds=seeds,
+        data=data,
+        config=config,
+        eda=factories.fake_eda(rng) if eda else None,
+        curve=curve,
+    )
+
+
+def make(results: StudyResults) -> list[FigureSpec]:
+    return figs.make(results, summarize(results))
 
 
 @pytest.fixture(scope="module")
 def three_seeds() -> dict[str, FigureSpec]:
-    return {spec.name: spec for spec in figs.make(fake_results(seeds=3))}
+    return {spec.name: spec for spec in make(fake_results(seeds=3))}
 
 
 @pytest.fixture(scope="module")
 def one_seed() -> dict[str, FigureSpec]:
-    return {spec.name: spec for spec in figs.make(fake_results(seeds=1))}
+    return {spec.name: spec for spec in make(fake_results(seeds=1))}
 
 
 def bars(ax) -> list:
@@ -162,17 +139,17 @@ def test_captions_are_plain_text_of_at_most_two_sentences(three_seeds):
 
 
 def test_missing_eda_drops_only_the_data_figures():
-    names = [s.name for s in figs.make(fake_results(eda=False))]
+    names = [s.name for s in make(fake_results(eda=False))]
     assert names == [n for n in ALL_NAMES if SECTIONS[n] != "eda"]
 
 
 def test_only_the_dense_run_gives_its_own_figures():
-    names = [s.name for s in figs.make(fake_results(models=("dense",), eda=False))]
+    names = [s.name for s in make(fake_results(models=("dense",), eda=False))]
     assert names == ["confusion_dense", "training_curves"]
 
 
 def test_kernels_without_dense_skip_the_dense_figures_and_the_reference_point():
-    specs = {s.name: s for s in figs.make(fake_results(models=("cnn5", "cnn7"), eda=False))}
+    specs = {s.name: s for s in make(fake_results(models=("cnn5", "cnn7"), eda=False))}
     assert list(specs) == ["training_curves_kernels", "per_class_accuracy", "kernel_tradeoff"]
     assert len(bars(specs["per_class_accuracy"].figure.axes[0])) == 10 * 2
     texts = [t.get_text() for t in specs["kernel_tradeoff"].figure.axes[0].texts]
@@ -181,13 +158,13 @@ def test_kernels_without_dense_skip_the_dense_figures_and_the_reference_point():
 
 
 def test_nothing_ran_gives_no_figures():
-    assert figs.make(fake_results(models=(), eda=False)) == []
+    assert make(fake_results(models=(), eda=False)) == []
 
 
 def test_eda_record_without_arrays_skips_those_figures():
     results = fake_results(models=(), eda=True)
     del results.eda.arrays["sample_images"], results.eda.arrays["pixel_histogram"]
-    assert [s.name for s in figs.make(results)] == ["class_distribution", "mean_images"]
+    assert [s.name for s in make(results)] == ["class_distribution", "mean_images"]
 
 
 # -- each figure's content -----------------------------------------------------------------
@@ -295,7 +272,7 @@ def test_per_class_accuracy_has_a_bar_per_class_and_model_with_seed_error_bars(t
     containers = [c for c in ax.containers if isinstance(c, BarContainer)]
     assert len(bars(ax)) == 10 * 4
     assert [c.get_label() for c in containers] == ["Dense", "CNN 3x3", "CNN 5x5", "CNN 7x7"]
-    dense_mean = model_summary(results.runs["dense"])["per_class_accuracy"]
+    dense_mean = summarize(results).row("dense")["per_class_accuracy"]
     np.testing.assert_allclose([p.get_height() for p in containers[0].patches], dense_mean)
     assert to_hex(containers[0].patches[0].get_facecolor()) == style.MODEL_COLORS["dense"].lower()
     assert all(c.errorbar is not None for c in containers)
@@ -314,7 +291,7 @@ def test_kernel_tradeoff_plots_accuracy_with_its_interval_against_cost(three_see
         points = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
         assert len(points) == 4  # Dense and three kernel sizes
         assert all(c.has_yerr for c in points)
-    row = model_summary(results.runs["cnn5"])
+    row = summarize(results).row("cnn5")
     cnn5 = [c for c in ax_flops.containers if isinstance(c, ErrorbarContainer)][2]
     assert cnn5.lines[0].get_xdata()[0] == row["flops"]
     segment = cnn5.lines[2][0].get_segments()[0]
@@ -344,8 +321,8 @@ def test_every_text_is_at_least_8_points_and_figures_fit_the_page(three_seeds):
 
 
 def test_same_results_give_the_same_png_bytes():
-    first = [to_png(s.figure) for s in figs.make(fake_results(seeds=2))]
-    second = [to_png(s.figure) for s in figs.make(fake_results(seeds=2))]
+    first = [to_png(s.figure) for s in make(fake_results(seeds=2))]
+    second = [to_png(s.figure) for s in make(fake_results(seeds=2))]
     assert len(first) == len(ALL_NAMES)
     assert first == second
     assert all(png.startswith(b"\x89PNG") for png in first)

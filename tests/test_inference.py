@@ -15,7 +15,7 @@ from fmnist_report.cli import app
 from fmnist_report.errors import InputError
 from fmnist_report.serving import inference
 
-from .conftest import idx_bytes
+from .factories import idx_bytes
 
 runner = CliRunner()
 

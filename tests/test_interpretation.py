@@ -4,45 +4,34 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.conftest import synthetic_dataset
 
 from fmnist_report.config import Config, StudyConfig
 from fmnist_report.data import Dataset
-from fmnist_report.records import Record
 from fmnist_report.report import interpretation
 from fmnist_report.report.figures import interpret as figs
 from fmnist_report.store import Store
 from fmnist_report.study import analyses, summary
 from fmnist_report.study.results import StudyResults
+from fmnist_report.study.summary import summarize
 from fmnist_report.study.training import spec_for, train
 
+from . import factories
+from .factories import synthetic_dataset
+
 N = 1000
-LABELS = {
-    "dense": "Dense",
-    "cnn3": "CNN 3x3",
-    "dense-permuted": "Dense (permuted pixels)",
-    "cnn3-permuted": "CNN 3x3 (permuted pixels)",
-}
 
 
 def fake_results(accuracy: dict[str, float]) -> StudyResults:
     """One seed per model; model m gets the first round(acc * N) test images right."""
-    y = np.zeros(N, dtype=np.int64)
+    y = np.zeros(N, dtype=np.uint8)
     data = Dataset(np.zeros((1, 28, 28), np.uint8), y[:1], np.zeros((N, 28, 28), np.uint8), y)
-    results = StudyResults(config=Config(study=StudyConfig(seeds=1)), data=data)
-    for mid, acc in accuracy.items():
-        probs = np.zeros((N, 10), np.float32)
-        right = np.arange(N) < round(acc * N)
-        probs[right, 0] = 1.0
-        probs[~right, 1] = 1.0
-        metrics = {
-            "spec": {"seed": 0},
-            "label": LABELS[mid],
-            "model_id": mid,
-            "test_accuracy": float(right.mean()),
-        }
-        results.runs[mid] = [Record("train", f"train-{mid}", metrics, {"probabilities": probs})]
-    return results
+
+    def predict(model_id: str, seed: int, y_true: np.ndarray) -> np.ndarray:
+        return np.where(np.arange(N) < round(accuracy[model_id] * N), 0, 1)
+
+    return factories.fake_results(
+        tuple(accuracy), predict, seeds=1, data=data, config=Config(study=StudyConfig(seeds=1))
+    )
 
 
 def compare(acc: dict[str, float], a: str, b: str):
@@ -296,18 +285,18 @@ def tiny_study(tmp_path_factory):
     mp.setattr(shift, "N_EQUIVARIANCE", 4)
     mp.setattr(filters, "N_IMAGES", 12)
     try:
-        results.analyses = analyses.run_all(config, data, store, results)
+        results.analyses = analyses.run_all(results, store)
     finally:
         mp.undo()
     return results
 
 
 def test_evidence_items_follow_the_claims_and_show_only_drawn_figures(tiny_study):
-    items = interpretation.evidence(tiny_study)
+    summary = summarize(tiny_study)
+    drawn = [f.name for f in figs.make(tiny_study, summary)]
+    items = interpretation.evidence(tiny_study, summary, drawn)
     assert [i["claim"] for i in items] == list(interpretation.CLAIMS)
     assert len({i["id"] for i in items}) == len(items)
-    drawn = [f.name for f in figs.make(tiny_study)]
-    assert set(drawn) == interpretation.available_figures(tiny_study)
     shown = [name for i in items for name in i["figures"]]
     assert len(shown) == len(set(shown)) and set(shown) <= set(drawn)
     for item in items:
@@ -323,7 +312,9 @@ def test_evidence_leaves_out_what_did_not_run(tiny_study):
     partial = StudyResults(config=tiny_study.config, data=tiny_study.data)
     partial.runs = {m: tiny_study.runs[m] for m in ("dense", "cnn3")}
     partial.analyses = {k: v for k, v in tiny_study.analyses.items() if k == "calibration"}
-    items = interpretation.evidence(partial)
+    summary = summarize(partial)
+    drawn = [f.name for f in figs.make(partial, summary)]
+    assert drawn == ["reliability"]
+    items = interpretation.evidence(partial, summary, drawn)
     assert [i["id"] for i in items] == ["calibration"]
     assert items[0]["figures"] == ["reliability"]
-    assert {f.name for f in figs.make(partial)} == {"reliability"}

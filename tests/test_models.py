@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from fmnist_report import models
+from fmnist_report.ids import ModelId
+
+from . import factories
 
 
 def test_dense_baseline_has_235146_parameters():
@@ -41,3 +44,11 @@ def test_receptive_fields():
 def test_unknown_architecture():
     with pytest.raises(ValueError, match="unknown architecture 'rnn'"):
         models.build("rnn")
+
+
+@pytest.mark.parametrize("model_id", ["dense", "cnn3", "cnn5", "cnn7"])
+def test_the_test_factories_layer_tables_and_costs_match_the_builders(model_id):
+    mid = ModelId.parse(model_id)
+    model = models.build(mid.arch, mid.kernel_size)
+    assert factories.layer_table(model_id) == models.layer_table(model)
+    assert factories.COST[model_id] == (model.count_params(), models.flops_per_image(model))

@@ -32,6 +32,7 @@ def comparison(a: str, b: str, label_a: str, label_b: str, right_a: int, right_b
         "label_b": label_b,
         "seeds": [0],
         "diff": diff.to_dict(),
+        "significant": stats.is_significant(diff, tests),
         "mcnemar": [t.to_dict() for t in tests],
         "worst_p": stats.worst_p(tests),
         "text": stats.describe_comparison(label_a, label_b, diff, tests),
@@ -79,13 +80,11 @@ def test_mean_ci_prints_the_half_width_only_when_there_is_an_interval():
 # -- comparisons ------------------------------------------------------------------------------
 
 
-def test_significance_is_read_from_the_engines_wording():
+def test_significance_flag_and_wording_agree():
     clear = comparison("dense", "cnn3", "Dense", "CNN 3x3", 850, 910)
     close = comparison("dense", "cnn3", "Dense", "CNN 3x3", 900, 903)
-    assert narrative.is_significant(clear) and clear["text"].startswith(
-        "CNN 3x3 is higher than Dense by 6.0 pp"
-    )
-    assert not narrative.is_significant(close)
+    assert clear["significant"] and clear["text"].startswith("CNN 3x3 is higher than Dense by 6.0 pp")
+    assert not close["significant"]
     assert narrative.significance_text(close).startswith(
         "No significant difference between Dense and CNN 3x3"
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from html.parser import HTMLParser
 
 import jinja2
 import pytest
@@ -13,81 +12,7 @@ import pytest
 from fmnist_report.errors import UserError
 from fmnist_report.report import render
 
-from .test_context import FIGURES, make_context
-
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
-HEADINGS = (
-    "Summary",
-    "Contents",
-    "1 Data exploration",
-    "2 Dense baseline",
-    "3 Convolutional network",
-    "4 Kernel-size study",
-    "5 Interpretation",
-    "6 Deployment",
-    "A Appendix: reproducibility",
-    "B Appendix: references",
-)
-
-
-class TagChecker(HTMLParser):
-    """Collects unbalanced tags, every src and href, and the text of h2 headings."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack: list[str] = []
-        self.problems: list[str] = []
-        self.urls: list[str] = []
-        self.h2: list[str] = []
-        self._in_h2 = False
-        self.imgs: list[dict[str, str]] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        self.urls += [attrs[a] for a in ("src", "href") if a in attrs]
-        if tag == "img":
-            self.imgs.append(attrs)
-        if tag == "h2":
-            self._in_h2 = True
-            self.h2.append("")
-        if tag not in VOID:
-            self.stack.append(tag)
-
-    def handle_startendtag(self, tag, attrs):
-        self.handle_starttag(tag, attrs)
-        if tag not in VOID:
-            self.stack.pop()
-
-    def handle_endtag(self, tag):
-        if tag == "h2":
-            self._in_h2 = False
-        if not self.stack or self.stack[-1] != tag:
-            self.problems.append(f"</{tag}> closes <{self.stack[-1] if self.stack else 'nothing'}>")
-            return
-        self.stack.pop()
-
-    def handle_data(self, data):
-        if self._in_h2:
-            self.h2[-1] += data
-
-
-def check_html(html: str) -> TagChecker:
-    """Parse the page; the checker holds its problems, URLs, images and h2 texts."""
-    checker = TagChecker()
-    checker.feed(html)
-    checker.close()
-    if checker.stack:
-        checker.problems.append(f"unclosed: {checker.stack}")
-    return checker
-
-
-def assert_self_contained(html: str, checker: TagChecker) -> None:
-    """No URL but data: URIs and in-page anchors, and no scheme or // anywhere outside data: URIs."""
-    for url in checker.urls:
-        assert url.startswith(("data:image/png;base64,", "#")), url[:60]
-    outside = re.sub(r'data:[^"]*', "", html)
-    for marker in ("http:", "https:", "//", "<script", "<link", "@import", "url("):
-        assert marker not in outside.lower(), marker
+from .factories import FIGURES, HEADINGS, assert_self_contained, check_html, make_context, png
 
 
 @pytest.fixture(scope="module")
@@ -204,8 +129,6 @@ def test_pdf_headings_toc_pages_and_numbering(synthetic, tmp_path):
 def test_write_outputs_swaps_the_figures_and_drops_a_stale_pdf(tmp_path):
     from fmnist_report.config import Config
     from fmnist_report.pipeline import write_outputs
-
-    from .test_context import png
 
     cfg = Config(out_dir=tmp_path / "out")
     (cfg.figures_dir).mkdir(parents=True)

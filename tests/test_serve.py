@@ -22,7 +22,7 @@ from fmnist_report import data as data_mod
 from fmnist_report.data import CLASS_NAMES
 from fmnist_report.serving import serve
 
-from .conftest import synthetic_dataset
+from .factories import synthetic_dataset
 
 MAX_BYTES = 200_000
 MAX_BATCH = 32

@@ -11,11 +11,12 @@ from typer.testing import CliRunner
 from fmnist_report.config import Config, StudyConfig
 from fmnist_report.records import Record
 from fmnist_report.store import Store
-from fmnist_report.study import plan as study
 from fmnist_report.study import training
-from fmnist_report.study.plan import NullReporter, plan, run_study
+from fmnist_report.study.plan import plan
+from fmnist_report.study.results import StudyResults
+from fmnist_report.study.runner import NullReporter, run_study
 
-from .conftest import REAL_DIR, needs_real_data
+from .factories import REAL_DIR, needs_real_data
 
 TINY = StudyConfig(profile="quick", epochs=1, seeds=1, batch_size=32, kernel_sizes=(3, 5))
 
@@ -184,7 +185,7 @@ def test_study_results_groups_runs_by_model(tmp_path, toy_data):
     cfg = tiny_config(tmp_path, seeds=2)
     results = run_study(cfg, toy_data, Store(cfg.cache_dir), only=["dense"])
     assert [r.metrics["spec"]["seed"] for r in results.runs["dense"]] == [0, 1]
-    assert isinstance(results, study.StudyResults) and results.eda is None
+    assert isinstance(results, StudyResults) and results.eda is None
 
 
 def test_unwritable_output_fails_fast_with_one_line(tmp_path):

@@ -227,7 +227,7 @@ def _run_study(
 
     runtime.configure()
     from fmnist_report.store import Store, ensure_writable
-    from fmnist_report.study.plan import load_data, run_study
+    from fmnist_report.study.runner import load_data, run_study
     from fmnist_report.ui import ConsoleReporter
 
     reporter = ConsoleReporter(console, quiet=quiet)
@@ -265,10 +265,10 @@ def run_cmd(
     cfg = _load_config(config, profile, seeds, epochs, out_dir, data_dir, offline)
     # With --json, progress goes to stderr so stdout stays machine-readable.
     results = _run_study(cfg, only, fresh, quiet or as_json, err if as_json else out)
-    from fmnist_report.study.summary import summary_rows
+    from fmnist_report.study.summary import summarize
     from fmnist_report.ui import summary_table
 
-    summary = summary_rows(results)
+    summary = summarize(results).to_dict()
     if as_json:
         out.print_json(json.dumps({"profile": cfg.study.profile, **summary}))
     else:
@@ -372,9 +372,10 @@ def export_cmd(
     """Export the stored CNN 3x3 (first seed) for serving; never trains (run `build` first)."""
     cfg = _load_config(config, profile, seeds, epochs, out_dir, data_dir, offline)
     results = _run_study(cfg, "cnn", False, True, err if as_json else out, stored_only=True)
-    from fmnist_report.pipeline import export_cnn
+    from fmnist_report.serving.publish import export_cnn
+    from fmnist_report.study.summary import summarize
 
-    metadata = export_cnn(results)
+    metadata = export_cnn(results, summarize(results))
     if as_json:
         out.print_json(json.dumps({"model_dir": str(cfg.model_dir), **metadata}))
         return

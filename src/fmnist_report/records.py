@@ -29,6 +29,14 @@ class Record:
     model: Any = None
 
 
+@dataclass
+class Measured:
+    """What an experiment returns: numbers and arrays. The runner turns it into a keyed Record."""
+
+    metrics: dict[str, Any]
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+
+
 def versions() -> dict[str, str]:
     """Library versions that can change a result, part of every cache key."""
     import keras

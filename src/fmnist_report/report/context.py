@@ -8,7 +8,7 @@ so a number in the report and its machine-readable twin cannot disagree.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -17,6 +17,7 @@ from fmnist_report import models
 from fmnist_report.config import as_dict
 from fmnist_report.report import narrative
 from fmnist_report.study.results import StudyResults
+from fmnist_report.study.summary import Summary
 
 #: Published accuracies on the Fashion-MNIST test set, cited as published: Xiao, Rasul &
 #: Vollgraf (2017), arXiv:1708.07747, and the benchmark table of its repository.
@@ -138,10 +139,6 @@ def _confusion(results: StudyResults, model_id: str) -> np.ndarray:
     return np.sum([r.arrays["confusion"] for r in results.runs[model_id]], axis=0)
 
 
-def _layers(model: Any) -> list[dict[str, Any]]:
-    return [dict(row) for row in models.layer_table(model)]
-
-
 # -- sections -------------------------------------------------------------------------------------
 
 
@@ -194,7 +191,10 @@ def _data_section(results: StudyResults, figures: list[dict[str, str]]) -> dict[
 
 
 def _dense_section(
-    results: StudyResults, rows: Mapping[str, dict[str, Any]], figures: list[dict[str, str]]
+    results: StudyResults,
+    rows: Mapping[str, dict[str, Any]],
+    layers: Mapping[str, list[dict[str, Any]]],
+    figures: list[dict[str, str]],
 ) -> dict[str, Any]:
     row = rows[DENSE_ID]
     names = list(results.data.class_names)
@@ -202,7 +202,7 @@ def _dense_section(
     weakest = narrative.weakest_classes(row["per_class_accuracy"], names)
     return {
         "label": row["label"],
-        "layers": _layers(models.build_dense()),
+        "layers": [dict(r) for r in layers[DENSE_ID]],
         "params": row["params"],
         "flops": row["flops"],
         "n_seeds": len(row["seeds"]),
@@ -232,6 +232,7 @@ _COMPARED = (
 def _cnn_section(
     results: StudyResults,
     rows: Mapping[str, dict[str, Any]],
+    layers: Mapping[str, list[dict[str, Any]]],
     comparisons: Mapping[str, Any],
     figures: list[dict[str, str]],
     test_counts: Sequence[int],
@@ -242,7 +243,7 @@ def _cnn_section(
     return {
         "label": cnn["label"],
         "dense_label": dense["label"],
-        "layers": _layers(models.build_cnn(3)),
+        "layers": [dict(r) for r in layers[CNN_ID]],
         "receptive_fields": models.receptive_fields(3),
         "design": design_choices(),
         "compared": [
@@ -307,7 +308,7 @@ def _kernels_section(
                         "label_b": comp["label_b"],
                         "diff": with_half(comp["diff"]),
                         "worst_p": comp["worst_p"],
-                        "significant": narrative.is_significant(comp),
+                        "significant": comp["significant"],
                         "text": narrative.significance_text(comp),
                     }
                 )
@@ -519,7 +520,7 @@ def _summary(
         "kernel_sizes": list(s.kernel_sizes),
         "diff": with_half(comp["diff"]) if comp else None,
         "worst_p": comp["worst_p"] if comp else None,
-        "significant": narrative.is_significant(comp) if comp else False,
+        "significant": bool(comp and comp["significant"]),
         "comparison": narrative.significance_text(comp),
         "best_kernel": kernels["best"],
         "kernel_conclusion": kernels["conclusion"][:2],
@@ -534,7 +535,7 @@ def _summary(
 
 def build_context(
     results: StudyResults,
-    summary: Mapping[str, Any],
+    summary: Summary,
     *,
     figures: Sequence[FigureLike],
     pngs: Mapping[str, bytes],
@@ -546,16 +547,16 @@ def build_context(
     """Every value the templates lay out.
 
     Args:
-        summary: `summary.summary_rows(results)`.
+        summary: the study's `Summary`.
         figures: the figure specs in report order; ``pngs`` their PNG bytes by name.
         export: the metadata `export.export_model` returned, or None when nothing was exported.
         predictions: one item per sample image: ``index``, ``true`` (class name), ``png``
             (bytes) and ``top`` ((class name, probability) pairs, most likely first).
-        evidence: `interpretation.evidence(results)`.
+        evidence: `interpretation.evidence(results, summary)`.
         environment: ``versions`` (name -> version), ``platform``, ``cpu``, ``logical_cpus``, ``threads``.
     """
-    rows = {row["model_id"]: _summary_dicts(row) for row in summary["models"]}
-    comparisons = summary["comparisons"]
+    rows = {m: _summary_dicts(row) for m, row in summary.models.items()}
+    comparisons = summary.comparisons
     by_section, by_name = _figures(figures, pngs)
     data = _data_section(results, by_section.get("eda", []))
     kernels = _kernels_section(results, rows, comparisons, by_section.get("kernels", []))
@@ -572,9 +573,14 @@ def build_context(
         "sections": {i: {"number": n, "title": t} for i, n, t in SECTIONS},
         "summary": _summary(results, rows, comparisons, kernels, data),
         "data": data,
-        "dense": _dense_section(results, rows, by_section.get("dense", [])),
+        "dense": _dense_section(results, rows, summary.layers, by_section.get("dense", [])),
         "cnn": _cnn_section(
-            results, rows, comparisons, by_section.get("cnn", []), [c["test"] for c in data["classes"]]
+            results,
+            rows,
+            summary.layers,
+            comparisons,
+            by_section.get("cnn", []),
+            [c["test"] for c in data["classes"]],
         ),
         "kernels": kernels,
         "interpretation": _interpretation_section(evidence, by_section, by_name),
@@ -582,54 +588,6 @@ def build_context(
         "reproducibility": _reproducibility_section(results, rows, environment),
         "references": _references_section(rows, data["full"]),
         # The interpretation's raw measurements, which its prose and tables quote: for metrics.json.
-        "analyses": {kind: record.metrics for kind, record in results.analyses.items()},
+        "analyses": summary.analyses,
         "figure_count": len(by_name),
     }
-
-
-# -- machine-readable twin ------------------------------------------------------------------------
-
-_ID_KEYS = ("model_id", "key", "id", "name", "file", "path", "seed")
-
-
-def _walk(value: Any, prefix: str) -> Iterator[tuple[str, Any]]:
-    if isinstance(value, bool) or value is None:
-        return
-    if isinstance(value, int | float):
-        yield prefix, value
-    elif isinstance(value, Mapping):
-        for k, v in value.items():
-            yield from _walk(v, f"{prefix}.{k}" if prefix else str(k))
-    elif isinstance(value, list | tuple):
-        seen: set[str] = set()
-        for i, item in enumerate(value):
-            label = str(i)
-            if isinstance(item, Mapping):
-                label = next(
-                    (str(item[k]) for k in _ID_KEYS if k in item and not isinstance(item[k], Mapping)), label
-                )
-            if label in seen:
-                label = f"{label}#{i}"
-            seen.add(label)
-            yield from _walk(item, f"{prefix}.{label}" if prefix else label)
-
-
-def metrics_flat(context: Mapping[str, Any]) -> list[tuple[str, str, float | int]]:
-    """Every number of the report as ``(section, key, value)`` rows, in report order."""
-    rows = []
-    for section, value in context.items():
-        if section in ("meta", "toc", "sections"):
-            continue
-        for key, number in _walk(value, ""):
-            if isinstance(number, float) and not np.isfinite(number):
-                continue
-            rows.append((section, key or section, number))
-    return rows
-
-
-def metrics_json(rows: Sequence[tuple[str, str, float | int]]) -> dict[str, dict[str, float | int]]:
-    """The flat rows as ``{section: {key: value}}``."""
-    out: dict[str, dict[str, float | int]] = {}
-    for section, key, value in rows:
-        out.setdefault(section, {})[key] = value
-    return out

@@ -7,12 +7,13 @@ return paragraphs, so each can be tested against every outcome it may have to re
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from fmnist_report.report.narrative import is_significant, num, pct, ratio
-from fmnist_report.study import stats, summary
+from fmnist_report.report.narrative import num, pct, ratio
+from fmnist_report.study import stats
 from fmnist_report.study.results import StudyResults
+from fmnist_report.study.summary import Summary
 
 CLAIMS = (
     "Locality",
@@ -35,7 +36,7 @@ Cmp = Mapping[str, Any]
 
 def verdict(comparison: Cmp | None) -> str:
     """``higher``, ``lower`` (model B against A, as `describe_comparison` decided) or ``none``."""
-    if comparison is None or not is_significant(comparison):
+    if comparison is None or not comparison["significant"]:
         return "none"
     return "higher" if comparison["diff"]["mean"] > 0 else "lower"
 
@@ -756,31 +757,6 @@ def errors_tables(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
 # -- the items -------------------------------------------------------------------------------
 
 
-def available_figures(results: StudyResults) -> set[str]:
-    """The names `figures.interpret.make` draws for these results (the same conditions)."""
-    names: set[str] = set()
-    an = results.analyses
-    for mid in ("dense", "cnn3"):
-        twin = f"{mid}-permuted"
-        if mid in results.runs and twin in results.runs:
-            seed = results.runs[twin][0].metrics["spec"]["seed"]
-            if any(r.metrics["spec"]["seed"] == seed for r in results.runs[mid]):
-                names.add("locality")
-    if "efficiency" in an and an["efficiency"].metrics["models"]:
-        names.add("param_efficiency")
-    if "filters" in an:
-        names.update({"filters", "feature_maps"})
-    if "shift" in an:
-        names.update({"shift_accuracy", "equivariance"})
-    if "calibration" in an:
-        names.add("reliability")
-    if "mistakes" in an and an["mistakes"].metrics["mistakes"]["gallery"]:
-        names.add("confident_mistakes")
-        if an["mistakes"].metrics["saliency"]["indices"]:
-            names.add("saliency")
-    return names
-
-
 def _item(
     item_id: str,
     claim: str,
@@ -803,12 +779,16 @@ def _item(
     }
 
 
-def evidence(results: StudyResults) -> list[dict[str, Any]]:
-    """Section 5's items in reading order; an item whose evidence did not run is left out."""
-    an = results.analyses
-    available = available_figures(results)
+def evidence(results: StudyResults, summary: Summary, drawn: Iterable[str]) -> list[dict[str, Any]]:
+    """Section 5's items in reading order; an item whose evidence did not run is left out.
+
+    Args:
+        drawn: the names of the figures actually drawn; an item shows only those.
+    """
+    an = summary.analyses
+    available = set(drawn)
     cmp = {
-        pair: summary.compare(results, *pair)
+        pair: summary.comparison(*pair)
         for pair in (
             ("dense", "dense-permuted"),
             ("cnn3", "cnn3-permuted"),
@@ -817,7 +797,7 @@ def evidence(results: StudyResults) -> list[dict[str, Any]]:
         )
     }
     head_to_head = cmp[("dense", "cnn3")]
-    eff = an["efficiency"].metrics if "efficiency" in an else None
+    eff = an.get("efficiency")
     rows = {r["model_id"]: r for r in eff["models"]} if eff else {}
     labels = {m: r["label"] for m, r in rows.items()}
     items: list[dict[str, Any] | None] = []
@@ -851,7 +831,7 @@ def evidence(results: StudyResults) -> list[dict[str, Any]]:
             )
         )
     if "shift" in an:
-        sm = an["shift"].metrics
+        sm = an["shift"]
         items.append(
             _item(
                 "translation",
@@ -863,7 +843,7 @@ def evidence(results: StudyResults) -> list[dict[str, Any]]:
                 available,
             )
         )
-    fm = an["filters"].metrics if "filters" in an else None
+    fm = an.get("filters")
     rf = eff["receptive_fields"] if eff else {}
     if fm or rf:
         items.append(
@@ -891,7 +871,7 @@ def evidence(results: StudyResults) -> list[dict[str, Any]]:
             )
         )
     if "calibration" in an:
-        cm = an["calibration"].metrics
+        cm = an["calibration"]
         ids = [m for m in ("dense", "cnn3") if m in cm["models"]] or cm["models"][:2]
         items.append(
             _item(
@@ -905,7 +885,7 @@ def evidence(results: StudyResults) -> list[dict[str, Any]]:
             )
         )
     if "mistakes" in an:
-        mm = an["mistakes"].metrics
+        mm = an["mistakes"]
         items.append(
             _item(
                 "errors",

@@ -73,11 +73,6 @@ def mean_ci(summary: Mapping[str, Any], unit: str = "pct", digits: int | None = 
 # -- reading comparisons ---------------------------------------------------------------------
 
 
-def is_significant(comparison: Mapping[str, Any]) -> bool:
-    """Whether `stats.describe_comparison` called the difference significant (its wording decides)."""
-    return not comparison["text"].startswith(NOT_SIGNIFICANT)
-
-
 def find_comparison(comparisons: Mapping[str, Mapping[str, Any]], a: str, b: str) -> Mapping[str, Any] | None:
     """The comparison of ``a`` and ``b`` in either order, or None."""
     return comparisons.get(f"{a}__vs__{b}") or comparisons.get(f"{b}__vs__{a}")
@@ -356,7 +351,7 @@ def kernel_conclusion(
     sig_better, not_sig = [], []
     for other in others:
         comp = find_comparison(comparisons, best["model_id"], other["model_id"])
-        (sig_better if comp is not None and is_significant(comp) else not_sig).append(other["label"])
+        (sig_better if comp is not None and comp["significant"] else not_sig).append(other["label"])
     top = best["test_accuracy"]["mean"]
     tied = [r for r in rows if abs(r["test_accuracy"]["mean"] - top) < 1e-12]
     if len(tied) > 1:

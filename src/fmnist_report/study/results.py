@@ -1,12 +1,39 @@
-"""Every record of one build, grouped for the report."""
+"""Every record of one build, grouped for the report, and the roles its models play."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from fmnist_report import data as data_mod
+from fmnist_report import ids
 from fmnist_report.config import Config
+from fmnist_report.ids import ModelId
 from fmnist_report.records import Record
+
+#: The kernel size of the study's CNN: the one compared with the baseline (section 3),
+#: exported, and inspected by the shift, feature-map and mistake analyses.
+HEADLINE_KERNEL = 3
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Which trained model plays which part in the report; ``None`` where it did not run.
+
+    Attributes:
+        dense: the dense baseline.
+        headline: the CNN of the comparison, the one exported.
+        kernel_arms: the kernel-size study's CNNs, in the configured order.
+        cnns: every CNN on the original pixels by kernel size, smallest first.
+        probe: the CNN the analyses inspect: the headline CNN, else the smallest.
+        twins: each model that has a permuted-pixel twin, mapped to it.
+    """
+
+    dense: str | None
+    headline: str | None
+    kernel_arms: tuple[str, ...]
+    cnns: dict[int, str]
+    probe: str | None
+    twins: dict[str, str]
 
 
 @dataclass
@@ -25,3 +52,23 @@ class StudyResults:
     def first(self, model_id: str) -> Record:
         """The run of the first seed: the one whose model is exported and inspected."""
         return self.runs[model_id][0]
+
+    def seed(self, model_id: str) -> int:
+        """The seed of a model's first run."""
+        return int(self.first(model_id).metrics["spec"]["seed"])
+
+    def roles(self) -> Roles:
+        """The part each trained model plays, from the ids that ran and the configured kernel sizes."""
+        present = {ModelId.parse(m): m for m in self.runs}
+        cnns = {m.kernel_size: s for m, s in present.items() if m.is_cnn and not m.permuted}
+        cnns = dict(sorted(cnns.items()))  # type: ignore[arg-type]
+        headline = cnns.get(HEADLINE_KERNEL)
+        twins = {s: present[m.twin()] for m, s in present.items() if not m.permuted and m.twin() in present}
+        return Roles(
+            dense=present.get(ids.DENSE),
+            headline=headline,
+            kernel_arms=tuple(cnns[k] for k in self.config.study.kernel_sizes if k in cnns),
+            cnns=cnns,  # type: ignore[arg-type]
+            probe=headline or next(iter(cnns.values()), None),
+            twins=twins,
+        )

@@ -172,6 +172,17 @@ def _p_text(tests: Sequence[McNemar]) -> str:
     return f"largest McNemar {format_p(worst)} across {len(tests)} seeds"
 
 
+def is_significant(diff: Summary, tests: Sequence[McNemar], *, alpha: float = 0.05) -> bool:
+    """Whether B differs from A: every seed's McNemar p below ``alpha``, every seed's difference
+    in the direction of the mean, and (with several seeds) a t-interval that excludes 0."""
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha!r}")
+    sign = float(np.sign(diff.mean))
+    same_direction = sign != 0.0 and all(np.sign(t.diff) == sign for t in tests)
+    excludes_zero = not diff.has_ci or diff.ci_low > 0.0 or diff.ci_high < 0.0
+    return worst_p(tests) < alpha and same_direction and excludes_zero
+
+
 def describe_comparison(
     name_a: str,
     name_b: str,
@@ -208,9 +219,7 @@ def describe_comparison(
         )
     p_text = _p_text(tests)
     sign = float(np.sign(diff.mean))
-    same_direction = sign != 0.0 and all(np.sign(t.diff) == sign for t in tests)
-    excludes_zero = not diff.has_ci or diff.ci_low > 0.0 or diff.ci_high < 0.0
-    significant = worst_p(tests) < alpha and same_direction and excludes_zero
+    significant = is_significant(diff, tests, alpha=alpha)
 
     level = f"{diff.confidence * 100:g}% CI"
     if significant:

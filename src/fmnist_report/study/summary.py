@@ -1,17 +1,56 @@
-"""Headline numbers over seeds: per-model summaries and honest pairwise comparisons."""
+"""The study's derived numbers, computed once: per-model rows, comparisons, roles, layer tables.
+
+:func:`summarize` runs after the study; export, figures and the report context read the
+:class:`Summary` it returns and never recompute a number of it.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from fmnist_report.records import Record
 from fmnist_report.study import stats
-from fmnist_report.study.results import StudyResults
+from fmnist_report.study.experiments import efficiency
+from fmnist_report.study.results import Roles, StudyResults
 
 #: Per-run metrics summarised over seeds.
 SEED_METRICS = ("test_accuracy", "test_loss", "train_seconds", "latency_ms_batched", "latency_ms_single")
+#: Significance level of every pairwise comparison.
+ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Every derived number the report quotes.
+
+    Attributes:
+        models: :func:`model_summary` rows by model id, in the order the runs were planned.
+        comparisons: :func:`compare` results keyed ``"a__vs__b"``; each has a ``significant`` flag.
+        roles: which model plays which part (baseline, headline CNN, kernel arms, probe, twins).
+        layers: each model's layer table (name, type, output shape, parameters).
+        analyses: each interpretation experiment's measurements; the cost rows of
+            ``efficiency`` are this summary's own model rows.
+    """
+
+    models: dict[str, dict[str, Any]]
+    comparisons: dict[str, dict[str, Any]]
+    roles: Roles
+    layers: dict[str, list[dict[str, Any]]]
+    analyses: dict[str, dict[str, Any]]
+
+    def row(self, model_id: str) -> dict[str, Any]:
+        return self.models[model_id]
+
+    def comparison(self, a: str | None, b: str | None) -> dict[str, Any] | None:
+        """The comparison of ``a`` and ``b`` in either order, or None."""
+        return self.comparisons.get(f"{a}__vs__{b}") or self.comparisons.get(f"{b}__vs__{a}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The machine-readable summary (``run --json``): per-model rows and the comparisons."""
+        return {"models": list(self.models.values()), "comparisons": self.comparisons}
 
 
 def model_summary(records: list[Record]) -> dict[str, Any]:
@@ -37,7 +76,7 @@ def correct(record: Record, y_true: np.ndarray) -> np.ndarray:
 
 
 def compare(results: StudyResults, a_id: str, b_id: str) -> dict[str, Any] | None:
-    """B against A on the seeds both have: paired difference, McNemar per seed, wording."""
+    """B against A on the seeds both have: paired difference, McNemar per seed, verdict."""
     if a_id not in results.runs or b_id not in results.runs:
         return None
     a_by_seed = {r.metrics["spec"]["seed"]: r for r in results.runs[a_id]}
@@ -61,37 +100,46 @@ def compare(results: StudyResults, a_id: str, b_id: str) -> dict[str, Any] | Non
         "diff": diff.to_dict(),
         "mcnemar": [t.to_dict() for t in tests],
         "worst_p": stats.worst_p(tests),
-        "text": stats.describe_comparison(label_a, label_b, diff, tests),
+        "significant": stats.is_significant(diff, tests, alpha=ALPHA),
+        "text": stats.describe_comparison(label_a, label_b, diff, tests, alpha=ALPHA),
     }
 
 
-def comparison_pairs(results: StudyResults) -> list[tuple[str, str]]:
-    """Dense vs CNN 3x3, every pair of kernel sizes, and each model against its permuted twin."""
-    kernels = [f"cnn{k}" for k in results.config.study.kernel_sizes]
-    pairs = [("dense", "cnn3")]
-    pairs += [(a, b) for i, a in enumerate(kernels) for b in kernels[i + 1 :]]
-    pairs += [("dense", "dense-permuted"), ("cnn3", "cnn3-permuted")]
-    seen, out = set(), []
-    for pair in pairs:
-        if pair not in seen and pair[0] != pair[1]:
-            seen.add(pair)
-            out.append(pair)
+def comparison_pairs(roles: Roles) -> list[tuple[str, str]]:
+    """Dense vs the headline CNN, every pair of kernel arms, each model against its permuted
+    twin, and the two twins against each other."""
+    dense, cnn = roles.dense, roles.headline
+    arms = roles.kernel_arms
+    pairs = [(dense, cnn)]
+    pairs += [(a, b) for i, a in enumerate(arms) for b in arms[i + 1 :]]
+    pairs += [(m, roles.twins.get(m)) for m in (dense, cnn)]
+    pairs += [(roles.twins.get(dense), roles.twins.get(cnn))]
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for a, b in pairs:
+        if a is not None and b is not None and a != b and (a, b) not in seen:
+            seen.add((a, b))
+            out.append((a, b))
     return out
 
 
-def comparisons(results: StudyResults) -> dict[str, dict[str, Any]]:
-    """Every available comparison, keyed ``"a__vs__b"``."""
-    out = {}
-    for a, b in comparison_pairs(results):
+def summarize(results: StudyResults) -> Summary:
+    """Every derived number of the study, once."""
+    roles = results.roles()
+    comparisons = {}
+    for a, b in comparison_pairs(roles):
         found = compare(results, a, b)
         if found is not None:
-            out[f"{a}__vs__{b}"] = found
-    return out
-
-
-def summary_rows(results: StudyResults) -> dict[str, Any]:
-    """The machine-readable summary: per-model rows and the comparisons."""
-    return {
-        "models": [model_summary(records) for records in results.runs.values()],
-        "comparisons": comparisons(results),
-    }
+            comparisons[f"{a}__vs__{b}"] = found
+    models = {m: model_summary(records) for m, records in results.runs.items()}
+    analyses = {kind: dict(record.metrics) for kind, record in results.analyses.items()}
+    if efficiency.KIND in analyses:
+        measured = {k: v for k, v in analyses[efficiency.KIND].items() if k != "models"}
+        analyses[efficiency.KIND] = {"models": efficiency.model_rows(list(models.values())), **measured}
+    return Summary(
+        models=models,
+        comparisons=comparisons,
+        roles=roles,
+        layers={m: records[0].metrics["layers"] for m, records in results.runs.items()},
+        analyses=analyses,
+    )

@@ -13,6 +13,7 @@ import numpy as np
 from fmnist_report import models, runtime
 from fmnist_report.config import StudyConfig
 from fmnist_report.data import Dataset, one_hot, scale
+from fmnist_report.ids import ModelId
 from fmnist_report.records import Record, make_key
 
 STEPS_PER_EXECUTION = 50
@@ -39,15 +40,17 @@ class RunSpec:
     permutation_seed: int | None = None
 
     @property
+    def model(self) -> ModelId:
+        return ModelId(self.arch, self.kernel_size, self.permutation_seed is not None)
+
+    @property
     def model_id(self) -> str:
         """Short name shared by every seed: ``dense``, ``cnn3``, ``cnn5-permuted``..."""
-        base = "dense" if self.arch == "dense" else f"cnn{self.kernel_size}"
-        return base + ("-permuted" if self.permutation_seed is not None else "")
+        return str(self.model)
 
     @property
     def label(self) -> str:
-        base = "Dense" if self.arch == "dense" else f"CNN {self.kernel_size}x{self.kernel_size}"
-        return base + (" (permuted pixels)" if self.permutation_seed is not None else "")
+        return self.model.label
 
     def params(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -142,6 +145,11 @@ def cross_entropy(probabilities: np.ndarray, labels: np.ndarray) -> float:
     return float(-np.mean(np.log(p)))
 
 
+def layer_table(spec: RunSpec) -> list[dict[str, object]]:
+    """The layer table of the network a spec trains, built without training it."""
+    return models.layer_table(models.build(spec.arch, spec.kernel_size))
+
+
 def _epoch_timer():  # a Keras callback, built lazily so importing this module stays light
     import keras
 
@@ -234,6 +242,7 @@ def train(spec: RunSpec, data: Dataset, callbacks: Sequence[Any] = ()) -> Record
         "test_loss": cross_entropy(probabilities, data.y_test.astype(np.int64)),
         "per_class": per_class_scores(confusion),
         "params": int(model.count_params()),
+        "layers": models.layer_table(model),
         "flops": models.flops_per_image(model),
         "train_seconds": train_seconds,
         "epoch_seconds": timer.seconds,

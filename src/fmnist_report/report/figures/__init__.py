@@ -21,9 +21,10 @@ __all__ = ["DPI", "FigureSpec", "make_all", "render_all", "to_png"]
 
 if TYPE_CHECKING:
     from fmnist_report.study.results import StudyResults
+    from fmnist_report.study.summary import Summary
 
 
-def make_all(results: StudyResults) -> list[FigureSpec]:
+def make_all(results: StudyResults, summary: Summary) -> list[FigureSpec]:
     """Every figure the report shows, in report order."""
-    specs: list[Any] = [*study.make(results), *interpret.make(results)]
+    specs: list[Any] = [*study.make(results, summary), *interpret.make(results, summary)]
     return specs

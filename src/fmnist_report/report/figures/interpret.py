@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from fmnist_report.study.results import StudyResults
+    from fmnist_report.study.summary import Summary
 
 SECTION = "interpretation"
 ACTIVATION_CMAP = "magma"
@@ -527,13 +528,13 @@ def locality_figure(results: StudyResults) -> list[FigureSpec]:
     ]
 
 
-def efficiency_figure(results: StudyResults) -> list[FigureSpec]:
+def efficiency_figure(summary: Summary) -> list[FigureSpec]:
     """Accuracy against parameters and FLOPs for every model."""
-    rec = results.analyses.get("efficiency")
-    if rec is None or not rec.metrics["models"]:
+    eff = summary.analyses.get("efficiency")
+    if eff is None or not eff["models"]:
         return []
     points = []
-    for row in rec.metrics["models"]:
+    for row in eff["models"]:
         acc = row["test_accuracy"]
         points.append(
             {
@@ -548,10 +549,10 @@ def efficiency_figure(results: StudyResults) -> list[FigureSpec]:
                 "permuted": row["permuted"],
             }
         )
-    seeds = max(len(r["seeds"]) for r in rec.metrics["models"])
+    seeds = max(len(r["seeds"]) for r in eff["models"])
     note = "mean over seeds, bars: 95% t-interval" if seeds > 1 else "one seed, so no interval"
-    dense = next((r for r in rec.metrics["models"] if r["model_id"] == "dense"), None)
-    cnns = [r for r in rec.metrics["models"] if r["model_id"].startswith("cnn") and not r["permuted"]]
+    dense = next((r for r in eff["models"] if r["model_id"] == "dense"), None)
+    cnns = [r for r in eff["models"] if r["model_id"].startswith("cnn") and not r["permuted"]]
     tail = ""
     if dense is not None and cnns:
         p = [r["params"] / dense["params"] for r in cnns]
@@ -650,11 +651,11 @@ def mistake_figures(results: StudyResults) -> list[FigureSpec]:
     return specs
 
 
-def make(results: StudyResults) -> list[FigureSpec]:
+def make(results: StudyResults, summary: Summary) -> list[FigureSpec]:
     """The interpretation figures in the order section 5 discusses them."""
     return [
         *locality_figure(results),
-        *efficiency_figure(results),
+        *efficiency_figure(summary),
         *filter_figures(results),
         *shift_figures(results),
         *calibration_figure(results),

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from fmnist_report.records import Record
     from fmnist_report.study.results import StudyResults
+    from fmnist_report.study.summary import Summary
 
 
 @dataclass(frozen=True)
@@ -559,10 +560,8 @@ def curve_figures(results: StudyResults) -> tuple[list[FigureSpec], list[FigureS
     return main, kernels
 
 
-def per_class_figure(results: StudyResults) -> list[FigureSpec]:
+def per_class_figure(results: StudyResults, summary: Summary) -> list[FigureSpec]:
     """Per-class test accuracy of Dense and every kernel size that ran."""
-    from fmnist_report.study.summary import model_summary
-
     kernel_ids = _kernel_ids(results)
     if not kernel_ids:
         return []
@@ -571,7 +570,7 @@ def per_class_figure(results: StudyResults) -> list[FigureSpec]:
     groups = []
     for mid in ids:
         recs = results.runs[mid]
-        mean = np.asarray(model_summary(recs)["per_class_accuracy"])
+        mean = np.asarray(summary.row(mid)["per_class_accuracy"])
         per_seed = np.array([r.metrics["per_class"]["accuracy"] for r in recs], dtype=float)
         std = per_seed.std(axis=0, ddof=1) if len(recs) > 1 else None  # the spread stats.summarize uses
         groups.append((_label(results, mid), model_color(mid), mean, std))
@@ -595,10 +594,8 @@ def per_class_figure(results: StudyResults) -> list[FigureSpec]:
     ]
 
 
-def tradeoff_figure(results: StudyResults) -> list[FigureSpec]:
+def tradeoff_figure(results: StudyResults, summary: Summary) -> list[FigureSpec]:
     """Accuracy against cost for every kernel size, with Dense as the reference point."""
-    from fmnist_report.study.summary import model_summary
-
     kernel_ids = _kernel_ids(results)
     if not kernel_ids:
         return []
@@ -606,7 +603,7 @@ def tradeoff_figure(results: StudyResults) -> list[FigureSpec]:
     points = []
     rows = {}
     for mid in ids:
-        row = model_summary(results.runs[mid])
+        row = summary.row(mid)
         rows[mid] = row
         acc = row["test_accuracy"]
         recs = results.runs[mid]
@@ -654,7 +651,7 @@ def tradeoff_figure(results: StudyResults) -> list[FigureSpec]:
     ]
 
 
-def make(results: StudyResults) -> list[FigureSpec]:
+def make(results: StudyResults, summary: Summary) -> list[FigureSpec]:
     """The study's figures in report order; a figure whose inputs did not run is left out."""
     confusion_dense, confusion_pair = confusion_figures(results)
     curves, kernel_curves = curve_figures(results)
@@ -664,6 +661,6 @@ def make(results: StudyResults) -> list[FigureSpec]:
         *curves,
         *confusion_pair,
         *kernel_curves,
-        *per_class_figure(results),
-        *tradeoff_figure(results),
+        *per_class_figure(results, summary),
+        *tradeoff_figure(results, summary),
     ]

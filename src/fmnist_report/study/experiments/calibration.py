@@ -6,8 +6,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fmnist_report.records import Record
+from fmnist_report.records import Measured
 from fmnist_report.study import stats
+from fmnist_report.study.experiments.registry import Job, Loader
+from fmnist_report.study.results import Roles, StudyResults
 
 KIND = "calibration"
 #: Part of the cache key: bump when a change to this module changes what it measures.
@@ -52,7 +54,7 @@ def run(
     labels: dict[str, str],
     y_test: np.ndarray,
     n_bins: int = N_BINS,
-) -> Record:
+) -> Measured:
     """ECE per seed, summarised over seeds, and reliability bins for every model.
 
     Args:
@@ -81,4 +83,24 @@ def run(
         metrics["mean_confidence"][model_id] = [float(p.max(axis=1).mean()) for _, p in runs]
         metrics["accuracy"][model_id] = [float(np.mean(p.argmax(axis=1) == y_test)) for _, p in runs]
         arrays[f"reliability_{model_id}"] = bins
-    return Record(kind=KIND, key="", metrics=metrics, arrays=arrays)
+    return Measured(metrics, arrays)
+
+
+def job(results: StudyResults, roles: Roles) -> Job | None:
+    """Reliability of the dense baseline and every CNN, over all their seeds."""
+    calibrated = [m for m in (roles.dense, *roles.cnns.values()) if m is not None]
+    if not calibrated:
+        return None
+
+    def compute(load: Loader) -> Measured:
+        return run(
+            {
+                m: [(r.metrics["spec"]["seed"], r.arrays["probabilities"]) for r in results.runs[m]]
+                for m in calibrated
+            },
+            {m: results.first(m).metrics["label"] for m in calibrated},
+            results.data.y_test,
+        )
+
+    sources = [r.key for m in calibrated for r in results.runs[m]]
+    return Job(KIND, VERSION, {"n_bins": N_BINS}, sources, compute)

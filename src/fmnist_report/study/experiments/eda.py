@@ -5,14 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from fmnist_report.data import Dataset, class_counts, scale
-from fmnist_report.records import Record, make_key
+from fmnist_report.records import Measured
 
 KIND = "eda"
 SAMPLES_PER_CLASS = 8
-
-
-def key(data: Dataset) -> str:
-    return make_key(KIND, {"data": data.fingerprint, "samples": SAMPLES_PER_CLASS})
 
 
 def _pixel_stats(images: np.ndarray) -> dict[str, float]:
@@ -25,7 +21,7 @@ def _pixel_stats(images: np.ndarray) -> dict[str, float]:
     }
 
 
-def run(data: Dataset) -> Record:
+def run(data: Dataset) -> Measured:
     """Shapes, dtypes, pixel statistics (raw and scaled), class balance, mean images, samples."""
     scaled = scale(data.x_train[:1])  # dtype and range of the preprocessing, checked on real input
     n_classes = len(data.class_names)
@@ -62,4 +58,4 @@ def run(data: Dataset) -> Record:
         "mean_images": mean_images,
         "pixel_histogram": histogram,
     }
-    return Record(kind=KIND, key=key(data), metrics=metrics, arrays=arrays)
+    return Measured(metrics, arrays)

@@ -6,7 +6,10 @@ import itertools
 from typing import Any
 
 from fmnist_report import models
-from fmnist_report.records import Record
+from fmnist_report.ids import ModelId
+from fmnist_report.records import Measured
+from fmnist_report.study.experiments.registry import Job, Loader
+from fmnist_report.study.results import Roles, StudyResults
 
 KIND = "efficiency"
 #: Part of the cache key: bump when a change to this module changes what it measures.
@@ -60,21 +63,13 @@ def weight_sharing(table: list[dict[str, Any]], kernel_size: int) -> list[dict[s
     return out
 
 
-def run(
-    rows: list[dict[str, Any]], tables: dict[str, list[dict[str, Any]]], kernel_sizes: dict[str, int | None]
-) -> Record:
-    """Accuracy against cost for every model, and the hierarchy and weight-sharing numbers of each CNN.
-
-    Args:
-        rows: ``summary.model_summary`` rows (accuracy, latency over seeds; params; FLOPs).
-        tables: ``models.layer_table`` of each model id.
-        kernel_sizes: each model id's kernel size, None for the dense network.
-    """
-    model_rows = [
+def model_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Accuracy against cost for every model, from the summary's per-model rows."""
+    return [
         {
             "model_id": r["model_id"],
             "label": r["label"],
-            "permuted": r["model_id"].endswith("-permuted"),
+            "permuted": ModelId.parse(r["model_id"]).permuted,
             "params": int(r["params"]),
             "flops": int(r["flops"]),
             "seeds": list(r["seeds"]),
@@ -84,16 +79,40 @@ def run(
         }
         for r in rows
     ]
+
+
+def run(tables: dict[str, list[dict[str, Any]]]) -> Measured:
+    """The hierarchy and weight-sharing numbers of each CNN, from the models' layer tables.
+
+    Args:
+        tables: each model id's layer table (``models.layer_table``).
+    """
+    kernel_sizes = {m: ModelId.parse(m).kernel_size for m in tables}
     cnn_sizes = sorted({k for k in kernel_sizes.values() if k is not None})
-    metrics = {
-        "models": model_rows,
-        "param_split": {m: param_split(t) for m, t in tables.items()},
-        "receptive_fields": {str(k): models.receptive_fields(k) for k in cnn_sizes},
-        "weight_sharing": {
-            str(k): weight_sharing(tables[m], k)
-            for m, k in kernel_sizes.items()
-            if k is not None and not m.endswith("-permuted") and m in tables
-        },
-        "layers": tables,
-    }
-    return Record(kind=KIND, key="", metrics=metrics)
+    return Measured(
+        {
+            "param_split": {m: param_split(t) for m, t in tables.items()},
+            "receptive_fields": {str(k): models.receptive_fields(k) for k in cnn_sizes},
+            "weight_sharing": {
+                str(k): weight_sharing(tables[m], k)
+                for m, k in kernel_sizes.items()
+                if k is not None and not ModelId.parse(m).permuted
+            },
+            "layers": tables,
+        }
+    )
+
+
+def job(results: StudyResults, roles: Roles) -> Job | None:
+    """Parameter split, receptive fields and weight sharing of every trained model.
+
+    The accuracy-against-cost rows come from the summary (:func:`model_rows`), not from
+    this record, so they can never go stale.
+    """
+    if not results.runs:
+        return None
+
+    def compute(load: Loader) -> Measured:
+        return run({m: results.first(m).metrics["layers"] for m in results.runs})
+
+    return Job(KIND, VERSION, {}, [r.key for rs in results.runs.values() for r in rs], compute)

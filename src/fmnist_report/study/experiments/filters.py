@@ -7,8 +7,10 @@ from typing import Any
 import numpy as np
 
 from fmnist_report.data import Dataset, scale
-from fmnist_report.records import Record
+from fmnist_report.records import Measured
 from fmnist_report.study.experiments.probes import describe_subsample, layer_outputs, subsample
+from fmnist_report.study.experiments.registry import Job, Loader
+from fmnist_report.study.results import Roles, StudyResults
 
 KIND = "filters"
 #: Part of the cache key: bump when a change to this module changes what it measures.
@@ -29,7 +31,7 @@ def example_indices(labels: np.ndarray, num_classes: int) -> list[int]:
     return [int(np.flatnonzero(labels == c)[0]) for c in range(num_classes) if np.any(labels == c)]
 
 
-def run(cnns: dict[int, Any], data: Dataset, n_images: int = N_IMAGES) -> Record:
+def run(cnns: dict[int, Any], data: Dataset, n_images: int = N_IMAGES) -> Measured:
     """Kernels and sparsity for every kernel size; conv1/conv2 maps of the smallest kernel's CNN.
 
     Args:
@@ -87,4 +89,16 @@ def run(cnns: dict[int, Any], data: Dataset, n_images: int = N_IMAGES) -> Record
         "channel_order": order,
         "example_mean_activation": {name: v.tolist() for name, v in mean_activation.items()},
     }
-    return Record(kind=KIND, key="", metrics=metrics, arrays=arrays)
+    return Measured(metrics, arrays)
+
+
+def job(results: StudyResults, roles: Roles) -> Job | None:
+    """Filters and feature maps of every CNN's first seed."""
+    cnns = roles.cnns
+    if not cnns:
+        return None
+
+    def compute(load: Loader) -> Measured:
+        return run({k: load(m) for k, m in cnns.items()}, results.data, n_images=N_IMAGES)
+
+    return Job(KIND, VERSION, {"n_images": N_IMAGES}, [results.first(m).key for m in cnns.values()], compute)

@@ -8,7 +8,9 @@ from typing import Any
 import numpy as np
 
 from fmnist_report.data import Dataset, scale
-from fmnist_report.records import Record
+from fmnist_report.records import Measured
+from fmnist_report.study.experiments.registry import Job, Loader
+from fmnist_report.study.results import Roles, StudyResults
 
 KIND = "mistakes"
 #: Part of the cache key: bump when a change to this module changes what it measures.
@@ -74,7 +76,7 @@ def run(
     top_pairs: int = TOP_PAIRS,
     top_mistakes: int = TOP_MISTAKES,
     n_saliency: int = N_SALIENCY,
-) -> Record:
+) -> Measured:
     """Confused pairs of each model (summed over seeds); mistakes and saliency of ``model_id``.
 
     Args:
@@ -142,4 +144,32 @@ def run(
         "gallery_images": data.x_test[order],
         "saliency": maps.astype(np.float32),
     }
-    return Record(kind=KIND, key="", metrics=metrics, arrays=arrays)
+    return Measured(metrics, arrays)
+
+
+def job(results: StudyResults, roles: Roles) -> Job | None:
+    """Confusions of the baseline and the probe CNN; the probe's confident mistakes and saliency."""
+    probe = roles.probe
+    if probe is None:
+        return None
+    confused = [m for m in (roles.dense, probe) if m is not None]
+
+    def compute(load: Loader) -> Measured:
+        return run(
+            {m: [r.arrays["confusion"] for r in results.runs[m]] for m in confused},
+            {m: results.first(m).metrics["label"] for m in confused},
+            probe,
+            results.first(probe).arrays["probabilities"],
+            load(probe),
+            results.data,
+            seed=results.seed(probe),
+        )
+
+    params = {
+        "top_pairs": TOP_PAIRS,
+        "top_mistakes": TOP_MISTAKES,
+        "n_saliency": N_SALIENCY,
+        "confident": CONFIDENT,
+        "probe": probe,
+    }
+    return Job(KIND, VERSION, params, [r.key for m in confused for r in results.runs[m]], compute)

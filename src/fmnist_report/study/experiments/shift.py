@@ -9,9 +9,12 @@ import numpy as np
 
 from fmnist_report import models
 from fmnist_report.data import Dataset, scale
-from fmnist_report.records import Record
+from fmnist_report.ids import ModelId
+from fmnist_report.records import Measured
 from fmnist_report.study import stats
 from fmnist_report.study.experiments.probes import describe_subsample, layer_outputs, shift, subsample
+from fmnist_report.study.experiments.registry import Job, Loader
+from fmnist_report.study.results import Roles, StudyResults
 from fmnist_report.study.training import predict_proba
 
 KIND = "shift"
@@ -139,7 +142,7 @@ def run(
     max_shift: int = MAX_SHIFT,
     n_images: int = N_IMAGES,
     n_equivariance: int = N_EQUIVARIANCE,
-) -> Record:
+) -> Measured:
     """Accuracy of each classifier under shifts, and the layer-by-layer equivariance of ``cnn``.
 
     Args:
@@ -202,4 +205,33 @@ def run(
         "equivariance_change": eq["change"],
         "image_indices": idx,
     }
-    return Record(kind=KIND, key="", metrics=metrics, arrays=arrays)
+    return Measured(metrics, arrays)
+
+
+def job(results: StudyResults, roles: Roles) -> Job | None:
+    """Shifted inputs for the dense baseline and the probe CNN; equivariance of the probe's maps."""
+    probe = roles.probe
+    if probe is None:
+        return None
+    compared = [m for m in (roles.dense, probe) if m is not None]
+    kernel = ModelId.parse(probe).kernel_size
+
+    def compute(load: Loader) -> Measured:
+        return run(
+            {m: load(m) for m in compared},
+            {m: results.first(m).metrics["label"] for m in compared},
+            load(probe),
+            kernel,
+            results.data,
+            max_shift=MAX_SHIFT,
+            n_images=N_IMAGES,
+            n_equivariance=N_EQUIVARIANCE,
+        )
+
+    params = {
+        "max_shift": MAX_SHIFT,
+        "n_images": N_IMAGES,
+        "n_equivariance": N_EQUIVARIANCE,
+        "directions": DIRECTIONS,
+    }
+    return Job(KIND, VERSION, params, [results.first(m).key for m in compared], compute)

@@ -1,0 +1,107 @@
+"""The study's headline CNN as a deployable model: its metadata, its export, sample predictions."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fmnist_report.config import as_dict
+from fmnist_report.data import Dataset
+from fmnist_report.errors import ModelError, StoreError
+from fmnist_report.serving import export, inference
+from fmnist_report.store import Store
+from fmnist_report.study.results import StudyResults
+from fmnist_report.study.summary import Summary
+
+THUMBNAIL_SCALE = 3
+
+
+def exported_id(summary: Summary) -> str:
+    """The model id of the CNN that is exported: the study's headline CNN."""
+    if summary.roles.headline is None:
+        raise StoreError("the study's CNN did not run, so there is no model to export; build with --only cnn")
+    return summary.roles.headline
+
+
+def export_metadata(results: StudyResults, summary: Summary) -> dict[str, Any]:
+    """What metadata.json records about the exported CNN: its training, its accuracy, its data."""
+    cfg = results.config
+    model_id = exported_id(summary)
+    first = results.first(model_id)
+    row = summary.row(model_id)
+    spec = first.metrics["spec"]
+    return {
+        "training": {
+            "model_id": first.metrics["model_id"],
+            "label": first.metrics["label"],
+            "record_key": first.key,
+            "seed": spec["seed"],
+            "spec": spec,
+            "study": as_dict(cfg)["study"],
+        },
+        "metrics": {
+            "test_accuracy_over_seeds": row["test_accuracy"],
+            "test_loss_over_seeds": row["test_loss"],
+            "test_accuracy_exported_seed": first.metrics["test_accuracy"],
+            "n_test": first.metrics["n_test"],
+        },
+        "data": {
+            "source": results.data.source,
+            "fingerprint": results.data.fingerprint,
+            "subset": results.data.subset,
+            "checksums": dict(results.data.checksums),
+        },
+    }
+
+
+def export_cnn(results: StudyResults, summary: Summary, *, reuse: bool = False) -> dict[str, Any]:
+    """Export the first seed's headline CNN to the model folder; returns the export's metadata.
+
+    With ``reuse``, an intact export of the same run with the same metrics is kept as it is.
+    """
+    cfg = results.config
+    metadata = json.loads(json.dumps(export_metadata(results, summary)))
+    if reuse:
+        try:
+            current = export.verify_export(cfg.model_dir)
+        except ModelError:
+            current = None
+        if current is not None and all(current.get(k) == v for k, v in metadata.items()):
+            return current
+    model = Store(cfg.cache_dir).load_model("train", results.first(exported_id(summary)).key)
+    return export.export_model(model, cfg.model_dir, metadata)
+
+
+def thumbnail(image: np.ndarray, scale: int = THUMBNAIL_SCALE) -> bytes:
+    """A uint8 28x28 image as a PNG, enlarged by whole pixels so it stays sharp."""
+    from PIL import Image
+
+    img = Image.fromarray(np.asarray(image, dtype=np.uint8), mode="L")
+    img = img.resize((img.width * scale, img.height * scale), Image.Resampling.NEAREST)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def sample_predictions(data: Dataset, model_dir: Path, top_k: int = 3) -> list[dict[str, Any]]:
+    """Top-k predictions of the exported model for the first test image of each class."""
+    model = export.load_model(model_dir)
+    picks = [
+        int(np.flatnonzero(data.y_test == c)[0])
+        for c in range(len(data.class_names))
+        if (data.y_test == c).any()
+    ]
+    ranked = inference.predict(model, data.x_test[picks], top_k=top_k)
+    return [
+        {
+            "index": i,
+            "true": data.class_names[int(data.y_test[i])],
+            "png": thumbnail(data.x_test[i]),
+            "top": top,
+        }
+        for i, top in zip(picks, ranked, strict=True)
+    ]

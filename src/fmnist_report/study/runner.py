@@ -1,0 +1,105 @@
+"""The study's executor: specs in, cached records out, every finished run stored at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
+
+from fmnist_report import data as data_mod
+from fmnist_report.config import Config
+from fmnist_report.records import Record, make_key
+from fmnist_report.store import Store, cached_or_run
+from fmnist_report.study import analyses
+from fmnist_report.study.experiments import eda
+from fmnist_report.study.plan import parts, plan
+from fmnist_report.study.results import StudyResults
+from fmnist_report.study.training import RunSpec, layer_table, train
+
+
+class Reporter(Protocol):
+    """What the executor tells the user interface; a null reporter ignores it all."""
+
+    def plan(self, specs: Sequence[RunSpec], cached: set[str]) -> None: ...
+    def run_started(self, spec: RunSpec) -> list[Any]: ...
+    def run_finished(self, spec: RunSpec, record: Record, cached: bool) -> None: ...
+    def warn(self, message: str) -> None: ...
+
+
+class NullReporter:
+    def plan(self, specs: Sequence[RunSpec], cached: set[str]) -> None:
+        pass
+
+    def run_started(self, spec: RunSpec) -> list[Any]:
+        return []
+
+    def run_finished(self, spec: RunSpec, record: Record, cached: bool) -> None:
+        pass
+
+    def warn(self, message: str) -> None:
+        pass
+
+
+def load_data(config: Config, progress: Callable[[str, int, int], None] | None = None) -> data_mod.Dataset:
+    """The verified data set, cut down to the profile's stratified subset."""
+    full = data_mod.load(config.data_dir, offline=config.offline, progress=progress)
+    s = config.study
+    return data_mod.subset(full, s.train_per_class, s.test_per_class, seed=0)
+
+
+def execute(
+    specs: Sequence[RunSpec],
+    data: data_mod.Dataset,
+    store: Store,
+    reporter: Reporter | None = None,
+    *,
+    fresh: bool = False,
+) -> dict[str, Record]:
+    """Run every spec not already in the store, saving each as soon as it finishes."""
+    reporter = reporter or NullReporter()
+    store.clean_partial()
+    cached = set() if fresh else {s.key for s in specs if store.has("train", s.key)}
+    reporter.plan(specs, cached)
+    results: dict[str, Record] = {}
+    for spec in specs:
+        record = None if fresh else store.get("train", spec.key)
+        if record is not None:
+            if "layers" not in record.metrics:  # stored before the record kept its layer table
+                record.metrics["layers"] = layer_table(spec)
+            reporter.run_finished(spec, record, cached=True)
+        else:
+            record = train(spec, data, callbacks=reporter.run_started(spec))
+            store.put(record)
+            record.model = None  # free memory; load it from the store when needed
+            reporter.run_finished(spec, record, cached=False)
+        results[spec.key] = record
+    return results
+
+
+def run_study(
+    config: Config,
+    data: data_mod.Dataset,
+    store: Store,
+    reporter: Reporter | None = None,
+    *,
+    only: Iterable[str] | None = None,
+    fresh: bool = False,
+) -> StudyResults:
+    """EDA plus every planned training run, reusing the store."""
+    reporter = reporter or NullReporter()
+    chosen = parts(only)
+    results = StudyResults(config=config, data=data)
+    if "eda" in chosen:
+        key = make_key(eda.KIND, {"data": data.fingerprint, "samples": eda.SAMPLES_PER_CLASS})
+
+        def explore() -> Record:
+            measured = eda.run(data)
+            return Record(kind=eda.KIND, key=key, metrics=measured.metrics, arrays=measured.arrays)
+
+        results.eda = cached_or_run(store, eda.KIND, key, explore, fresh)
+    specs = plan(config, data, chosen)
+    records = execute(specs, data, store, reporter, fresh=fresh)
+    for spec in specs:
+        results.runs.setdefault(spec.model_id, []).append(records[spec.key])
+    if "interpret" in chosen:
+        results.analyses = analyses.run_all(results, store, fresh=fresh)
+    return results

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from fmnist_report import data as data_mod
+from fmnist_report import idx
 from fmnist_report.errors import DataError
 
 from .factories import REAL_DIR, idx_bytes, needs_real_data, tiny_arrays, write_idx_dir
@@ -17,8 +18,8 @@ LABELS = np.array([0, 9, 4], dtype=np.uint8)
 
 
 def test_parse_good_images_and_labels():
-    images = data_mod.parse_idx(idx_bytes(IMAGES), "img", images=True, count=3)
-    labels = data_mod.parse_idx(idx_bytes(LABELS), "lab", images=False, count=3)
+    images = idx.parse_idx(idx_bytes(IMAGES), "img", images=True, count=3)
+    labels = idx.parse_idx(idx_bytes(LABELS), "lab", images=False, count=3)
     np.testing.assert_array_equal(images, IMAGES)
     np.testing.assert_array_equal(labels, LABELS)
     assert images.dtype == np.uint8
@@ -26,65 +27,65 @@ def test_parse_good_images_and_labels():
 
 def test_truncated_file_is_an_error():
     with pytest.raises(DataError, match=r"img: file is truncated .*expected 2368"):
-        data_mod.parse_idx(idx_bytes(IMAGES)[:-5], "img", images=True)
+        idx.parse_idx(idx_bytes(IMAGES)[:-5], "img", images=True)
 
 
 def test_truncated_header_is_an_error():
     with pytest.raises(DataError, match="header alone"):
-        data_mod.parse_idx(b"\x00\x00\x08", "lab", images=False)
+        idx.parse_idx(b"\x00\x00\x08", "lab", images=False)
 
 
 def test_trailing_bytes_are_an_error():
     with pytest.raises(DataError, match="7 unexpected trailing bytes"):
-        data_mod.parse_idx(idx_bytes(LABELS) + b"\x00" * 7, "lab", images=False)
+        idx.parse_idx(idx_bytes(LABELS) + b"\x00" * 7, "lab", images=False)
 
 
 def test_wrong_magic_is_an_error():
     # A label file handed over as images: magic 2049 where 2051 is expected.
     with pytest.raises(DataError, match="wrong magic number 2049, expected 2051"):
-        data_mod.parse_idx(idx_bytes(LABELS), "img", images=True)
+        idx.parse_idx(idx_bytes(LABELS), "img", images=True)
 
 
 def test_wrong_type_byte_is_an_error():
     with pytest.raises(DataError, match="data type byte is 0x0d"):
-        data_mod.parse_idx(idx_bytes(LABELS, type_byte=0x0D), "lab", images=False)
+        idx.parse_idx(idx_bytes(LABELS, type_byte=0x0D), "lab", images=False)
 
 
 def test_wrong_image_size_is_an_error():
     with pytest.raises(DataError, match="images are 14x14, expected 28x28"):
-        data_mod.parse_idx(idx_bytes(np.zeros((2, 14, 14), np.uint8)), "img", images=True)
+        idx.parse_idx(idx_bytes(np.zeros((2, 14, 14), np.uint8)), "img", images=True)
 
 
 def test_label_out_of_range_is_an_error():
     with pytest.raises(DataError, match="label 12 is out of range 0..9"):
-        data_mod.parse_idx(idx_bytes(np.array([1, 12], np.uint8)), "lab", images=False)
+        idx.parse_idx(idx_bytes(np.array([1, 12], np.uint8)), "lab", images=False)
 
 
 def test_count_mismatch_is_an_error():
     with pytest.raises(DataError, match="declares 3 items, expected 60000"):
-        data_mod.parse_idx(idx_bytes(LABELS), "lab", images=False, count=60000)
+        idx.parse_idx(idx_bytes(LABELS), "lab", images=False, count=60000)
 
 
 def test_huge_declared_size_fails_before_allocating():
     # Header claims 2**31 images; the check must fail on length, not try to allocate.
     head = bytes([0, 0, 8, 3]) + (2**31 - 1).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2
     with pytest.raises(DataError, match="truncated"):
-        data_mod.parse_idx(head + b"\x00" * 100, "img", images=True)
+        idx.parse_idx(head + b"\x00" * 100, "img", images=True)
 
 
 def test_read_payload_accepts_gzip_and_raw(tmp_path):
     payload = idx_bytes(LABELS)
     (tmp_path / "a.gz").write_bytes(gzip.compress(payload))
     (tmp_path / "a").write_bytes(payload)
-    assert data_mod.read_payload(tmp_path / "a.gz") == payload
-    assert data_mod.read_payload(tmp_path / "a") == payload
+    assert idx.read_payload(tmp_path / "a.gz") == payload
+    assert idx.read_payload(tmp_path / "a") == payload
 
 
 def test_truncated_gzip_is_an_error(tmp_path):
     blob = gzip.compress(idx_bytes(IMAGES))
     (tmp_path / "x.gz").write_bytes(blob[: len(blob) // 2])
     with pytest.raises(DataError, match="corrupt or truncated gzip"):
-        data_mod.read_payload(tmp_path / "x.gz")
+        idx.read_payload(tmp_path / "x.gz")
 
 
 @pytest.mark.parametrize("gz", [True, False])

@@ -5,10 +5,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import tempfile
 import urllib.error
 import urllib.request
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from fmnist_report.errors import DataError
+from fmnist_report.idx import FIX_HINT, md5, parse_idx, read_payload
+from fmnist_report.store import atomic_write
 
 CLASS_NAMES: tuple[str, ...] = (
     "T-shirt/top",
@@ -30,16 +30,11 @@ CLASS_NAMES: tuple[str, ...] = (
     "Ankle boot",
 )
 
-IMAGE_SHAPE = (28, 28)
-IMAGE_MAGIC = 2051
-LABEL_MAGIC = 2049
-UBYTE = 0x08
 
 BASE_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
 ENV_DATA_DIR = "FMNIST_DATA_DIR"
 #: Where Debian's ``dataset-fashion-mnist`` package installs the files.
 SYSTEM_DIRS: tuple[Path, ...] = (Path("/usr/share/datasets/fashion-mnist"),)
-FIX_HINT = "re-fetch it with `fmnist-report data fetch` or reinstall the package dataset-fashion-mnist"
 
 
 @dataclass(frozen=True)
@@ -113,75 +108,6 @@ class Dataset:
                 h.update(np.ascontiguousarray(arr).tobytes())
             text += h.hexdigest()
         return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-# -- IDX ----------------------------------------------------------------------------------
-
-
-def parse_idx(payload: bytes, name: str, *, images: bool, count: int | None = None) -> np.ndarray:
-    """Parse and validate one IDX payload (already decompressed).
-
-    Args:
-        name: the file's name, for error messages.
-        images: True for an idx3 image file, False for an idx1 label file.
-        count: the number of items the file must hold, or None to accept any.
-    """
-    magic, ndim = (IMAGE_MAGIC, 3) if images else (LABEL_MAGIC, 1)
-    header = 4 + 4 * ndim
-    if len(payload) < 4:
-        raise DataError(
-            f"{name}: file is truncated ({len(payload)} bytes, header alone is {header}); {FIX_HINT}"
-        )
-    if payload[0:2] != b"\x00\x00" or payload[3] != ndim:
-        found = int.from_bytes(payload[0:4], "big")
-        raise DataError(
-            f"{name}: wrong magic number {found}, expected {magic}; this is not a Fashion-MNIST "
-            f"{'image' if images else 'label'} file; {FIX_HINT}"
-        )
-    if payload[2] != UBYTE:
-        raise DataError(
-            f"{name}: data type byte is 0x{payload[2]:02x}, expected 0x08 (unsigned byte); {FIX_HINT}"
-        )
-    if len(payload) < header:
-        raise DataError(
-            f"{name}: file is truncated ({len(payload)} bytes, header alone is {header}); {FIX_HINT}"
-        )
-    dims = tuple(int.from_bytes(payload[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    if images and dims[1:] != IMAGE_SHAPE:
-        raise DataError(f"{name}: images are {dims[1]}x{dims[2]}, expected 28x28; {FIX_HINT}")
-    if count is not None and dims[0] != count:
-        raise DataError(f"{name}: header declares {dims[0]} items, expected {count}; {FIX_HINT}")
-    # Check the declared size against the bytes present before any array is made.
-    expected = header + int(np.prod(dims, dtype=np.int64))
-    if len(payload) < expected:
-        raise DataError(f"{name}: file is truncated ({len(payload)} bytes, expected {expected}); {FIX_HINT}")
-    if len(payload) > expected:
-        raise DataError(
-            f"{name}: {len(payload) - expected} unexpected trailing bytes after the data "
-            f"(expected {expected} bytes); {FIX_HINT}"
-        )
-    arr = np.frombuffer(payload, dtype=np.uint8, offset=header).reshape(dims)
-    if not images and arr.size and int(arr.max()) > 9:
-        raise DataError(f"{name}: label {int(arr.max())} is out of range 0..9; {FIX_HINT}")
-    return arr
-
-
-def read_payload(path: Path) -> bytes:
-    """Read a file, gunzipping it when it starts with the gzip magic bytes."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror}); check the path and permissions") from exc
-    if raw[:2] != b"\x1f\x8b":
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"{path}: corrupt or truncated gzip data ({exc}); {FIX_HINT}") from exc
-
-
-def md5(data: bytes) -> str:
-    return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
 # -- locating the files -------------------------------------------------------------------
@@ -295,7 +221,7 @@ def fetch(
         payload = gzip.decompress(blob)
         if md5(payload) != spec.payload_md5:
             raise DataError(f"{url}: content checksum mismatch; try again later")
-        _write_atomic(target, blob)
+        atomic_write(target, blob, fix="choose a writable --dest")
     return dest
 
 
@@ -316,17 +242,6 @@ def _download(url: str, key: str, progress: ProgressFn | None) -> bytes:
             f"package dataset-fashion-mnist and run with --offline"
         ) from exc
     return b"".join(chunks)
-
-
-def _write_atomic(target: Path, blob: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(blob)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # -- loading ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rich.console import Console
 
 from fmnist_report.config import Config, as_dict
 from fmnist_report.data import Dataset
@@ -27,7 +28,7 @@ from fmnist_report.report import context as context_mod
 from fmnist_report.report import interpretation, metrics, render
 from fmnist_report.report.environment import environment_info
 from fmnist_report.serving import publish
-from fmnist_report.store import Store, atomic_dir, atomic_write, cached_or_run
+from fmnist_report.store import Store, atomic_dir, atomic_write, cached_or_run, ensure_writable
 from fmnist_report.study.plan import plan
 from fmnist_report.study.results import StudyResults
 from fmnist_report.study.summary import Summary, summarize
@@ -69,6 +70,41 @@ class Outputs:
             "figures": self.figures,
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
         }
+
+
+# -- the study ----------------------------------------------------------------------------------
+
+
+def study(
+    cfg: Config,
+    console: Console,
+    *,
+    parts: Iterable[str] | None = None,
+    fresh: bool = False,
+    quiet: bool = False,
+    stored_only: bool = False,
+) -> StudyResults:
+    """Load the data and run (or reuse) every planned experiment, showing progress on ``console``.
+
+    With ``stored_only`` nothing trains: a training run missing from the store is an error.
+    """
+    from fmnist_report import runtime
+
+    runtime.configure()
+    from fmnist_report.study.runner import load_data, run_study
+    from fmnist_report.ui import ConsoleReporter
+
+    reporter = ConsoleReporter(console, quiet=quiet)
+    ensure_writable(cfg.out_dir)
+    store = Store(cfg.cache_dir, warn=reporter.warn)
+    data = load_data(cfg)
+    reporter.info(f"data: {data.source} ({len(data.x_train):,} train / {len(data.x_test):,} test images)")
+    if stored_only:
+        require_stored(cfg, data, store, parts)
+    try:
+        return run_study(cfg, data, store, reporter, only=parts, fresh=fresh)
+    finally:
+        reporter.close()
 
 
 # -- the never-train check ------------------------------------------------------------------------
@@ -144,6 +180,7 @@ def build_report(
     results: StudyResults,
     *,
     pdf: bool = True,
+    fresh: bool = False,
     reuse_export: bool = True,
     info: Info | None = None,
 ) -> Outputs:
@@ -168,7 +205,7 @@ def build_report(
     predictions = step(
         "predictions", "sample predictions", lambda: publish.sample_predictions(results.data, cfg.model_dir)
     )
-    specs, pngs = step("figures", "drawing the figures", lambda: make_figures(results, summary))
+    specs, pngs = step("figures", "drawing the figures", lambda: make_figures(results, summary, fresh=fresh))
     ctx = step(
         "context",
         "writing the interpretation",

@@ -23,18 +23,21 @@ from fmnist_report.errors import StoreError
 from fmnist_report.records import Record
 
 TMP_PREFIX = ".tmp-"
+#: What a user can do about an output path that cannot be written.
+OUT_FIX = "choose a writable output folder with --out"
 
 
-def atomic_write(path: Path, data: bytes | str) -> Path:
-    """Write a file via a temporary sibling and a rename; the old file survives any failure."""
+def atomic_write(path: Path, data: bytes | str, *, fix: str = OUT_FIX) -> Path:
+    """Write a file via a temporary sibling and a rename; the old file survives any failure.
+
+    This and :func:`atomic_dir` are the project's only ways to write a result file.
+    """
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TMP_PREFIX}{path.name}.")
     except OSError as exc:
-        raise StoreError(
-            f"cannot write {path} ({exc.strerror}); choose a writable output folder with --out"
-        ) from exc
+        raise StoreError(f"cannot write {path} ({exc.strerror}); {fix}") from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode() if isinstance(data, str) else data)
@@ -46,7 +49,7 @@ def atomic_write(path: Path, data: bytes | str) -> Path:
     return path
 
 
-def atomic_dir(target: Path, fill: Callable[[Path], None]) -> Path:
+def atomic_dir(target: Path, fill: Callable[[Path], None], *, fix: str = OUT_FIX) -> Path:
     """Build a folder with ``fill(tmp)`` and swap it in for ``target`` in one rename."""
     target = Path(target)
     try:
@@ -54,9 +57,7 @@ def atomic_dir(target: Path, fill: Callable[[Path], None]) -> Path:
         tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{TMP_PREFIX}{target.name}."))
         tmp.chmod(0o755)  # mkdtemp makes it private; the result is an ordinary folder
     except OSError as exc:
-        raise StoreError(
-            f"cannot write {target} ({exc.strerror}); choose a writable output folder with --out"
-        ) from exc
+        raise StoreError(f"cannot write {target} ({exc.strerror}); {fix}") from exc
     try:
         fill(tmp)
         if target.exists():

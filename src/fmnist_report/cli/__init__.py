@@ -1,0 +1,54 @@
+"""The `fmnist-report` command line: a thin Typer app; each command parses options and prints."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from fmnist_report import __version__
+from fmnist_report.cli import data, serving, study
+from fmnist_report.cli.options import out
+
+app = typer.Typer(
+    help="Run the Fashion-MNIST convolution study and render it as an HTML and PDF report.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+data_app = typer.Typer(help="Find, verify and download Fashion-MNIST.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+data_app.command("check")(data.data_check)
+data_app.command("fetch")(data.data_fetch)
+app.command("run")(study.run_cmd)
+app.command("build")(study.build_cmd)
+app.command("render")(study.render_cmd)
+app.command("export")(study.export_cmd)
+app.command("predict")(serving.predict_cmd)
+app.command("serve")(serving.serve_cmd)
+app.command("deploy")(serving.deploy_cmd)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"fmnist-report {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Fashion-MNIST convolution study and report."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover - Ctrl-C outside a command body
+        sys.exit(130)

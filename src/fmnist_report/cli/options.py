@@ -1,0 +1,87 @@
+"""Options shared by several commands, declared once, and the one-line handling of user errors."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from fmnist_report import data as data_mod
+from fmnist_report.errors import UserError
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DataDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Folder holding the four Fashion-MNIST files (.gz or raw).",
+        file_okay=False,
+        envvar=data_mod.ENV_DATA_DIR,
+    ),
+]
+OfflineOpt = Annotated[bool, typer.Option("--offline", help="Never download; fail if the data is not here.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON only.")]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help="Settings file (default: report/report.toml when present).", dir_okay=False
+    ),
+]
+ProfileOpt = Annotated[
+    str | None, typer.Option("--profile", help="full (the study's protocol) or quick (a small preview).")
+]
+SeedsOpt = Annotated[int | None, typer.Option("--seeds", help="Independent training runs per model.")]
+EpochsOpt = Annotated[int | None, typer.Option("--epochs", help="Override the profile's epochs.")]
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", help="Output folder (default: output).", file_okay=False)
+]
+OnlyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--only", help="Comma-separated parts to run: eda, dense, cnn, kernels, locality, interpret."
+    ),
+]
+FreshOpt = Annotated[bool, typer.Option("--fresh", help="Ignore cached results and recompute everything.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the final result.")]
+
+
+TitleOpt = Annotated[str | None, typer.Option("--title", help="Report title (overrides report.toml).")]
+AuthorOpt = Annotated[
+    str | None, typer.Option("--author", help="Author on the title page (overrides report.toml).")
+]
+CourseOpt = Annotated[
+    str | None, typer.Option("--course", help="Course on the title page (overrides report.toml).")
+]
+NoPdfOpt = Annotated[
+    bool, typer.Option("--no-pdf", help="Write the HTML only (faster; removes a stale PDF).")
+]
+ModelDirOpt = Annotated[
+    Path,
+    typer.Option("--model-dir", help="Folder written by the export (metadata.json, .keras, model.tar.gz)."),
+]
+
+
+def user_errors(fn: F) -> F:
+    """Turn user errors into one line on stderr and exit 1; Ctrl-C into exit 130."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except UserError as exc:
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            err.print("interrupted: finished results are kept; run the same command again to resume")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,148 @@
+"""`fmnist-report predict|serve|deploy`: use the exported model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from fmnist_report.cli.options import JsonOpt, ModelDirOpt, err, out, user_errors
+from fmnist_report.errors import UserError
+
+
+@user_errors
+def predict_cmd(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="PNG/JPEG images, .npy arrays or IDX image files.", dir_okay=False),
+    ],
+    model_dir: ModelDirOpt = Path("output/model"),
+    top: Annotated[int, typer.Option("--top", min=1, max=10, help="How many classes to list.")] = 3,
+    invert: Annotated[
+        bool | None,
+        typer.Option(
+            "--invert/--no-invert",
+            help="Force the polarity of PNG/JPEG input; by default a light background is inverted.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Classify images with the exported model and print the top classes of each."""
+    from fmnist_report import runtime
+
+    runtime.quiet_tensorflow()
+    from fmnist_report.serving.export import load_model
+    from fmnist_report.serving.inference import load_many, predict
+
+    x, names = load_many(files, invert=invert)
+    ranked = predict(load_model(model_dir), x, top_k=top)
+    if as_json:
+        rows = [
+            {"input": name, "top": [{"class": c, "probability": round(p, 6)} for c, p in classes]}
+            for name, classes in zip(names, ranked, strict=True)
+        ]
+        out.print_json(json.dumps(rows))
+        return
+    from rich.markup import escape
+
+    table = Table("input", *(f"#{i + 1}" for i in range(top)))
+    for name, classes in zip(names, ranked, strict=True):
+        table.add_row(escape(name), *(f"{c} {p:.1%}" for c, p in classes))
+    out.print(table)
+
+
+@user_errors
+def serve_cmd(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (0.0.0.0 inside a container).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port (SageMaker uses 8080).")] = 8080,
+    model_dir: ModelDirOpt = Path("output/model"),
+    max_bytes: Annotated[
+        int, typer.Option("--max-bytes", min=1, help="Largest request body accepted (413 above).")
+    ] = 6 * 1024 * 1024,
+    max_batch: Annotated[
+        int, typer.Option("--max-batch", min=1, help="Most images in one request (413 above).")
+    ] = 256,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level: debug, info, warning, error.")] = "info",
+) -> None:
+    """Serve the model over HTTP with the SageMaker contract: GET /ping, POST /invocations."""
+    from fmnist_report import runtime
+
+    runtime.quiet_tensorflow()
+    from fmnist_report.serving.export import verify_export
+    from fmnist_report.serving.serve import run
+
+    verify_export(model_dir)  # a bad export is one line here, not a failed start-up in the log
+    run(
+        model_dir,
+        host=host,
+        port=port,
+        max_bytes=max_bytes,
+        max_batch=max_batch,
+        log_level=log_level,
+        on_listen=lambda url: err.print(
+            f"serving {model_dir} on {url} (SIGTERM or Ctrl-C stops)", markup=False
+        ),
+    )
+    err.print("server stopped")
+
+
+@user_errors
+def deploy_cmd(
+    model_dir: ModelDirOpt = Path("output/model"),
+    instance_type: Annotated[str, typer.Option(help="SageMaker instance type.")] = "ml.m5.large",
+    role: Annotated[
+        str | None, typer.Option(help="ARN of the IAM role SageMaker runs the endpoint as.")
+    ] = None,
+    bucket: Annotated[
+        str | None, typer.Option(help="S3 bucket (default: the SageMaker default bucket).")
+    ] = None,
+    s3_prefix: Annotated[
+        str, typer.Option("--s3-prefix", help="Key prefix for model.tar.gz.")
+    ] = "fmnist-report/model",
+    endpoint_name: Annotated[
+        str | None, typer.Option(help="Endpoint name (default: fmnist-report-<sha256 prefix>).")
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option(help="AWS region (default: from the AWS configuration).")
+    ] = None,
+    framework_version: Annotated[str, typer.Option(help="TensorFlow Serving image version.")] = "2.16",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the steps and change nothing.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Upload model.tar.gz to S3 and deploy it to a SageMaker endpoint (TF Serving container)."""
+    from fmnist_report.serving import deploy
+
+    plan = deploy.plan_deployment(
+        model_dir,
+        role=role,
+        bucket=bucket,
+        s3_prefix=s3_prefix,
+        endpoint_name=endpoint_name,
+        region=region,
+        instance_type=instance_type,
+        framework_version=framework_version,
+    )
+    problems = [] if dry_run else deploy.blockers(plan)
+    if as_json:
+        out.print_json(json.dumps({**deploy.describe(plan), "dry_run": dry_run, "blocked_by": problems}))
+    else:
+        heading = "would" if dry_run or problems else "will"
+        out.print(f"deployment plan ({heading} do):")
+        for i, step in enumerate(plan.steps(), 1):
+            out.print(f"  {i}. {step}", markup=False, soft_wrap=True)
+        for note in plan.notes():
+            out.print(f"note: {note}", markup=False, soft_wrap=True)
+    if dry_run:
+        err.print("dry run: nothing was changed")
+        return
+    if problems:
+        raise UserError(f"not deploying, nothing was changed: {'; '.join(problems)}")
+    name = deploy.execute(plan, echo=err.print)
+    err.print(f"endpoint {name} is in service; try it with:", markup=False)
+    out.print(deploy.invoke_example(plan), markup=False, soft_wrap=True)

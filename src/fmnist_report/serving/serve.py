@@ -85,7 +85,7 @@ class Runtime:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def load(self) -> None:
-        from fmnist_report.serving.export import load_model, read_metadata
+        from fmnist_report.serving.artifacts import load_model, read_metadata
 
         names = tuple(read_metadata(self.model_dir).get("class_names") or CLASS_NAMES)
         model = load_model(self.model_dir)

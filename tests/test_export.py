@@ -18,7 +18,7 @@ from PIL import Image
 
 from fmnist_report.data import CLASS_NAMES
 from fmnist_report.errors import ModelError
-from fmnist_report.serving import export, inference
+from fmnist_report.serving import codec, export
 
 CALLER_METADATA = {
     "training": {"arch": "cnn", "kernel_size": 3, "epochs": 1, "seed": 0},
@@ -162,21 +162,19 @@ def test_handler_png_matches_local_preprocessing(handler):
     light[10:30, 5:35] = (20, 60, 90)
     got = _request(handler, png(light), "image/png")
     assert got.shape == (1, 28, 28, 1)
-    np.testing.assert_array_equal(got, inference.from_image_bytes(png(light)))
+    np.testing.assert_array_equal(got, codec.from_image_bytes(png(light)))
 
 
 def test_handler_npy_json_csv(handler):
     arr = np.random.default_rng(1).integers(0, 256, (3, 28, 28), dtype=np.uint8)
     buf = io.BytesIO()
     np.save(buf, arr)
-    np.testing.assert_array_equal(
-        _request(handler, buf.getvalue(), "application/x-npy"), inference.to_batch(arr)
-    )
+    np.testing.assert_array_equal(_request(handler, buf.getvalue(), "application/x-npy"), codec.to_batch(arr))
     flat = (arr.reshape(3, 784) / 255).tolist()
     from_json = _request(handler, json.dumps({"instances": flat}).encode(), "application/json")
-    np.testing.assert_allclose(from_json, inference.to_batch(arr), atol=1e-7)
+    np.testing.assert_allclose(from_json, codec.to_batch(arr), atol=1e-7)
     csv = "\n".join(",".join(str(v) for v in row) for row in flat).encode()
-    np.testing.assert_allclose(_request(handler, csv, "text/csv"), inference.to_batch(arr), atol=1e-7)
+    np.testing.assert_allclose(_request(handler, csv, "text/csv"), codec.to_batch(arr), atol=1e-7)
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,7 @@ from fmnist_report.serving.artifacts import (
     verify_artifact,
     verify_export,
 )
-from fmnist_report.serving.inference import PREPROCESSING
+from fmnist_report.serving.codec import PREPROCESSING
 
 # The reading side lives in `artifacts`; callers may import it from here as well.
 __all__ = [

@@ -1,4 +1,4 @@
-"""Preprocessing of every input kind, prediction, and the `predict` command."""
+"""Preprocessing of every input kind (the codec and input files), prediction, and the `predict` command."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from fmnist_report.cli import app
 from fmnist_report.errors import InputError
-from fmnist_report.serving import inference
+from fmnist_report.serving import codec, inference
 
 from .factories import idx_bytes
 
@@ -58,7 +58,7 @@ def exported(tmp_path_factory):
 )
 def test_to_batch_accepts_the_documented_shapes(shape, n):
     arr = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
-    x = inference.to_batch(arr)
+    x = codec.to_batch(arr)
     assert x.shape == (n, 28, 28, 1) and x.dtype == np.float32
     np.testing.assert_array_equal(x.reshape(-1), arr.reshape(-1).astype(np.float32) / 255)
 
@@ -78,13 +78,13 @@ def test_to_batch_accepts_the_documented_shapes(shape, n):
     ],
 )
 def test_to_batch_refuses_bad_arrays(arr, match):
-    with pytest.raises(InputError, match=match):
-        inference.to_batch(arr, "x.npy")
+    with pytest.raises(codec.CodecError, match=match):
+        codec.to_batch(arr, "x.npy")
 
 
 def test_float_input_is_kept_exactly():
     arr = np.random.default_rng(1).random((2, 784)).astype(np.float32)
-    np.testing.assert_array_equal(inference.to_batch(arr).reshape(2, 784), arr)
+    np.testing.assert_array_equal(codec.to_batch(arr).reshape(2, 784), arr)
 
 
 def test_npy_file(tmp_path):
@@ -105,8 +105,8 @@ def test_npy_refuses_pickles_truncation_and_npz(tmp_path):
         inference.load_inputs(tmp_path / "cut.npy")
     buf = io.BytesIO()
     np.savez(buf, a=np.zeros((28, 28), np.uint8))
-    with pytest.raises(InputError, match="npy"):
-        inference.from_npy_bytes(buf.getvalue(), "a.npz")
+    with pytest.raises(codec.CodecError, match="npy"):
+        codec.from_npy_bytes(buf.getvalue(), "a.npz")
 
 
 # -- images -------------------------------------------------------------------------------
@@ -163,8 +163,8 @@ def test_broken_and_huge_images_are_refused(tmp_path):
     huge = Image.new("L", (5000, 4000))
     buf = io.BytesIO()
     huge.save(buf, format="PNG")
-    with pytest.raises(InputError, match="downscale"):
-        inference.from_image_bytes(buf.getvalue())
+    with pytest.raises(codec.CodecError, match="downscale"):
+        codec.from_image_bytes(buf.getvalue())
 
 
 # -- IDX and other files --------------------------------------------------------------------
@@ -195,7 +195,7 @@ def test_idx_label_file_and_unknown_files_are_refused(tmp_path):
 
 def test_predict_ranks_classes(exported):
     model, _ = exported
-    x = inference.to_batch(np.random.default_rng(4).integers(0, 256, (3, 28, 28), dtype=np.uint8))
+    x = codec.to_batch(np.random.default_rng(4).integers(0, 256, (3, 28, 28), dtype=np.uint8))
     ranked = inference.predict(model, x, top_k=3)
     probs = model.predict_on_batch(x)
     assert len(ranked) == 3 and all(len(r) == 3 for r in ranked)
@@ -205,6 +205,9 @@ def test_predict_ranks_classes(exported):
         assert row[0][1] == pytest.approx(float(p.max()), abs=1e-6)
     with pytest.raises(ValueError, match="top_k"):
         inference.predict(model, x, top_k=11)
+    # The codec's refusals reach the caller as InputError, which the CLI prints as one line.
+    with pytest.raises(InputError, match=r"input: array shape \(27, 28\)"):
+        inference.predict(model, np.zeros((27, 28), np.uint8))
 
 
 def test_predict_cli_png_npy_idx(exported, tmp_path):

@@ -20,7 +20,7 @@ from PIL import Image
 
 from fmnist_report import data as data_mod
 from fmnist_report.data import CLASS_NAMES
-from fmnist_report.serving import serve
+from fmnist_report.serving import codec, serve
 
 from .factories import synthetic_dataset
 
@@ -248,9 +248,10 @@ def test_an_internal_failure_is_500_and_the_server_keeps_serving(client, monkeyp
 
 
 def test_negotiate_and_media_type():
-    assert serve.media_type("Text/CSV; charset=utf-8") == "text/csv"
-    assert serve.negotiate("text/csv;q=0, application/json") == "application/json"
-    assert serve.negotiate("image/png") is None
+    assert codec.media_type("Text/CSV; charset=utf-8") == "text/csv"
+    assert codec.negotiate("text/csv;q=0, application/json") == "application/json"
+    with pytest.raises(codec.NotAcceptable, match="cannot answer Accept: image/png"):
+        codec.negotiate("image/png")
 
 
 # -- a real server ------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fmnist_report.errors import ConfigError, ModelError, UserError
-from fmnist_report.serving.export import TARBALL, read_metadata, verify_artifact
+from fmnist_report.serving.artifacts import TARBALL, read_metadata, verify_artifact
 
 DEFAULT_INSTANCE_TYPE = "ml.m5.large"
 #: The TF Serving image version; the SDK checks it against the images it knows.

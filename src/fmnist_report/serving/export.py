@@ -6,19 +6,20 @@ One export is a folder::
     saved_model/                TensorFlow SavedModel, signature ``serving_default``:
                                 float32 ``image`` (None, 28, 28, 1) in [0, 1] -> ``probabilities`` (None, 10)
     model.tar.gz                for the SageMaker TensorFlow Serving container:
-                                1/saved_model.pb, 1/variables/..., code/inference.py, code/requirements.txt
+                                1/saved_model.pb, 1/variables/..., and in code/ the handler
+                                (`sagemaker_handler` as inference.py), codec.py, requirements.txt
     metadata.json               classes, input contract, versions, caller's training record,
                                 and the SHA-256 of every file above
 
 The folder is written beside its final place and renamed into it, so a failed export never
-leaves a half-written folder where a good one was.
+leaves a half-written folder where a good one was. Reading an export back is `artifacts`;
+its names are importable from here too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gzip
-import hashlib
 import io
 import json
 import os
@@ -27,24 +28,58 @@ import shutil
 import tarfile
 import tempfile
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from fmnist_report.data import CLASS_NAMES
 from fmnist_report.errors import ModelError
-from fmnist_report.serving.inference import PREPROCESSING
+from fmnist_report.serving.artifacts import (
+    EXPORT_FIX,
+    KERAS_FILE,
+    METADATA_FILE,
+    SAVED_MODEL_DIR,
+    TARBALL,
+    load_model,
+    read_metadata,
+    sha256_file,
+    verify_artifact,
+    verify_export,
+)
+from fmnist_report.serving.codec import PREPROCESSING
+from fmnist_report.serving.sagemaker_handler import OUTPUT_NAME, SIGNATURE
 
-KERAS_FILE = "fashion_mnist_cnn.keras"
-SAVED_MODEL_DIR = "saved_model"
-TARBALL = "model.tar.gz"
-METADATA_FILE = "metadata.json"
-SIGNATURE = "serving_default"
+# The reading side lives in `artifacts`; callers may import it from here as well.
+__all__ = [
+    "EXPORT_FIX",
+    "FORMAT_VERSION",
+    "HANDLER_MODULES",
+    "HANDLER_REQUIREMENTS",
+    "INPUT_NAME",
+    "KERAS_FILE",
+    "METADATA_FILE",
+    "OUTPUT_NAME",
+    "RESERVED_KEYS",
+    "SAVED_MODEL_DIR",
+    "SERVING_VERSION",
+    "SIGNATURE",
+    "TARBALL",
+    "export_model",
+    "handler_files",
+    "load_model",
+    "package_versions",
+    "read_metadata",
+    "sha256_file",
+    "verify_artifact",
+    "verify_export",
+    "write_saved_model",
+    "write_tarball",
+]
+
 INPUT_NAME = "image"
-OUTPUT_NAME = "probabilities"
 #: TF Serving loads the highest numbered version folder inside the archive.
 SERVING_VERSION = "1"
 FORMAT_VERSION = 1
-EXPORT_FIX = "re-export with `fmnist-report export`"
 #: Keys `export_model` writes itself; a caller's metadata may not replace them.
 RESERVED_KEYS = frozenset(
     {
@@ -65,160 +100,11 @@ _TAR_MTIME = 946684800  # 2000-01-01T00:00:00Z
 #: ``code/requirements.txt`` in the archive: the container pip-installs it at start-up.
 #: Endpoints without internet access need these under ``code/lib`` instead.
 HANDLER_REQUIREMENTS = "numpy\npillow\n"
-
-#: ``code/inference.py`` in the archive. It must stand alone (the container has no
-#: fmnist_report), so it repeats the preprocessing of `fmnist_report.inference`; the tests
-#: check that both give the same pixels.
-HANDLER_TEMPLATE = r'''"""Pre- and post-processing for the SageMaker TensorFlow Serving container (written by fmnist-report).
-
-Requests: application/json {"instances": [...]} (each 28x28, 28x28x1 or 784 floats in [0, 1]),
-application/x-npy (uint8 0..255 or floats in [0, 1]), image/png or image/jpeg (one image of any
-size; a light background is inverted, as Fashion-MNIST is a light garment on black),
-text/csv (one image of 784 values per row). Responses: application/json (default) or text/csv.
-"""
-
-import io
-import json
-
-CLASS_NAMES = __CLASS_NAMES__
-SIDE = 28
-PIXELS = SIDE * SIDE
-BORDER_THRESHOLD = 127
-MAX_IMAGE_PIXELS = 4096 * 4096
-SHAPES = ((SIDE, SIDE), (PIXELS,), (SIDE, SIDE, 1))
-
-
-def input_handler(data, context):
-    """Turn the request body into a TF Serving REST request: {"instances": (n, 28, 28, 1) floats}."""
-    content_type = _media_type(context.request_content_type) or "application/json"
-    body = data.read()
-    if not body:
-        raise ValueError("empty request body; send one or more 28x28 images")
-    if content_type == "application/json":
-        obj = json.loads(body.decode("utf-8"))
-        if not isinstance(obj, dict) or not isinstance(obj.get("instances"), list) or not obj["instances"]:
-            raise ValueError('expected {"instances": [...]} with at least one image')
-        batch = _batch(_np().asarray(obj["instances"], dtype="float64"), single=False)
-    elif content_type == "application/x-npy":
-        batch = _batch(_np().load(io.BytesIO(body), allow_pickle=False), single=None)
-    elif content_type in ("image/png", "image/jpeg"):
-        batch = _batch(_image(body), single=True)
-    elif content_type == "text/csv":
-        rows = [r for r in body.decode("utf-8").splitlines() if r.strip()]
-        if any(len(r.split(",")) != PIXELS for r in rows):
-            raise ValueError("each CSV row must hold 784 values (one 28x28 image)")
-        batch = _batch(_np().asarray([[float(v) for v in r.split(",")] for r in rows]), single=False)
-    else:
-        raise ValueError(
-            "unsupported content type %s; send application/json, application/x-npy, "
-            "image/png, image/jpeg or text/csv" % (content_type,)
-        )
-    return json.dumps({"signature_name": "serving_default", "instances": batch.tolist()})
-
-
-def output_handler(response, context):
-    """Turn TF Serving's {"predictions": [[10 floats], ...]} into labelled predictions."""
-    if response.status_code != 200:
-        raise ValueError(response.content.decode("utf-8"))
-    rows = json.loads(response.content.decode("utf-8"))["predictions"]
-    predictions = []
-    for row in rows:
-        probs = row["probabilities"] if isinstance(row, dict) else row
-        best = max(range(len(probs)), key=probs.__getitem__)
-        predictions.append({"label": CLASS_NAMES[best], "class_id": best, "probabilities": probs})
-    if _wants_csv(context.accept_header):
-        lines = ["%s,%r" % (p["label"], p["probabilities"][p["class_id"]]) for p in predictions]
-        return "\n".join(lines) + "\n", "text/csv"
-    return json.dumps({"predictions": predictions}), "application/json"
-
-
-def _np():
-    import numpy
-
-    return numpy
-
-
-def _media_type(value):
-    return (value or "").split(";")[0].strip().lower()
-
-
-def _wants_csv(accept):
-    for part in (accept or "").split(","):
-        media = _media_type(part)
-        if media in ("application/json", "application/*", "*/*"):
-            return False
-        if media in ("text/csv", "text/*"):
-            return True
-    return False
-
-
-def _batch(arr, single):
-    np = _np()
-    if arr.shape in SHAPES and single is not False:
-        arr = arr.reshape(1, SIDE, SIDE)
-    elif arr.ndim >= 2 and arr.shape[1:] in SHAPES and single is not True:
-        arr = arr.reshape(arr.shape[0], SIDE, SIDE)
-    else:
-        raise ValueError("array shape %s is not 28x28 images" % (arr.shape,))
-    if arr.shape[0] == 0:
-        raise ValueError("the batch is empty")
-    if arr.dtype == np.uint8:
-        arr = arr.astype(np.float32) / np.float32(255.0)
-    elif arr.dtype.kind == "f":
-        if not np.isfinite(arr).all():
-            raise ValueError("pixels contain NaN or infinite values")
-        if arr.min() < 0 or arr.max() > 1:
-            raise ValueError("float pixels must lie in [0, 1]")
-    else:
-        raise ValueError("pixels must be uint8 or floats in [0, 1], not %s" % (arr.dtype,))
-    return arr.astype(np.float32).reshape(-1, SIDE, SIDE, 1)
-
-
-def _image(blob):
-    np = _np()
-    from PIL import Image, ImageOps
-
-    img = Image.open(io.BytesIO(blob), formats=("PNG", "JPEG"))
-    if img.width * img.height > MAX_IMAGE_PIXELS:
-        raise ValueError("image is larger than %d pixels" % MAX_IMAGE_PIXELS)
-    img = ImageOps.exif_transpose(img)
-    if img.mode.startswith("I;16") or img.mode == "I":
-        gray = np.clip(np.rint(np.asarray(img, dtype=np.float64) / 257.0), 0, 255).astype(np.uint8)
-    else:
-        if img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info:
-            rgba = img.convert("RGBA")
-            img = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
-        gray = np.asarray(img.convert("L"), dtype=np.uint8)
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]]).astype(np.float64)
-    if float(border.mean()) > BORDER_THRESHOLD:
-        gray = 255 - gray
-        border = 255.0 - border
-    if gray.shape != (SIDE, SIDE):
-        fitted = ImageOps.pad(
-            Image.fromarray(gray),
-            (SIDE, SIDE),
-            method=Image.Resampling.LANCZOS,
-            color=int(round(float(border.mean()))),
-        )
-        gray = np.asarray(fitted, dtype=np.uint8)
-    return gray
-'''
-
-
-def handler_source(class_names: tuple[str, ...] = CLASS_NAMES) -> str:
-    """The text of ``code/inference.py`` for the SageMaker TensorFlow Serving container."""
-    return HANDLER_TEMPLATE.replace("__CLASS_NAMES__", repr(list(class_names)))
-
+#: Modules of this package copied into ``code/`` of the archive, by their name there. The
+#: container imports ``code/inference.py``; the handler imports ``codec`` from beside it.
+HANDLER_MODULES = {"codec.py": "codec.py", "inference.py": "sagemaker_handler.py"}
 
 # -- writing ------------------------------------------------------------------------------
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def package_versions() -> dict[str, str]:
@@ -353,18 +239,22 @@ def write_saved_model(model: Any, path: Path) -> None:
     archive.write_out(str(path), verbose=False)
 
 
-def write_tarball(saved_model: Path, target: Path, class_names: tuple[str, ...] = CLASS_NAMES) -> None:
+def handler_files() -> dict[str, bytes]:
+    """The files of ``code/`` in model.tar.gz, by name: the handler, the codec, requirements."""
+    package = resources.files("fmnist_report.serving")
+    files = {name: package.joinpath(module).read_bytes() for name, module in HANDLER_MODULES.items()}
+    return {**files, "requirements.txt": HANDLER_REQUIREMENTS.encode()}
+
+
+def write_tarball(saved_model: Path, target: Path) -> None:
     """model.tar.gz for SageMaker TF Serving, deterministic: sorted entries, fixed times and owners."""
     members: list[tuple[str, Path | bytes | None]] = [(SERVING_VERSION, None)]
     for p in sorted(saved_model.rglob("*")):
         members.append(
             (f"{SERVING_VERSION}/{p.relative_to(saved_model).as_posix()}", None if p.is_dir() else p)
         )
-    members += [
-        ("code", None),
-        ("code/inference.py", handler_source(class_names).encode()),
-        ("code/requirements.txt", HANDLER_REQUIREMENTS.encode()),
-    ]
+    members.append(("code", None))
+    members += [(f"code/{name}", data) for name, data in sorted(handler_files().items())]
     with (
         target.open("wb") as raw,
         gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
@@ -382,69 +272,3 @@ def write_tarball(saved_model: Path, target: Path, class_names: tuple[str, ...] 
             data = content.read_bytes() if isinstance(content, Path) else content
             info.size, info.mode = len(data), 0o644
             tar.addfile(info, io.BytesIO(data))
-
-
-# -- reading ------------------------------------------------------------------------------
-
-
-def read_metadata(model_dir: Path) -> dict[str, Any]:
-    """metadata.json of an export; a missing or unreadable one is a ModelError with the fix."""
-    model_dir = Path(model_dir)
-    if not model_dir.is_dir():
-        raise ModelError(
-            f"model folder {model_dir} does not exist; export a model first with `fmnist-report export`"
-        )
-    path = model_dir / METADATA_FILE
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ModelError(f"{path} is missing, so the export cannot be verified; {EXPORT_FIX}") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{path} is unreadable or not JSON ({exc}); {EXPORT_FIX}") from exc
-    if not isinstance(record, dict) or not isinstance(record.get("artifacts"), dict):
-        raise ModelError(f"{path} lacks the artifact checksums; {EXPORT_FIX}")
-    return record
-
-
-def verify_artifact(model_dir: Path, rel: str, record: Mapping[str, Any] | None = None) -> Path:
-    """Check one artifact's SHA-256 against metadata.json; return its path."""
-    record = record if record is not None else read_metadata(model_dir)
-    path = Path(model_dir) / rel
-    expected = record["artifacts"].get(rel, {}).get("sha256")
-    if not expected:
-        raise ModelError(f"{Path(model_dir) / METADATA_FILE} has no checksum for {rel}; {EXPORT_FIX}")
-    if not path.is_file():
-        raise ModelError(f"{path} is missing from the export; {EXPORT_FIX}")
-    if sha256_file(path) != expected:
-        raise ModelError(f"{path}: sha256 mismatch: the model file was changed after export; {EXPORT_FIX}")
-    return path
-
-
-def verify_export(model_dir: Path) -> dict[str, Any]:
-    """Check every artifact listed in metadata.json; return the metadata."""
-    record = read_metadata(model_dir)
-    for rel in record["artifacts"]:
-        verify_artifact(model_dir, rel, record)
-    return record
-
-
-def load_model(model_dir: Path, *, verify: bool = True) -> Any:
-    """Load the exported ``.keras`` model, after checking its SHA-256 against metadata.json.
-
-    Only the native Keras format is read, with ``safe_mode=True`` (no arbitrary code from
-    Lambda layers); HDF5 files are never loaded.
-    """
-    import keras
-
-    model_dir = Path(model_dir)
-    if verify:
-        path = verify_artifact(model_dir, KERAS_FILE)
-    else:
-        path = model_dir / KERAS_FILE
-        if not path.is_file():
-            raise ModelError(f"{path} does not exist; export a model first with `fmnist-report export`")
-    try:
-        return keras.saving.load_model(path, safe_mode=True)
-    except Exception as exc:  # Keras raises many kinds for a bad file; all mean the same to the user.
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ModelError(f"{path} cannot be loaded ({reason}); {EXPORT_FIX}") from exc

@@ -1,15 +1,13 @@
 """The inference server: the SageMaker container contract (``GET /ping``, ``POST /invocations``).
 
-Requests carry a batch of images in one of five content types; the whole batch runs through
-the model in one call. Every error answers with a JSON body ``{"error": "..."}``: 400 bad
-input, 406 unsupported Accept, 413 too large, 415 unsupported Content-Type, 500 a bug.
+Requests carry a batch of images in one of five content types, decoded and answered by
+`codec` exactly as the SageMaker handler does; the whole batch runs through the model in one
+call. Every error answers with a JSON body ``{"error": "..."}``: 400 bad input, 406
+unsupported Accept, 413 too large, 415 unsupported Content-Type, 500 a bug.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import logging
 import signal
 import socket
@@ -26,45 +24,16 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from fmnist_report.data import CLASS_NAMES
-from fmnist_report.errors import InputError, UserError
-from fmnist_report.serving import inference
+from fmnist_report.errors import UserError
+from fmnist_report.serving import codec, inference
 
 #: SageMaker real-time endpoints accept at most 6 MB per request; match it.
 DEFAULT_MAX_BYTES = 6 * 1024 * 1024
 DEFAULT_MAX_BATCH = 256
-JSON = "application/json"
-CSV = "text/csv"
+#: The status of each refusal the codec can raise; any other `codec.CodecError` is a 400.
+CODEC_STATUS: dict[type[codec.CodecError], int] = {codec.UnsupportedMediaType: 415, codec.NotAcceptable: 406}
 
 log = logging.getLogger(__name__)
-
-
-def _decode_json(body: bytes) -> np.ndarray:
-    try:
-        obj = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f'JSON body is not valid JSON ({exc}); send {{"instances": [...]}}') from exc
-    except RecursionError as exc:
-        raise InputError(
-            "JSON body is nested too deeply; each instance is 28x28, 28x28x1 or 784 numbers"
-        ) from exc
-    return inference.from_json_instances(obj)
-
-
-def _decode_csv(body: bytes) -> np.ndarray:
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError("CSV body is not UTF-8 text; send 784 comma-separated numbers per row") from exc
-    return inference.from_csv(text)
-
-
-DECODERS: dict[str, Callable[[bytes], np.ndarray]] = {
-    JSON: _decode_json,
-    "application/x-npy": lambda body: inference.from_npy_bytes(body, "npy body"),
-    "image/png": lambda body: inference.from_image_bytes(body, "PNG body"),
-    "image/jpeg": lambda body: inference.from_image_bytes(body, "JPEG body"),
-    CSV: _decode_csv,
-}
 
 
 class HTTPError(Exception):
@@ -85,7 +54,7 @@ class Runtime:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def load(self) -> None:
-        from fmnist_report.serving.export import load_model, read_metadata
+        from fmnist_report.serving.artifacts import load_model, read_metadata
 
         names = tuple(read_metadata(self.model_dir).get("class_names") or CLASS_NAMES)
         model = load_model(self.model_dir)
@@ -99,35 +68,6 @@ class Runtime:
         # inside Keras, and TensorFlow's own threads parallelise each call.
         with self.lock:
             return inference.probabilities(self.model, x, batch_size=max(len(x), 1))
-
-
-def media_type(value: str | None) -> str:
-    """``"Text/CSV; charset=utf-8"`` -> ``"text/csv"``."""
-    return (value or "").split(";", 1)[0].strip().lower()
-
-
-def negotiate(accept: str | None) -> str | None:
-    """The response type for an Accept header (JSON when absent), or None when none fits."""
-    if not accept or not accept.strip():
-        return JSON
-    ranges = []
-    for position, part in enumerate(accept.split(",")):
-        media, *params = (p.strip() for p in part.split(";"))
-        q = 1.0
-        for param in params:
-            if param.lower().startswith("q="):
-                try:
-                    q = float(param[2:])
-                except ValueError:
-                    q = 0.0
-        if q > 0:
-            ranges.append((-q, position, media.lower()))
-    for _, _, media in sorted(ranges):
-        if media in (JSON, "application/*", "*/*"):
-            return JSON
-        if media in (CSV, "text/*"):
-            return CSV
-    return None
 
 
 def error(status: int, message: str) -> JSONResponse:
@@ -172,28 +112,20 @@ def create_app(
         try:
             if runtime.model is None:
                 raise HTTPError(503, "the model is not loaded yet; retry shortly")
-            content_type = media_type(request.headers.get("content-type"))
-            decode = DECODERS.get(content_type)
-            if decode is None:
-                given = f"Content-Type {content_type}" if content_type else "a missing Content-Type"
-                raise HTTPError(415, f"{given} is not supported; send one of {', '.join(DECODERS)}")
-            answer = negotiate(request.headers.get("accept"))
-            if answer is None:
-                raise HTTPError(
-                    406, f"cannot answer Accept: {request.headers['accept']}; accept {JSON} or {CSV}"
-                )
+            content_type = request.headers.get("content-type")
+            codec.decoder(content_type)  # 415 and 406 before the body is read
+            answer = codec.negotiate(request.headers.get("accept"))
             body = await read_body(request, max_bytes)
-            if not body:
-                raise HTTPError(400, "the request body is empty; send one or more 28x28 images")
-            x = await run_in_threadpool(decode, body)
+            x = await run_in_threadpool(codec.decode, body, content_type)
             if len(x) > max_batch:
                 raise HTTPError(413, f"{len(x)} images in one request; send at most {max_batch} per request")
             probs = await run_in_threadpool(runtime.predict, x)
-            return render(probs, runtime.class_names, answer)
+            text, media = codec.encode(probs, answer, runtime.class_names)
+            return Response(text, media_type=media)
         except HTTPError as exc:
             return error(exc.status, str(exc))
-        except InputError as exc:
-            return error(400, str(exc))
+        except codec.CodecError as exc:
+            return error(CODEC_STATUS.get(type(exc), 400), str(exc))
         except Exception:  # a bug, not the client's fault: log it and keep serving
             log.exception("invocation failed")
             return error(500, "internal error while predicting; see the server log")
@@ -220,21 +152,6 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
             raise HTTPError(413, f"body exceeds the limit of {max_bytes} bytes; send smaller batches")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def render(probs: np.ndarray, class_names: tuple[str, ...], answer: str) -> Response:
-    best = probs.argmax(axis=1)
-    if answer == CSV:
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        for row, k in zip(probs, best, strict=True):
-            writer.writerow([class_names[k], f"{float(row[k]):.6f}"])
-        return Response(buf.getvalue(), media_type=CSV)
-    predictions = [
-        {"label": class_names[k], "class_id": int(k), "probabilities": [float(p) for p in row]}
-        for row, k in zip(probs, best, strict=True)
-    ]
-    return JSONResponse({"predictions": predictions})
 
 
 # -- running ------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from tests.conftest import synthetic_dataset
 
 from fmnist_report import models
 from fmnist_report.config import Config, StudyConfig
@@ -16,6 +15,8 @@ from fmnist_report.study import analyses
 from fmnist_report.study.experiments import calibration, efficiency, filters, mistakes, probes, shift
 from fmnist_report.study.results import StudyResults
 from fmnist_report.study.training import spec_for, train
+
+from .factories import synthetic_dataset
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from fmnist_report import data as data_mod
+from fmnist_report import idx
 from fmnist_report.data import CLASS_NAMES
 from fmnist_report.errors import ModelError
 from fmnist_report.serving import codec, export, sagemaker_handler, serve
@@ -377,7 +377,7 @@ def test_handler_refuses_what_the_server_refuses(name, server_answers, handler_a
 
 def test_shipped_codec_holds_the_package_constants():
     assert codec.CLASS_NAMES == CLASS_NAMES
-    assert codec.IMAGE_SHAPE == data_mod.IMAGE_SHAPE
+    assert codec.IMAGE_SHAPE == idx.IMAGE_SHAPE
 
 
 def test_handler_output_reads_both_row_layouts_and_upstream_errors():

@@ -15,7 +15,17 @@ import matplotlib
 matplotlib.use("Agg")
 
 # Imported after the backend is chosen.
-from fmnist_report.report.figures import comparison, eda, interpret, kernels
+from fmnist_report.report.figures import (
+    calibration,
+    comparison,
+    eda,
+    efficiency,
+    filters,
+    kernels,
+    locality,
+    mistakes,
+    shift,
+)
 from fmnist_report.report.figures.spec import DPI, FigureSpec, render_all, to_png
 
 __all__ = ["DPI", "PARTS", "FigureSpec", "make_all", "render_all", "to_png"]
@@ -31,7 +41,12 @@ PARTS = (
     comparison.dense_figures,
     comparison.cnn_figures,
     kernels.kernel_figures,
-    interpret.make,
+    locality.locality_figures,
+    efficiency.efficiency_figures,
+    filters.filter_figures,
+    shift.shift_figures,
+    calibration.calibration_figures,
+    mistakes.mistake_figures,
 )
 
 

@@ -8,11 +8,11 @@ import pytest
 from fmnist_report.config import Config, StudyConfig
 from fmnist_report.data import Dataset
 from fmnist_report.report import interpretation
-from fmnist_report.report.figures import interpret as figs
+from fmnist_report.report.figures import make_all
 from fmnist_report.store import Store
 from fmnist_report.study import analyses, summary
 from fmnist_report.study.results import StudyResults
-from fmnist_report.study.summary import summarize
+from fmnist_report.study.summary import Summary, summarize
 from fmnist_report.study.training import spec_for, train
 
 from . import factories
@@ -264,6 +264,11 @@ def test_errors_text_from_the_numbers():
 # -- the items -------------------------------------------------------------------------------
 
 
+def drawn_names(results: StudyResults, study_summary: Summary) -> list[str]:
+    """The names of section 5's figures that ``results`` lets the report draw."""
+    return [f.name for f in make_all(results, study_summary) if f.section == "interpretation"]
+
+
 @pytest.fixture(scope="module")
 def tiny_study(tmp_path_factory):
     """Dense, CNN 3x3 and their permuted twins trained one epoch on toy data, with every analysis."""
@@ -293,7 +298,7 @@ def tiny_study(tmp_path_factory):
 
 def test_evidence_items_follow_the_claims_and_show_only_drawn_figures(tiny_study):
     summary = summarize(tiny_study)
-    drawn = [f.name for f in figs.make(tiny_study, summary)]
+    drawn = drawn_names(tiny_study, summary)
     items = interpretation.evidence(tiny_study, summary, drawn)
     assert [i["claim"] for i in items] == list(interpretation.CLAIMS)
     assert len({i["id"] for i in items}) == len(items)
@@ -313,7 +318,7 @@ def test_evidence_leaves_out_what_did_not_run(tiny_study):
     partial.runs = {m: tiny_study.runs[m] for m in ("dense", "cnn3")}
     partial.analyses = {k: v for k, v in tiny_study.analyses.items() if k == "calibration"}
     summary = summarize(partial)
-    drawn = [f.name for f in figs.make(partial, summary)]
+    drawn = drawn_names(partial, summary)
     assert drawn == ["reliability"]
     items = interpretation.evidence(partial, summary, drawn)
     assert [i["id"] for i in items] == ["calibration"]

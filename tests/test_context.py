@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fmnist_report import models
-from fmnist_report.report import metrics, narrative
+from fmnist_report.report import metrics, narrative, wording
 
 from .factories import EVIDENCE, FIGURES, make_context
 
@@ -45,7 +45,7 @@ def test_summary_numbers_are_the_summary_rows(built):
     assert s["cnn"]["accuracy"]["mean"] == rows["cnn3"]["test_accuracy"]["mean"]
     assert s["dense"]["accuracy"]["ci_low"] == rows["dense"]["test_accuracy"]["ci_low"]
     comp = summary.comparisons["dense__vs__cnn3"]
-    assert s["comparison"] == narrative.significance_text(comp)
+    assert s["comparison"] == wording.significance_text(comp)
     assert s["significant"] is comp["significant"]
     assert s["worst_p"] == comp["worst_p"] and s["n_seeds"] == 2 and s["epochs"] == 2
     half = s["cnn"]["accuracy"]["ci_half"]

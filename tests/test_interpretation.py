@@ -77,13 +77,6 @@ def test_locality_text_says_when_dense_moves_beyond_noise():
     assert "did not differ significantly on the original pixels" in text
 
 
-def test_verdict_follows_the_engine_wording():
-    assert interpretation.verdict(compare({"dense": 0.8, "cnn3": 0.9}, "dense", "cnn3")) == "higher"
-    assert interpretation.verdict(compare({"dense": 0.9, "cnn3": 0.8}, "dense", "cnn3")) == "lower"
-    assert interpretation.verdict(compare({"dense": 0.9, "cnn3": 0.899}, "dense", "cnn3")) == "none"
-    assert interpretation.verdict(None) == "none"
-
-
 # -- when convolution is not appropriate -----------------------------------------------------
 
 ROW = {

@@ -15,7 +15,7 @@ import numpy as np
 
 from fmnist_report import models
 from fmnist_report.config import as_dict
-from fmnist_report.report import narrative
+from fmnist_report.report import narrative, wording
 from fmnist_report.study.results import StudyResults
 from fmnist_report.study.summary import Summary
 
@@ -263,7 +263,7 @@ def _cnn_section(
             test_counts,
         ),
         "cost_text": narrative.cost_text(dense["label"], dense, cnn["label"], cnn),
-        "significance": narrative.significance_text(comp),
+        "significance": wording.significance_text(comp),
         "diff": with_half(comp["diff"]) if comp else None,
         "mcnemar": [{"seed": s, **t} for s, t in zip(comp["seeds"], comp["mcnemar"], strict=True)]
         if comp
@@ -309,7 +309,7 @@ def _kernels_section(
                         "diff": with_half(comp["diff"]),
                         "worst_p": comp["worst_p"],
                         "significant": comp["significant"],
-                        "text": narrative.significance_text(comp),
+                        "text": wording.significance_text(comp),
                     }
                 )
     best = max(krows, key=lambda r: (r["test_accuracy"]["mean"], -r["kernel_size"])) if krows else None
@@ -521,7 +521,7 @@ def _summary(
         "diff": with_half(comp["diff"]) if comp else None,
         "worst_p": comp["worst_p"] if comp else None,
         "significant": bool(comp and comp["significant"]),
-        "comparison": narrative.significance_text(comp),
+        "comparison": wording.significance_text(comp),
         "best_kernel": kernels["best"],
         "kernel_conclusion": kernels["conclusion"][:2],
         "scope_text": narrative.scope_text(

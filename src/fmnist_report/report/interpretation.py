@@ -11,9 +11,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from fmnist_report.report.narrative import num, pct, ratio
+from fmnist_report.report.wording import Comparison, accuracies, comparison_sentence, each_p_text, verdict
 from fmnist_report.study import stats
 from fmnist_report.study.results import StudyResults
-from fmnist_report.study.summary import Summary
+from fmnist_report.study.summary import ALPHA, Summary
 
 CLAIMS = (
     "Locality",
@@ -26,28 +27,9 @@ CLAIMS = (
 )
 #: A relative error below this is float rounding, not a failure of equivariance.
 EXACT = 1e-5
-ALPHA = 0.05
-
-Cmp = Mapping[str, Any]
 
 
 # -- wording and formats --------------------------------------------------------------------
-
-
-def verdict(comparison: Cmp | None) -> str:
-    """``higher``, ``lower`` (model B against A, as `describe_comparison` decided) or ``none``."""
-    if comparison is None or not comparison["significant"]:
-        return "none"
-    return "higher" if comparison["diff"]["mean"] > 0 else "lower"
-
-
-def accuracies(comparison: Cmp) -> tuple[float, float]:
-    """Mean test accuracy of A and of B over the seeds the comparison pairs."""
-    tests = comparison["mcnemar"]
-    return (
-        sum(t["acc_a"] for t in tests) / len(tests),
-        sum(t["acc_b"] for t in tests) / len(tests),
-    )
 
 
 def _p(x: float) -> str:
@@ -57,15 +39,6 @@ def _p(x: float) -> str:
 def _signed_pp(x: float) -> str:
     text = stats.format_pp(x)
     return text if text.startswith("-") or text == "0.0" else f"+{text}"
-
-
-def _p_each(worst: float) -> str:
-    """McNemar's p for several tests at once, from the largest."""
-    return "McNemar p < 0.001 in each" if worst < 0.001 else f"largest McNemar {stats.format_p(worst)}"
-
-
-def _sentence(text: str) -> str:
-    return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def _error(x: float | None) -> str:
@@ -90,7 +63,11 @@ def _join(items: Sequence[str]) -> str:
 
 
 def locality_text(
-    dense: Cmp | None, cnn: Cmp | None, before: Cmp | None, after: Cmp | None, seed: int | None = None
+    dense: Comparison | None,
+    cnn: Comparison | None,
+    before: Comparison | None,
+    after: Comparison | None,
+    seed: int | None = None,
 ) -> list[str]:
     """What permuting the pixels did to each network and to the margin between them.
 
@@ -111,31 +88,31 @@ def locality_text(
         if v == "lower":
             text = (
                 f"Permuting the pixels cost the {cnn['label_a']} {stats.format_pp(a - b)} pp "
-                f"({_p(a)} to {_p(b)}): {cnn['text']}. Its accuracy depends on neighbouring pixels "
+                f"({_p(a)} to {_p(b)}): {comparison_sentence(cnn)}. Its accuracy depends on neighbouring pixels "
                 "being neighbours, which is what locality means."
             )
         elif v == "higher":
             text = (
                 f"The {cnn['label_a']} became more accurate on permuted pixels ({_p(a)} to {_p(b)}): "
-                f"{cnn['text']}. This run gives no evidence that it relies on locality."
+                f"{comparison_sentence(cnn)}. This run gives no evidence that it relies on locality."
             )
         else:
             text = (
                 f"Permuting the pixels did not measurably change the {cnn['label_a']} ({_p(a)} to {_p(b)}; "
-                f"{cnn['text']}). On this evidence its accuracy does not depend on locality."
+                f"{comparison_sentence(cnn)}). On this evidence its accuracy does not depend on locality."
             )
         paras.append(text)
     if dense is not None:
         a, b = accuracies(dense)
         if verdict(dense) == "none":
             text = (
-                f"The {dense['label_a']} network moved from {_p(a)} to {_p(b)}, within noise ({dense['text']}), "
+                f"The {dense['label_a']} network moved from {_p(a)} to {_p(b)}, within noise ({comparison_sentence(dense)}), "
                 "as a network without a notion of neighbourhood should."
             )
         else:
             text = (
                 f"The {dense['label_a']} network's accuracy changed beyond noise under the permutation "
-                f"({_p(a)} to {_p(b)}; {dense['text']}). A fixed reordering removes no information a fully "
+                f"({_p(a)} to {_p(b)}; {comparison_sentence(dense)}). A fixed reordering removes no information a fully "
                 "connected layer can use, so this difference can only come from the training run itself "
                 "(the same initial weights now meet the pixels in another order); it is a measure of how "
                 "much one training run varies, and the CNN's change should be read against it."
@@ -144,7 +121,7 @@ def locality_text(
     if before is not None and after is not None:
         vb, va = verdict(before), verdict(after)
         cnn_label = before["label_b"]
-        margin = f"With the original pixels, {before['text']}; with permuted pixels, {after['text']}."
+        margin = f"With the original pixels, {comparison_sentence(before)}; with permuted pixels, {comparison_sentence(after)}."
         if vb == "higher" and va == "lower":
             margin += f" The {cnn_label}'s advantage over Dense turns into a deficit once locality is gone."
         elif vb == "higher" and va == "none":
@@ -174,7 +151,7 @@ def locality_text(
     return paras
 
 
-def locality_table(dense: Cmp | None, cnn: Cmp | None) -> dict[str, Any]:
+def locality_table(dense: Comparison | None, cnn: Comparison | None) -> dict[str, Any]:
     """Accuracy with and without the permutation, and McNemar's p for each model."""
     rows = []
     for c in (dense, cnn):
@@ -196,7 +173,7 @@ def weight_sharing_text(
     sharing: Mapping[str, Sequence[Mapping[str, Any]]],
     split: Mapping[str, Mapping[str, Any]],
     labels: Mapping[str, str],
-    head_to_head: Cmp | None,
+    head_to_head: Comparison | None,
 ) -> list[str]:
     """Weight sharing in parameters: what conv1 and conv2 would cost unshared, and where the CNN's parameters are.
 
@@ -232,7 +209,7 @@ def weight_sharing_text(
         )
     if head_to_head is not None:
         paras.append(
-            f"With these shared weights, {head_to_head['text']} "
+            f"With these shared weights, {comparison_sentence(head_to_head)} "
             f"({_p(accuracies(head_to_head)[0])} and {_p(accuracies(head_to_head)[1])})."
         )
     return paras
@@ -380,13 +357,13 @@ def shift_accuracy_text(metrics: Mapping[str, Any]) -> str:
         if len(ahead) == n:
             text += (
                 f" At {mags[-1]} pixels the {b} is ahead of {a} in all {n} directions, by "
-                f"{_range([d * 100 for d in diffs], lambda x: f'{x:.1f}')} pp ({_p_each(worst)}): it degrades "
+                f"{_range([d * 100 for d in diffs], lambda x: f'{x:.1f}')} pp ({each_p_text(worst)}): it degrades "
                 "more gracefully."
             )
         elif len(behind) == n:
             text += (
                 f" At {mags[-1]} pixels the {b} is behind {a} in all {n} directions, by "
-                f"{_range([-d * 100 for d in diffs], lambda x: f'{x:.1f}')} pp ({_p_each(worst)})."
+                f"{_range([-d * 100 for d in diffs], lambda x: f'{x:.1f}')} pp ({each_p_text(worst)})."
             )
         else:
             text += (
@@ -522,8 +499,8 @@ def hierarchy_tables(
 
 
 def not_appropriate_text(
-    after: Cmp | None,
-    head_to_head: Cmp | None,
+    after: Comparison | None,
+    head_to_head: Comparison | None,
     dense: Mapping[str, Any] | None,
     cnn: Mapping[str, Any] | None,
 ) -> list[str]:
@@ -540,7 +517,7 @@ def not_appropriate_text(
         text = (
             "Convolution assumes that nearby inputs belong together and that a pattern means the same "
             "wherever it appears. The permuted-pixel images are inputs without that order, like tabular "
-            f"features whose column order is arbitrary: on them, {after['text']}."
+            f"features whose column order is arbitrary: on them, {comparison_sentence(after)}."
         )
         if v == "lower":
             text += f" There the convolution is the wrong tool: it is less accurate and still costs {flops} of Dense."
@@ -562,7 +539,7 @@ def not_appropriate_text(
         )
         if head_to_head is not None:
             v = verdict(head_to_head)
-            text += f" In return, {head_to_head['text']}."
+            text += f" In return, {comparison_sentence(head_to_head)}."
             if v != "higher":
                 text += (
                     " The extra cost bought no significant accuracy here, so where latency, energy or memory "

@@ -14,9 +14,6 @@ import numpy as np
 
 from fmnist_report.study import stats
 
-#: The prefix `stats.describe_comparison` gives a comparison that is not significant.
-NOT_SIGNIFICANT = "no significant difference"
-
 # -- number formats (also the templates' filters) -------------------------------------------
 
 
@@ -111,23 +108,6 @@ def scope_text(profile: str, n_train: int, n_test: int, epochs: int, n_seeds: in
         )
     else:
         text += f" Intervals are 95% Student-t intervals over the {n_seeds} seeds."
-    return text
-
-
-def headline_text(
-    dense_label: str,
-    dense_acc: Mapping[str, Any],
-    cnn_label: str,
-    cnn_acc: Mapping[str, Any],
-    comparison: Mapping[str, Any] | None,
-) -> str:
-    """The study's first finding: both accuracies and the honest comparison between them."""
-    text = (
-        f"The {dense_label} baseline reached a test accuracy of {mean_ci(dense_acc)} and the "
-        f"{cnn_label} network {mean_ci(cnn_acc)}."
-    )
-    if comparison is not None:
-        text += f" Compared seed by seed: {comparison['text']}."
     return text
 
 
@@ -318,14 +298,6 @@ def cost_text(a_label: str, a: Mapping[str, Any], b_label: str, b: Mapping[str, 
         f"({num(b['flops'])} against {num(a['flops'])}) and took {rel(train_a, train_b, 'training time')} "
         f"({train_b:.1f} s against {train_a:.1f} s on this machine)."
     )
-
-
-def significance_text(comparison: Mapping[str, Any] | None) -> str:
-    """The honest verdict on a comparison, in the engine's words, as a sentence."""
-    if comparison is None:
-        return "There is no paired comparison: the two models share no seed."
-    text = comparison["text"]
-    return text[0].upper() + text[1:] + "."
 
 
 # -- 4 kernel sizes ----------------------------------------------------------------------------

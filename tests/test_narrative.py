@@ -1,4 +1,4 @@
-"""The report's prose: formats, and every sentence checked against both outcomes it can report."""
+"""The report's prose: every sentence checked against both outcomes it can report."""
 
 from __future__ import annotations
 
@@ -20,32 +20,6 @@ def kernel_row(k: int, acc: float, flops: int) -> dict:
         "params": 400_000 + 1000 * k,
         "train_seconds": seed_summary(10.0 * k),
     }
-
-
-# -- formats ----------------------------------------------------------------------------------
-
-
-def test_number_formats():
-    assert narrative.pct(0.74123) == "74.12%"
-    assert narrative.pct(0.5, 1) == "50.0%"
-    assert narrative.pp(0.029) == "+2.9 pp"
-    assert narrative.pp(-0.029) == "-2.9 pp"
-    assert narrative.pp(0.00001) == "0.0 pp"
-    assert narrative.num(235146) == "235,146"
-    assert narrative.num(1234.567, 1) == "1,234.6"
-    assert narrative.pvalue(0.0004) == "p < 0.001"
-    assert narrative.pvalue(0.0412) == "p = 0.041"
-    assert narrative.ratio(18.13) == "18.1×"
-    assert narrative.ratio(0.25) == "0.25×"
-
-
-def test_mean_ci_prints_the_half_width_only_when_there_is_an_interval():
-    assert narrative.mean_ci(seed_summary(0.9012, 0.0034)) == "90.12% ± 0.34%"
-    assert narrative.mean_ci(seed_summary(0.9012)) == "90.12%"
-    assert narrative.mean_ci(seed_summary(0.31234, 0.01), "num") == "0.3123 ± 0.0100"
-    assert narrative.mean_ci(seed_summary(125.25, 3.0), "s") == "125.2 ± 3.0 s"
-    with pytest.raises(ValueError, match="unit must be one of"):
-        narrative.mean_ci(seed_summary(1.0), "furlongs")
 
 
 # -- reading comparisons ------------------------------------------------------------------------------

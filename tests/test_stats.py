@@ -10,8 +10,6 @@ import pytest
 
 from fmnist_report.study.stats import (
     Summary,
-    format_p,
-    format_pp,
     is_significant,
     mcnemar_exact,
     mcnemar_per_seed,
@@ -186,45 +184,6 @@ def test_mcnemar_per_seed_and_worst_p():
 def test_worst_p_needs_tests():
     with pytest.raises(ValueError, match="at least one McNemar test, got none"):
         worst_p([])
-
-
-# --- formatting --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("p", "text"),
-    [
-        (0.0, "p < 0.001"),
-        (0.000999, "p < 0.001"),
-        (0.001, "p = 0.0010"),
-        (0.04123, "p = 0.041"),
-        (0.41, "p = 0.41"),
-        (0.5, "p = 0.50"),
-        (0.996, "p = 1.0"),
-        (1.0, "p = 1.0"),
-    ],
-)
-def test_format_p(p, text):
-    assert format_p(p) == text
-
-
-@pytest.mark.parametrize("p", [-0.1, 1.5, float("nan")])
-def test_format_p_rejects_non_probabilities(p):
-    with pytest.raises(ValueError, match="p-value must be between 0 and 1"):
-        format_p(p)
-
-
-@pytest.mark.parametrize(
-    ("x", "text"),
-    [(0.029, "2.9"), (-0.004, "-0.4"), (0.02449, "2.4"), (-0.0001, "0.0"), (0.0, "0.0"), (0.1234, "12.3")],
-)
-def test_format_pp(x, text):
-    assert format_pp(x) == text
-
-
-def test_format_pp_rejects_non_finite():
-    with pytest.raises(ValueError, match="difference must be finite"):
-        format_pp(float("inf"))
 
 
 # --- is_significant ------------------------------------------------------------------------

@@ -10,9 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from fmnist_report.report.narrative import num, pct, ratio
+from fmnist_report.report.formatting import (
+    join_words,
+    num,
+    pct,
+    plural,
+    points,
+    pp,
+    pvalue,
+    ratio,
+    rel_error,
+    span,
+)
 from fmnist_report.report.wording import Comparison, accuracies, comparison_sentence, each_p_text, verdict
-from fmnist_report.study import stats
 from fmnist_report.study.results import StudyResults
 from fmnist_report.study.summary import ALPHA, Summary
 
@@ -27,36 +37,6 @@ CLAIMS = (
 )
 #: A relative error below this is float rounding, not a failure of equivariance.
 EXACT = 1e-5
-
-
-# -- wording and formats --------------------------------------------------------------------
-
-
-def _p(x: float) -> str:
-    return pct(x, 1)
-
-
-def _signed_pp(x: float) -> str:
-    text = stats.format_pp(x)
-    return text if text.startswith("-") or text == "0.0" else f"+{text}"
-
-
-def _error(x: float | None) -> str:
-    if x is None:
-        return "n/a"
-    if x == 0:
-        return "0"
-    return f"{x:.1e}" if x < 1e-3 else f"{x:.3f}"
-
-
-def _range(values: Sequence[float], fmt: Any) -> str:
-    lo, hi = fmt(min(values)), fmt(max(values))
-    return lo if lo == hi else f"{lo} to {hi}"
-
-
-def _join(items: Sequence[str]) -> str:
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 # -- locality --------------------------------------------------------------------------------
@@ -87,18 +67,18 @@ def locality_text(
         v = verdict(cnn)
         if v == "lower":
             text = (
-                f"Permuting the pixels cost the {cnn['label_a']} {stats.format_pp(a - b)} pp "
-                f"({_p(a)} to {_p(b)}): {comparison_sentence(cnn)}. Its accuracy depends on neighbouring pixels "
+                f"Permuting the pixels cost the {cnn['label_a']} {points(a - b)} pp "
+                f"({pct(a, 1)} to {pct(b, 1)}): {comparison_sentence(cnn)}. Its accuracy depends on neighbouring pixels "
                 "being neighbours, which is what locality means."
             )
         elif v == "higher":
             text = (
-                f"The {cnn['label_a']} became more accurate on permuted pixels ({_p(a)} to {_p(b)}): "
+                f"The {cnn['label_a']} became more accurate on permuted pixels ({pct(a, 1)} to {pct(b, 1)}): "
                 f"{comparison_sentence(cnn)}. This run gives no evidence that it relies on locality."
             )
         else:
             text = (
-                f"Permuting the pixels did not measurably change the {cnn['label_a']} ({_p(a)} to {_p(b)}; "
+                f"Permuting the pixels did not measurably change the {cnn['label_a']} ({pct(a, 1)} to {pct(b, 1)}; "
                 f"{comparison_sentence(cnn)}). On this evidence its accuracy does not depend on locality."
             )
         paras.append(text)
@@ -106,13 +86,13 @@ def locality_text(
         a, b = accuracies(dense)
         if verdict(dense) == "none":
             text = (
-                f"The {dense['label_a']} network moved from {_p(a)} to {_p(b)}, within noise ({comparison_sentence(dense)}), "
+                f"The {dense['label_a']} network moved from {pct(a, 1)} to {pct(b, 1)}, within noise ({comparison_sentence(dense)}), "
                 "as a network without a notion of neighbourhood should."
             )
         else:
             text = (
                 f"The {dense['label_a']} network's accuracy changed beyond noise under the permutation "
-                f"({_p(a)} to {_p(b)}; {comparison_sentence(dense)}). A fixed reordering removes no information a fully "
+                f"({pct(a, 1)} to {pct(b, 1)}; {comparison_sentence(dense)}). A fixed reordering removes no information a fully "
                 "connected layer can use, so this difference can only come from the training run itself "
                 "(the same initial weights now meet the pixels in another order); it is a measure of how "
                 "much one training run varies, and the CNN's change should be read against it."
@@ -158,7 +138,7 @@ def locality_table(dense: Comparison | None, cnn: Comparison | None) -> dict[str
         if c is None:
             continue
         a, b = accuracies(c)
-        rows.append([c["label_a"], _p(a), _p(b), f"{_signed_pp(b - a)} pp", stats.format_p(c["worst_p"])])
+        rows.append([c["label_a"], pct(a, 1), pct(b, 1), pp(b - a), pvalue(c["worst_p"])])
     return {
         "caption": "Test accuracy with original and with permuted pixels (same seed), and McNemar's exact test.",
         "columns": ["Model", "Original pixels", "Permuted pixels", "Change", "McNemar"],
@@ -210,7 +190,7 @@ def weight_sharing_text(
     if head_to_head is not None:
         paras.append(
             f"With these shared weights, {comparison_sentence(head_to_head)} "
-            f"({_p(accuracies(head_to_head)[0])} and {_p(accuracies(head_to_head)[1])})."
+            f"({pct(accuracies(head_to_head)[0], 1)} and {pct(accuracies(head_to_head)[1], 1)})."
         )
     return paras
 
@@ -275,17 +255,17 @@ def equivariance_text(eq: Mapping[str, Any]) -> str:
         exact = (
             "identical"
             if max(first_vals) == 0
-            else f"equal up to float rounding (largest relative error {_error(max(first_vals))})"
+            else f"equal up to float rounding (largest relative error {rel_error(max(first_vals))})"
         )
         text = (
-            f"Shifting the input by {_range(mags, str)} pixels shifts {first}'s feature maps by exactly as many "
+            f"Shifting the input by {span(mags, str)} pixels shifts {first}'s feature maps by exactly as many "
             f"pixels: away from the borders the two are {exact}. That is translation equivariance, and it "
             "holds because the same kernel is applied at every position."
         )
     else:
         text = (
             f"{first}'s feature maps follow a shift of the input only approximately: the relative error away "
-            f"from the borders is {_range(first_vals, _error)}."
+            f"from the borders is {span(first_vals, rel_error)}."
         )
     sentences = []
     for name in layers[1:]:
@@ -296,11 +276,11 @@ def equivariance_text(eq: Mapping[str, Any]) -> str:
         part = f"{name} (stride {j})"
         if on:
             word = "exactly" if max(on) < EXACT else "approximately"
-            part += f" follows shifts that are multiples of {j} {word} (error {_range(on, _error)})"
+            part += f" follows shifts that are multiples of {j} {word} (error {span(on, rel_error)})"
             if off:
-                part += f" but not the others (error {_range(off, _error)})"
+                part += f" but not the others (error {span(off, rel_error)})"
         elif off:
-            part += f" follows no shift of 1 to {max(mags)} pixels exactly (error {_range(off, _error)})"
+            part += f" follows no shift of 1 to {max(mags)} pixels exactly (error {span(off, rel_error)})"
         sentences.append(part)
     if sentences:
         text += (
@@ -314,7 +294,7 @@ def equivariance_text(eq: Mapping[str, Any]) -> str:
         i = mags.index(1)
         ones = {name: change[name][i] for name in layers if change[name][i] is not None}
         if len(ones) >= 2:
-            listed = _join([f"{name} {_error(v)}" for name, v in ones.items()])
+            listed = join_words([f"{name} {rel_error(v)}" for name, v in ones.items()])
             first_name, last_name = next(iter(ones)), list(ones)[-1]
             text += (
                 " Compared with the unshifted maps instead (no shift undone), a 1-pixel shift changes each "
@@ -337,7 +317,7 @@ def shift_accuracy_text(metrics: Mapping[str, Any]) -> str:
     labels = metrics["labels"]
     mean = metrics["mean_accuracy"]
     parts = [
-        f"for {labels[m]} from {_p(mean[m][0])} to {_p(mean[m][1])} at 1 pixel and {_p(mean[m][-1])} at "
+        f"for {labels[m]} from {pct(mean[m][0], 1)} to {pct(mean[m][1], 1)} at 1 pixel and {pct(mean[m][-1], 1)} at "
         f"{mags[-1]} pixels"
         for m in ids
     ]
@@ -357,19 +337,19 @@ def shift_accuracy_text(metrics: Mapping[str, Any]) -> str:
         if len(ahead) == n:
             text += (
                 f" At {mags[-1]} pixels the {b} is ahead of {a} in all {n} directions, by "
-                f"{_range([d * 100 for d in diffs], lambda x: f'{x:.1f}')} pp ({each_p_text(worst)}): it degrades "
+                f"{span([d * 100 for d in diffs], lambda x: f'{x:.1f}')} pp ({each_p_text(worst)}): it degrades "
                 "more gracefully."
             )
         elif len(behind) == n:
             text += (
                 f" At {mags[-1]} pixels the {b} is behind {a} in all {n} directions, by "
-                f"{_range([-d * 100 for d in diffs], lambda x: f'{x:.1f}')} pp ({each_p_text(worst)})."
+                f"{span([-d * 100 for d in diffs], lambda x: f'{x:.1f}')} pp ({each_p_text(worst)})."
             )
         else:
             text += (
                 f" At {mags[-1]} pixels the {b} is significantly ahead of {a} in {len(ahead)} of {n} directions "
                 f"and behind in {len(behind)} (McNemar, alpha {ALPHA}); the difference ranges from "
-                f"{_range([d * 100 for d in diffs], lambda x: f'{x:+.1f}')} pp."
+                f"{span([d * 100 for d in diffs], lambda x: f'{x:+.1f}')} pp."
             )
     return text
 
@@ -378,12 +358,12 @@ def shift_tables(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Mean accuracy per shift and model; relative equivariance error per layer and shift."""
     ids, labels = metrics["models"], metrics["labels"]
     acc_rows = [
-        [str(s), *[_p(metrics["mean_accuracy"][m][i]) for m in ids]]
+        [str(s), *[pct(metrics["mean_accuracy"][m][i], 1) for m in ids]]
         for i, s in enumerate(metrics["magnitudes"])
     ]
     eq = metrics["equivariance"]
     eq_rows = [
-        [name, str(eq["geometry"][name]["stride"]), *[_error(v) for v in eq["relative_error"][name]]]
+        [name, str(eq["geometry"][name]["stride"]), *[rel_error(v) for v in eq["relative_error"][name]]]
         for name in eq["layers"]
     ]
     return [
@@ -440,7 +420,7 @@ def hierarchy_text(
         )
         silent = [f"{n} of {filters['channels'][layer]} {layer} channels" for layer, n in dead.items() if n]
         if silent:
-            text += f" Never active on these images: {_join(silent)}."
+            text += f" Never active on these images: {join_words(silent)}."
         else:
             text += " Every channel of both layers is active on some of these images."
         text += (
@@ -561,7 +541,7 @@ def cost_table(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
                 num(r["params"]),
                 num(r["flops"]),
                 f"{r['latency_ms_batched']['mean']:.3f}",
-                _p(r["test_accuracy"]["mean"]),
+                pct(r["test_accuracy"]["mean"], 1),
             ]
             for r in rows
         ],
@@ -589,11 +569,11 @@ def calibration_text(metrics: Mapping[str, Any], ids: Sequence[str]) -> str:
         spread = ""
         if len(ece[m]["per_seed"]) > 1:
             spread = (
-                f", {_range(ece[m]['per_seed'], lambda x: f'{x:.3f}')} over {len(ece[m]['per_seed'])} seeds"
+                f", {span(ece[m]['per_seed'], lambda x: f'{x:.3f}')} over {len(ece[m]['per_seed'])} seeds"
             )
         parts.append(
-            f"{labels[m]} ECE {ece[m]['summary']['mean']:.3f}{spread} (mean confidence {_p(conf)} against accuracy "
-            f"{_p(acc)}: {lean} by {abs(gap) * 100:.1f} pp)"
+            f"{labels[m]} ECE {ece[m]['summary']['mean']:.3f}{spread} (mean confidence {pct(conf, 1)} against accuracy "
+            f"{pct(acc, 1)}: {lean} by {abs(gap) * 100:.1f} pp)"
         )
     text = (
         f"Expected calibration error ({metrics['binning']}; the count-weighted mean gap between accuracy and "
@@ -630,8 +610,8 @@ def calibration_table(metrics: Mapping[str, Any]) -> dict[str, Any]:
             [
                 metrics["labels"][m],
                 f"{metrics['ece'][m]['summary']['mean']:.3f}",
-                _p(sum(metrics["mean_confidence"][m]) / n),
-                _p(sum(metrics["accuracy"][m]) / n),
+                pct(sum(metrics["mean_confidence"][m]) / n, 1),
+                pct(sum(metrics["accuracy"][m]) / n, 1),
                 str(n),
             ]
         )
@@ -658,8 +638,8 @@ def errors_text(metrics: Mapping[str, Any]) -> list[str]:
             for p in pairs[:3]
         ]
         text = (
-            f"The {labels[probe]}'s most confused class pairs, summed over {seeds} seed{'s' if seeds != 1 else ''}, "
-            f"are {_join(described)}: {sum(p['total'] for p in pairs[:3])} of its {metrics['errors'][probe]} errors."
+            f"The {labels[probe]}'s most confused class pairs, summed over {plural(seeds, 'seed')}, "
+            f"are {join_words(described)}: {sum(p['total'] for p in pairs[:3])} of its {metrics['errors'][probe]} errors."
         )
         others = [m for m in metrics["confused_pairs"] if m != probe]
         for m in others:
@@ -686,9 +666,9 @@ def errors_text(metrics: Mapping[str, Any]) -> list[str]:
         share, area = sal["on_object_share"], sal["object_area"]
         more = sum(s > a for s, a in zip(share, area, strict=True))
         text = (
-            f"For the {len(share)} most confident mistakes, {_range(share, lambda x: pct(x, 0))} of the "
+            f"For the {len(share)} most confident mistakes, {span(share, lambda x: pct(x, 0))} of the "
             f"saliency (the absolute gradient of the predicted score) falls on the garment's non-zero pixels, "
-            f"which cover {_range(area, lambda x: pct(x, 0))} of the image."
+            f"which cover {span(area, lambda x: pct(x, 0))} of the image."
         )
         if more == len(share):
             text += " In every case the gradient is concentrated on the garment more than its area alone would give."

@@ -12,60 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from fmnist_report.study import stats
-
-# -- number formats (also the templates' filters) -------------------------------------------
-
-
-def pct(x: float, digits: int = 2) -> str:
-    """A fraction as a percentage: 0.7412 -> ``74.12%``."""
-    return f"{x * 100:.{digits}f}%"
-
-
-def pp(x: float) -> str:
-    """A difference of fractions in signed percentage points: 0.029 -> ``+2.9 pp``."""
-    text = stats.format_pp(x)
-    return f"{'+' if not text.startswith('-') and text != '0.0' else ''}{text} pp"
-
-
-def num(x: float, digits: int = 0) -> str:
-    """A number with thousands separators: 235146 -> ``235,146``."""
-    return f"{x:,.{digits}f}"
-
-
-def pvalue(p: float) -> str:
-    """A p-value as the comparisons write it: ``p < 0.001`` or ``p = 0.041``."""
-    return stats.format_p(p)
-
-
-def ratio(x: float) -> str:
-    """A ratio of two costs: 18.13 -> ``18.1×``, 0.25 -> ``0.25×``."""
-    if x >= 100:
-        return f"{x:,.0f}×"
-    return f"{x:.1f}×" if x >= 1 else f"{x:.2f}×"
-
-
-def mean_ci(summary: Mapping[str, Any], unit: str = "pct", digits: int | None = None) -> str:
-    """A per-seed summary as ``mean ± 95% CI half-width``; only the mean when there is no interval.
-
-    Args:
-        unit: ``pct`` (fractions shown as percentages), ``num`` (plain numbers), ``s``
-            (seconds) or ``ms`` (milliseconds).
-        digits: decimals; the unit's default when None.
-    """
-    defaults = {"pct": 2, "num": 4, "s": 1, "ms": 3}
-    if unit not in defaults:
-        raise ValueError(f"unit must be one of {', '.join(defaults)}, got {unit!r}")
-    d = defaults[unit] if digits is None else digits
-    scale = 100.0 if unit == "pct" else 1.0
-    suffix = {"pct": "%", "num": "", "s": " s", "ms": " ms"}[unit]
-    text = f"{summary['mean'] * scale:,.{d}f}"
-    if summary["has_ci"]:
-        half = (summary["ci_high"] - summary["ci_low"]) / 2 * scale
-        # A percentage carries its sign on both numbers, so neither reads as a fraction.
-        text += f"{suffix if unit == 'pct' else ''} ± {half:,.{d}f}"
-    return text + suffix
-
+from fmnist_report.report.formatting import join_words, mean_ci, num, pct, plural, pp, ratio
 
 # -- reading comparisons ---------------------------------------------------------------------
 
@@ -75,25 +22,14 @@ def find_comparison(comparisons: Mapping[str, Mapping[str, Any]], a: str, b: str
     return comparisons.get(f"{a}__vs__{b}") or comparisons.get(f"{b}__vs__{a}")
 
 
-def _join(items: Sequence[str]) -> str:
-    items = list(items)
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _seeds(n: int) -> str:
-    return f"{n} seed" if n == 1 else f"{n} seeds"
-
-
 # -- the summary -----------------------------------------------------------------------------
 
 
 def scope_text(profile: str, n_train: int, n_test: int, epochs: int, n_seeds: int, full: bool) -> str:
     """What the numbers are measured on, with the caveats a preview or a single seed needs."""
     text = (
-        f"Every number below comes from {_seeds(n_seeds)} per model, {epochs} "
-        f"{'epoch' if epochs == 1 else 'epochs'} each, on {num(n_train)} training and {num(n_test)} test images"
+        f"Every number below comes from {plural(n_seeds, 'seed')} per model, {plural(epochs, 'epoch')} "
+        f"each, on {num(n_train)} training and {num(n_test)} test images"
     )
     text += " (the full data set)." if full else " (a stratified subset, not the full data set)."
     if profile != "full" or not full:
@@ -223,7 +159,7 @@ def limitations_text(
     """The baseline's weaknesses as the results show them: weakest classes, most confused pairs."""
     out = []
     if weakest:
-        names = _join([f"{w['name']} ({pct(w['accuracy'])})" for w in weakest])
+        names = join_words([f"{w['name']} ({pct(w['accuracy'])})" for w in weakest])
         out.append(f"The {label} model's weakest classes are {names}, against {pct(overall)} overall.")
     if pairs:
         items = [
@@ -327,20 +263,20 @@ def kernel_conclusion(
     top = best["test_accuracy"]["mean"]
     tied = [r for r in rows if abs(r["test_accuracy"]["mean"] - top) < 1e-12]
     if len(tied) > 1:
-        out = [f"{_join([r['label'] for r in tied])} share the highest mean test accuracy, {pct(top)}."]
+        out = [f"{join_words([r['label'] for r in tied])} share the highest mean test accuracy, {pct(top)}."]
     else:
         out = [f"{best['label']} has the highest mean test accuracy, {mean_ci(best['test_accuracy'])}."]
     if not sig_better:
         out.append(
-            f"No other kernel size differs significantly from {best['label']} ({_join(not_sig)}): "
+            f"No other kernel size differs significantly from {best['label']} ({join_words(not_sig)}): "
             "the data do not single out a best kernel size."
         )
     elif not not_sig:
-        out.append(f"{best['label']} is significantly more accurate than {_join(sig_better)}.")
+        out.append(f"{best['label']} is significantly more accurate than {join_words(sig_better)}.")
     else:
         out.append(
-            f"{best['label']} is significantly more accurate than {_join(sig_better)}, "
-            f"but not distinguishable from {_join(not_sig)}."
+            f"{best['label']} is significantly more accurate than {join_words(sig_better)}, "
+            f"but not distinguishable from {join_words(not_sig)}."
         )
     ref = next((r for r in rows if r["kernel_size"] == reference), None)
     if ref is not None:
@@ -410,7 +346,7 @@ def benchmark_text(
         elif not above:
             where = "below every published figure listed"
         else:
-            where = f"above {_join(above)} and below {_join(below)}"
+            where = f"above {join_words(above)} and below {join_words(below)}"
         sentences.append(f"Our {row['name']} ({pct(acc)}) is {where}.")
     caveat = (
         " These are descriptive comparisons only: the published numbers come from other training "

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fmnist_report.study.stats import format_p, format_pp
+from fmnist_report.report.formatting import points, pvalue
 
 Comparison = Mapping[str, Any]
 
@@ -34,15 +34,15 @@ def accuracies(comparison: Comparison) -> tuple[float, float]:
 def seeds_p_text(worst_p: float, n_seeds: int) -> str:
     """McNemar's p over a comparison's seeds, from the largest of them."""
     if n_seeds == 1:
-        return f"McNemar {format_p(worst_p)}"
+        return f"McNemar {pvalue(worst_p)}"
     if worst_p < 0.001:
         return f"McNemar p < 0.001 on each of {n_seeds} seeds"
-    return f"largest McNemar {format_p(worst_p)} across {n_seeds} seeds"
+    return f"largest McNemar {pvalue(worst_p)} across {n_seeds} seeds"
 
 
 def each_p_text(worst_p: float) -> str:
     """McNemar's p of several tests at once (one per direction, say), from the largest."""
-    return "McNemar p < 0.001 in each" if worst_p < 0.001 else f"largest McNemar {format_p(worst_p)}"
+    return "McNemar p < 0.001 in each" if worst_p < 0.001 else f"largest McNemar {pvalue(worst_p)}"
 
 
 def comparison_sentence(comparison: Comparison) -> str:
@@ -70,13 +70,11 @@ def comparison_sentence(comparison: Comparison) -> str:
         else (-diff["ci_high"], -diff["ci_low"])
     )
     level = f"{diff['confidence'] * 100:g}% CI"
-    interval = (
-        f"({level} {format_pp(low)} to {format_pp(high)})" if diff["has_ci"] else "(1 seed, no interval)"
-    )
+    interval = f"({level} {points(low)} to {points(high)})" if diff["has_ci"] else "(1 seed, no interval)"
     if significant:
         word = "higher" if higher else "lower"
-        return f"{name_b} is {word} than {name_a} by {format_pp(abs(diff['mean']))} pp {interval}; {p_text}"
-    return f"no significant difference between {name_a} and {name_b}: {format_pp(diff['mean'])} pp {interval}, {p_text}"
+        return f"{name_b} is {word} than {name_a} by {points(abs(diff['mean']))} pp {interval}; {p_text}"
+    return f"no significant difference between {name_a} and {name_b}: {points(diff['mean'])} pp {interval}, {p_text}"
 
 
 def significance_text(comparison: Comparison | None) -> str:

@@ -149,23 +149,6 @@ def worst_p(tests: Sequence[McNemar]) -> float:
     return max(t.p_value for t in tests)
 
 
-def format_p(p: float) -> str:
-    """Write a p-value as ``p < 0.001`` below 0.001, else to two significant figures (``p = 0.041``)."""
-    if not 0.0 <= p <= 1.0:  # also rejects NaN
-        raise ValueError(f"p-value must be between 0 and 1, got {p!r}")
-    if p < 0.001:
-        return "p < 0.001"
-    return f"p = {p:#.2g}"
-
-
-def format_pp(x: float) -> str:
-    """Write a difference of fractions in percentage points, one decimal, no unit (0.029 -> ``2.9``)."""
-    if not math.isfinite(x):
-        raise ValueError(f"difference must be finite, got {x!r}")
-    text = f"{x * 100:.1f}"
-    return "0.0" if text == "-0.0" else text
-
-
 def is_significant(diff: Summary, tests: Sequence[McNemar], *, alpha: float = 0.05) -> bool:
     """Whether B differs from A: every seed's McNemar p below ``alpha``, every seed's difference
     in the direction of the mean, and (with several seeds) a t-interval that excludes 0."""

@@ -7,7 +7,7 @@ import pytest
 
 from fmnist_report.config import Config, StudyConfig
 from fmnist_report.data import Dataset
-from fmnist_report.report import interpretation
+from fmnist_report.report import content, interpretation
 from fmnist_report.report.figures import interpret as figs
 from fmnist_report.store import Store
 from fmnist_report.study import analyses, summary
@@ -288,7 +288,7 @@ def test_evidence_items_follow_the_claims_and_show_only_drawn_figures(tiny_study
     summary = summarize(tiny_study)
     drawn = [f.name for f in figs.make(tiny_study, summary)]
     items = interpretation.evidence(tiny_study, summary, drawn)
-    assert [i["claim"] for i in items] == list(interpretation.CLAIMS)
+    assert [i["claim"] for i in items] == [c.name for c in content.CLAIMS]
     assert len({i["id"] for i in items}) == len(items)
     shown = [name for i in items for name in i["figures"]]
     assert len(shown) == len(set(shown)) and set(shown) <= set(drawn)

@@ -15,65 +15,13 @@ import numpy as np
 
 from fmnist_report import models
 from fmnist_report.config import as_dict
-from fmnist_report.report import narrative, wording
+from fmnist_report.report import content, narrative, wording
 from fmnist_report.study.results import StudyResults
 from fmnist_report.study.summary import Summary
-
-#: Published accuracies on the Fashion-MNIST test set, cited as published: Xiao, Rasul &
-#: Vollgraf (2017), arXiv:1708.07747, and the benchmark table of its repository.
-PUBLISHED: tuple[dict[str, Any], ...] = (
-    {"name": "SVC (best scikit-learn model)", "accuracy": 0.897},
-    {"name": "MLPClassifier", "accuracy": 0.870},
-    {"name": "Human performance", "accuracy": 0.835},
-)
-CITATIONS: tuple[str, ...] = (
-    "Xiao, H., Rasul, K. & Vollgraf, R. (2017). Fashion-MNIST: a Novel Image Dataset for "
-    "Benchmarking Machine Learning Algorithms. arXiv:1708.07747.",
-    "Zalando Research, Fashion-MNIST benchmark: scikit-learn classifiers on the official test set, "
-    "published with the data set (zalandoresearch/fashion-mnist on GitHub).",
-)
-
-#: The report's numbered sections: id (anchor), number, title.
-SECTIONS: tuple[tuple[str, str, str], ...] = (
-    ("data", "1", "Data exploration"),
-    ("dense", "2", "Dense baseline"),
-    ("cnn", "3", "Convolutional network"),
-    ("kernels", "4", "Kernel-size study"),
-    ("interpretation", "5", "Interpretation"),
-    ("deployment", "6", "Deployment"),
-    ("reproducibility", "A", "Appendix: reproducibility"),
-    ("references", "B", "Appendix: references"),
-)
-#: Figure sections the study's partials place; any other section goes to section 5.
-PLACED_SECTIONS = ("eda", "dense", "cnn", "kernels")
 
 #: The CNN of section 3 and of the export.
 CNN_ID = "cnn3"
 DENSE_ID = "dense"
-
-
-def design_choices() -> list[str]:
-    """The reasons for the CNN's architecture: design rationale, stated before any measurement."""
-    conv2 = next(r for r in models.receptive_fields(3) if r["layer"] == "conv2")["receptive_field"]
-    return [
-        "3x3 kernels: the smallest odd kernel that sees a pixel together with its neighbours, enough for "
-        f"an edge or a corner; with pooling between two of them, each output of the second already sees "
-        f"a patch of {conv2}x{conv2} input pixels.",
-        *DESIGN_CHOICES,
-    ]
-
-
-DESIGN_CHOICES: tuple[str, ...] = (
-    "Same padding: every input position gets an output, so the maps stay 28x28 and 14x14, the edges of "
-    "the garment are not cut away, and only pooling sets the resolution.",
-    "32 then 64 filters: the first layer looks for a few kinds of local pattern; the second combines "
-    "them into more kinds, on a map pooled to a quarter of the positions.",
-    "2x2 max pooling: halves each side after each convolution and keeps the strongest response in each "
-    "window, so a shift within the window can leave the output unchanged; it also shrinks the input of "
-    "the dense layer.",
-    "A dense layer of 128 units and a softmax, like the last two layers of the baseline: the "
-    "convolutions supply the features, the dense layer maps them to the ten classes.",
-)
 
 
 class FigureLike(Protocol):
@@ -245,7 +193,7 @@ def _cnn_section(
         "dense_label": dense["label"],
         "layers": [dict(r) for r in layers[CNN_ID]],
         "receptive_fields": models.receptive_fields(3),
-        "design": design_choices(),
+        "design": content.design_choices(),
         "compared": [
             {"key": key, "name": name, "kind": kind, "dense": dense[key], "cnn": cnn[key]}
             for key, name, kind in _COMPARED
@@ -372,7 +320,7 @@ def _interpretation_section(
     extra = [
         fig
         for section, figs in by_section.items()
-        if section not in PLACED_SECTIONS
+        if section not in content.PLACED_SECTIONS
         for fig in figs
         if fig["name"] not in used
     ]
@@ -488,12 +436,12 @@ def _references_section(rows: Mapping[str, dict[str, Any]], full: bool) -> dict[
         for mid in (DENSE_ID, CNN_ID)
         if mid in rows
     ]
-    published = [dict(p) for p in PUBLISHED]
+    published = [dict(p) for p in content.PUBLISHED]
     return {
         "published": published,
         "ours": ours,
         "text": narrative.benchmark_text(ours, published, full),
-        "citations": list(CITATIONS),
+        "citations": list(content.CITATIONS),
     }
 
 
@@ -569,8 +517,8 @@ def build_context(
             "date": report.display_date,
             "profile": results.config.study.profile,
         },
-        "toc": [{"id": i, "number": n, "title": t} for i, n, t in SECTIONS],
-        "sections": {i: {"number": n, "title": t} for i, n, t in SECTIONS},
+        "toc": [{"id": i, "number": n, "title": t} for i, n, t in content.SECTIONS],
+        "sections": {i: {"number": n, "title": t} for i, n, t in content.SECTIONS},
         "summary": _summary(results, rows, comparisons, kernels, data),
         "data": data,
         "dense": _dense_section(results, rows, summary.layers, by_section.get("dense", [])),

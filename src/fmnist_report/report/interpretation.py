@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from fmnist_report.report import content
 from fmnist_report.report.formatting import (
     join_words,
     num,
@@ -26,15 +27,6 @@ from fmnist_report.report.wording import Comparison, accuracies, comparison_sent
 from fmnist_report.study.results import StudyResults
 from fmnist_report.study.summary import ALPHA, Summary
 
-CLAIMS = (
-    "Locality",
-    "Weight sharing",
-    "Translation equivariance",
-    "Hierarchical features",
-    "When convolution is not appropriate",
-    "Calibration",
-    "Errors",
-)
 #: A relative error below this is float rounding, not a failure of equivariance.
 EXACT = 1e-5
 
@@ -714,22 +706,21 @@ def errors_tables(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
 # -- the items -------------------------------------------------------------------------------
 
 
+#: Section 5's claims by id.
+CLAIM = {c.id: c for c in content.CLAIMS}
+
+
 def _item(
-    item_id: str,
-    claim: str,
-    title: str,
-    paragraphs: list[str],
-    figures: list[str],
-    tables: list[dict[str, Any]],
-    available: set[str],
+    claim_id: str, paragraphs: list[str], tables: list[dict[str, Any]], available: set[str]
 ) -> dict[str, Any] | None:
-    figs = [f for f in figures if f in available]
+    claim = CLAIM[claim_id]
+    figs = [f for f in claim.figures if f in available]
     if not paragraphs and not figs:
         return None
     return {
-        "id": item_id,
-        "claim": claim,
-        "title": title,
+        "id": claim.id,
+        "claim": claim.name,
+        "title": claim.title,
         "paragraphs": paragraphs,
         "figures": figs,
         "tables": tables,
@@ -767,10 +758,7 @@ def evidence(results: StudyResults, summary: Summary, drawn: Iterable[str]) -> l
         items.append(
             _item(
                 "locality",
-                "Locality",
-                "Locality: the CNN needs neighbouring pixels to be neighbours",
                 locality_text(dense_p, cnn_p, head_to_head, cmp[("dense-permuted", "cnn3-permuted")], seed),
-                ["locality"],
                 [locality_table(dense_p, cnn_p)],
                 available,
             )
@@ -779,10 +767,7 @@ def evidence(results: StudyResults, summary: Summary, drawn: Iterable[str]) -> l
         items.append(
             _item(
                 "weight-sharing",
-                "Weight sharing",
-                "Weight sharing: the same kernel at every position",
                 weight_sharing_text(eff["weight_sharing"], eff["param_split"], labels, head_to_head),
-                ["filters"],
                 weight_sharing_tables(eff["weight_sharing"], eff["param_split"], labels),
                 available,
             )
@@ -792,10 +777,7 @@ def evidence(results: StudyResults, summary: Summary, drawn: Iterable[str]) -> l
         items.append(
             _item(
                 "translation",
-                "Translation equivariance",
-                "Translation equivariance: exact in conv1, partial after pooling",
                 [equivariance_text(sm["equivariance"]), shift_accuracy_text(sm)],
-                ["equivariance", "shift_accuracy"],
                 shift_tables(sm),
                 available,
             )
@@ -806,10 +788,7 @@ def evidence(results: StudyResults, summary: Summary, drawn: Iterable[str]) -> l
         items.append(
             _item(
                 "hierarchy",
-                "Hierarchical features",
-                "Hierarchical features: receptive fields grow layer by layer",
                 hierarchy_text(rf, fm),
-                ["feature_maps"],
                 hierarchy_tables(rf, fm),
                 available,
             )
@@ -819,10 +798,7 @@ def evidence(results: StudyResults, summary: Summary, drawn: Iterable[str]) -> l
         items.append(
             _item(
                 "not-appropriate",
-                "When convolution is not appropriate",
-                "When convolution is not appropriate",
                 not_appropriate_text(after, head_to_head, rows.get("dense"), rows.get("cnn3")),
-                ["param_efficiency"],
                 [cost_table(list(rows.values()))] if rows else [],
                 available,
             )
@@ -833,10 +809,7 @@ def evidence(results: StudyResults, summary: Summary, drawn: Iterable[str]) -> l
         items.append(
             _item(
                 "calibration",
-                "Calibration",
-                "Calibration: how far confidence can be trusted",
                 [calibration_text(cm, ids)],
-                ["reliability"],
                 [calibration_table(cm)],
                 available,
             )
@@ -846,10 +819,7 @@ def evidence(results: StudyResults, summary: Summary, drawn: Iterable[str]) -> l
         items.append(
             _item(
                 "errors",
-                "Errors",
-                "Errors: which classes, how confidently, and where the network looked",
                 errors_text(mm),
-                ["confident_mistakes", "saliency"],
                 errors_tables(mm),
                 available,
             )

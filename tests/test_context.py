@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from fmnist_report import models
-from fmnist_report.report import metrics, narrative, wording
+from fmnist_report.report import metrics, wording
+from fmnist_report.report.sections import kernels
 
 from .factories import EVIDENCE, FIGURES, make_context
 
@@ -90,7 +91,7 @@ def test_kernel_rows_follow_the_configured_order(built):
     assert [r["kernel_size"] for r in k["rows"]] == [3, 5, 7]
     assert k["rows"][2]["receptive_field"] == models.receptive_fields(7)[-1]["receptive_field"]
     assert [c["key"] for c in k["comparisons"]] == ["cnn3__vs__cnn5", "cnn3__vs__cnn7", "cnn5__vs__cnn7"]
-    assert k["conclusion"] == narrative.kernel_conclusion(k["rows"], built[1].comparisons)
+    assert k["conclusion"] == kernels.kernel_conclusion(k["rows"], built[1].comparison)
     best = max(k["rows"], key=lambda r: r["test_accuracy"]["mean"])
     assert k["best"]["label"] == best["label"]
 

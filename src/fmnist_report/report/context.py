@@ -78,7 +78,7 @@ def build_context(
         export: the metadata `export.export_model` returned, or None when nothing was exported.
         predictions: one item per sample image: ``index``, ``true`` (class name), ``png``
             (bytes) and ``top`` ((class name, probability) pairs, most likely first).
-        evidence: `interpretation.evidence(results, summary, drawn)`.
+        evidence: `sections.interpretation.evidence(results, summary, drawn)`.
         environment: ``versions`` (name -> version), ``platform``, ``cpu``, ``logical_cpus``, ``threads``.
     """
     rows = model_rows(summary)

@@ -22,9 +22,9 @@ from fmnist_report import data as data_mod
 from fmnist_report.config import Config, ReportMeta, StudyConfig
 from fmnist_report.ids import ModelId
 from fmnist_report.records import Record
-from fmnist_report.study import training
+from fmnist_report.study import stats, training
 from fmnist_report.study.results import StudyResults
-from fmnist_report.study.summary import Summary, summarize
+from fmnist_report.study.summary import Summary, paired_comparison, summarize
 
 # -- data files ------------------------------------------------------------------------------------
 
@@ -253,6 +253,44 @@ def fake_results(
             for seed in range(n)
         ]
     return results
+
+
+# -- summary values ---------------------------------------------------------------------------------
+
+
+def seed_summary(mean: float, half: float | None = None) -> dict:
+    """A per-seed summary dict as `stats.summarize(...).to_dict()` gives it: one seed, or three with ± ``half``."""
+    if half is None:
+        return stats.Summary(1, mean, 0.0, mean, mean, 0.95, has_ci=False).to_dict()
+    return stats.Summary(3, mean, half, mean - half, mean + half, 0.95, has_ci=True).to_dict()
+
+
+def mcnemar_result(p: float, diff: float) -> stats.McNemar:
+    """A McNemar test result with a given p-value and accuracy difference (B minus A)."""
+    return stats.McNemar(
+        n=10_000,
+        b=1,
+        c=1,
+        p_value=p,
+        acc_a=0.9,
+        acc_b=0.9 + diff,
+        diff=diff,
+        odds_ratio=1.0,
+        odds_ratio_corrected=False,
+    )
+
+
+def comparison(a: str, b: str, label_a: str, label_b: str, right_a: int, right_b: int, n: int = 1000) -> dict:
+    """A one-seed comparison as `summary.compare` returns it, from real McNemar tests.
+
+    Model A is right on its first ``right_a`` of ``n`` test images, model B on its first ``right_b``.
+    """
+    correct_a = np.arange(n) < right_a
+    correct_b = np.arange(n) < right_b
+    diff = stats.paired_difference([right_a / n], [right_b / n])
+    return paired_comparison(
+        (a, b), (label_a, label_b), [0], diff, [stats.mcnemar_exact(correct_a, correct_b)]
+    )
 
 
 # -- a whole synthetic report -------------------------------------------------------------------

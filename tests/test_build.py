@@ -21,9 +21,9 @@ import pytest
 from typer.testing import CliRunner
 
 from fmnist_report.cli import app
-from fmnist_report.report import narrative, render
+from fmnist_report.report import render
+from fmnist_report.report.formatting import mean_ci, num, points
 from fmnist_report.serving.export import verify_export
-from fmnist_report.study import stats
 
 from .factories import HEADINGS, REAL_DIR, assert_self_contained, check_html, needs_real_data
 
@@ -131,8 +131,8 @@ def test_html_is_one_balanced_self_contained_file(quick):
 def candidates(value: float | int) -> set[str]:
     """The ways the report may print a number: as percent, percentage points, count, p-value..."""
     v = abs(value)
-    out = {str(value), str(v), f"{v:g}", f"{v * 100:g}", narrative.num(v), narrative.num(v, 1)}
-    out |= {f"{v * 100:.2f}", f"{v * 100:.1f}", stats.format_pp(v), f"{v:.4f}", f"{v:#.2g}", f"{v:.3f}"}
+    out = {str(value), str(v), f"{v:g}", f"{v * 100:g}", num(v), num(v, 1)}
+    out |= {f"{v * 100:.2f}", f"{v * 100:.1f}", points(v), f"{v:.4f}", f"{v:#.2g}", f"{v:.3f}"}
     return out
 
 
@@ -148,7 +148,7 @@ def test_every_number_in_the_summary_is_in_metrics_json(quick):
     for model in ("dense", "cnn"):
         acc = {k.split(".")[-1]: v for k, v in summary.items() if k.startswith(f"{model}.accuracy.")}
         acc["has_ci"] = acc["n"] > 1
-        assert narrative.mean_ci(acc) in text_of(section)
+        assert mean_ci(acc) in text_of(section)
 
 
 def test_metrics_csv_and_json_hold_the_same_rows(quick):

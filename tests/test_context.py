@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from fmnist_report import models
-from fmnist_report.report import metrics, narrative
+from fmnist_report.report import metrics, wording
+from fmnist_report.report.sections import kernels
 
 from .factories import EVIDENCE, FIGURES, make_context
 
@@ -45,7 +46,7 @@ def test_summary_numbers_are_the_summary_rows(built):
     assert s["cnn"]["accuracy"]["mean"] == rows["cnn3"]["test_accuracy"]["mean"]
     assert s["dense"]["accuracy"]["ci_low"] == rows["dense"]["test_accuracy"]["ci_low"]
     comp = summary.comparisons["dense__vs__cnn3"]
-    assert s["comparison"] == narrative.significance_text(comp)
+    assert s["comparison"] == wording.significance_text(comp)
     assert s["significant"] is comp["significant"]
     assert s["worst_p"] == comp["worst_p"] and s["n_seeds"] == 2 and s["epochs"] == 2
     half = s["cnn"]["accuracy"]["ci_half"]
@@ -90,7 +91,7 @@ def test_kernel_rows_follow_the_configured_order(built):
     assert [r["kernel_size"] for r in k["rows"]] == [3, 5, 7]
     assert k["rows"][2]["receptive_field"] == models.receptive_fields(7)[-1]["receptive_field"]
     assert [c["key"] for c in k["comparisons"]] == ["cnn3__vs__cnn5", "cnn3__vs__cnn7", "cnn5__vs__cnn7"]
-    assert k["conclusion"] == narrative.kernel_conclusion(k["rows"], built[1].comparisons)
+    assert k["conclusion"] == kernels.kernel_conclusion(k["rows"], built[1].comparison)
     best = max(k["rows"], key=lambda r: r["test_accuracy"]["mean"])
     assert k["best"]["label"] == best["label"]
 

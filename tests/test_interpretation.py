@@ -1,14 +1,25 @@
-"""Section 5's text: every sentence follows the numbers, for each outcome it may have to report."""
+"""Section 5: each claim's sentences follow the numbers for every outcome they may report; the items follow the claims."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from fmnist_report import models
 from fmnist_report.config import Config, StudyConfig
 from fmnist_report.data import Dataset
-from fmnist_report.report import interpretation
+from fmnist_report.report import content
 from fmnist_report.report.figures import make_all
+from fmnist_report.report.sections import (
+    claim_calibration,
+    claim_errors,
+    claim_hierarchy,
+    claim_locality,
+    claim_not_appropriate,
+    claim_translation,
+    claim_weight_sharing,
+    interpretation,
+)
 from fmnist_report.store import Store
 from fmnist_report.study import analyses, summary
 from fmnist_report.study.results import StudyResults
@@ -16,7 +27,7 @@ from fmnist_report.study.summary import Summary, summarize
 from fmnist_report.study.training import spec_for, train
 
 from . import factories
-from .factories import synthetic_dataset
+from .factories import comparison, synthetic_dataset
 
 N = 1000
 
@@ -34,14 +45,10 @@ def fake_results(accuracy: dict[str, float]) -> StudyResults:
     )
 
 
-def compare(acc: dict[str, float], a: str, b: str):
-    return summary.compare(fake_results(acc), a, b)
-
-
 def locality(acc: dict[str, float]) -> str:
     r = fake_results(acc)
     return " ".join(
-        interpretation.locality_text(
+        claim_locality.locality_text(
             summary.compare(r, "dense", "dense-permuted"),
             summary.compare(r, "cnn3", "cnn3-permuted"),
             summary.compare(r, "dense", "cnn3"),
@@ -77,11 +84,79 @@ def test_locality_text_says_when_dense_moves_beyond_noise():
     assert "did not differ significantly on the original pixels" in text
 
 
-def test_verdict_follows_the_engine_wording():
-    assert interpretation.verdict(compare({"dense": 0.8, "cnn3": 0.9}, "dense", "cnn3")) == "higher"
-    assert interpretation.verdict(compare({"dense": 0.9, "cnn3": 0.8}, "dense", "cnn3")) == "lower"
-    assert interpretation.verdict(compare({"dense": 0.9, "cnn3": 0.899}, "dense", "cnn3")) == "none"
-    assert interpretation.verdict(None) == "none"
+# -- weight sharing --------------------------------------------------------------------------
+
+SHARING = [
+    {
+        "layer": "conv1",
+        "output": "28x28x32",
+        "shared": 320,
+        "locally_connected": 250_880,
+        "fully_connected": 19_668_992,
+    },
+    {
+        "layer": "conv2",
+        "output": "14x14x64",
+        "shared": 18_496,
+        "locally_connected": 3_625_216,
+        "fully_connected": 78_675_968,
+    },
+]
+CNN_SPLIT = {"conv": 18_816, "dense": 402_826, "total": 421_642, "conv_share": 18_816 / 421_642}
+SPLIT = {
+    "cnn3": CNN_SPLIT,
+    "dense": {"conv": 0, "dense": 235_146, "total": 235_146, "conv_share": 0.0},
+    "cnn3-permuted": CNN_SPLIT,
+}
+
+
+def test_weight_sharing_text_counts_what_unshared_weights_would_cost():
+    head_to_head = comparison("dense", "cnn3", "Dense", "CNN 3x3", 850, 910)
+    text = " ".join(
+        claim_weight_sharing.weight_sharing_text(
+            3, SHARING, CNN_SPLIT, SPLIT["dense"], "CNN 3x3", head_to_head
+        )
+    )
+    assert (
+        "conv1 applies the same 32 kernels of 3x3 weights at all 784 positions of its 28x28x32 output" in text
+    )
+    assert "it would need 250,880 (784× as many); connecting every input to every output, 19,668,992" in text
+    assert "hold 18,816 of its 421,642 parameters (4.5%), 8.0% of the 235,146 parameters of the Dense" in text
+    assert "Most of its parameters, 402,826 (95.5%)" in text
+    assert (
+        "With these shared weights, CNN 3x3 is higher than Dense by 6.0 pp" in text
+        and "(85.0% and 91.0%)" in text
+    )
+    assert claim_weight_sharing.weight_sharing_text(None, None, None, SPLIT["dense"], "", None) == []
+
+
+def test_weight_sharing_tables_leave_out_the_permuted_twins():
+    labels = {"cnn3": "CNN 3x3", "dense": "Dense", "cnn3-permuted": "CNN 3x3 (permuted pixels)"}
+    layers, split = claim_weight_sharing.weight_sharing_tables({"3": SHARING}, SPLIT, labels)
+    assert layers["rows"][0] == ["3x3", "conv1", "28x28x32", "320", "250,880", "19,668,992"]
+    assert [row[0] for row in split["rows"]] == ["CNN 3x3", "Dense"]
+
+
+# -- hierarchy -------------------------------------------------------------------------------
+
+
+def test_hierarchy_text_reads_receptive_fields_and_sparsity():
+    filters = {
+        "feature_map_kernel": 3,
+        "kernel_sizes": [3],
+        "images": "12 test images",
+        "channels": {"conv1": 32, "conv2": 64},
+        "sparsity": {"3": {"conv1": 0.3, "conv2": 0.6}},
+        "dead_channels": {"3": {"conv1": 0, "conv2": 2}},
+    }
+    text = " ".join(claim_hierarchy.hierarchy_text({"3": models.receptive_fields(3)}, filters))
+    assert "with 3x3 kernels, conv1 3x3, pool1 4x4, conv2 8x8, pool2 10x10" in text
+    assert "covers 10x10 of the 28x28" in text
+    assert (
+        "30.0% of conv1's activations and 60.0% of conv2's are exactly zero" in text and "is sparser" in text
+    )
+    assert "Never active on these images: 2 of 64 conv2 channels." in text
+    assert claim_hierarchy.hierarchy_text({}, None) == []
 
 
 # -- when convolution is not appropriate -----------------------------------------------------
@@ -93,18 +168,18 @@ ROW = {
 
 
 def test_not_appropriate_when_the_cnn_loses_on_unordered_inputs_and_wins_on_images():
-    after = compare({"dense-permuted": 0.85, "cnn3-permuted": 0.80}, "dense-permuted", "cnn3-permuted")
-    before = compare({"dense": 0.85, "cnn3": 0.90}, "dense", "cnn3")
-    text = " ".join(interpretation.not_appropriate_text(after, before, ROW["dense"], ROW["cnn3"]))
+    after = comparison("dense-permuted", "cnn3-permuted", "Dense (permuted)", "CNN 3x3 (permuted)", 850, 800)
+    before = comparison("dense", "cnn3", "Dense", "CNN 3x3", 850, 900)
+    text = " ".join(claim_not_appropriate.not_appropriate_text(after, before, ROW["dense"], ROW["cnn3"]))
     assert "the convolution is the wrong tool" in text and "18.1× the FLOPs" in text
     assert "8,520,074 FLOPs per image against 469,898" in text and "(10.0×)" in text
     assert "no significant accuracy" not in text
 
 
 def test_not_appropriate_when_nothing_differs():
-    after = compare({"dense-permuted": 0.85, "cnn3-permuted": 0.851}, "dense-permuted", "cnn3-permuted")
-    before = compare({"dense": 0.85, "cnn3": 0.851}, "dense", "cnn3")
-    text = " ".join(interpretation.not_appropriate_text(after, before, ROW["dense"], ROW["cnn3"]))
+    after = comparison("dense-permuted", "cnn3-permuted", "Dense (permuted)", "CNN 3x3 (permuted)", 850, 851)
+    before = comparison("dense", "cnn3", "Dense", "CNN 3x3", 850, 851)
+    text = " ".join(claim_not_appropriate.not_appropriate_text(after, before, ROW["dense"], ROW["cnn3"]))
     assert "brings no measurable benefit" in text
     assert "bought no significant accuracy" in text
 
@@ -141,7 +216,7 @@ def eq_metrics(conv1: list[float], change: bool = True) -> dict:
 
 
 def test_equivariance_text_when_conv1_is_exact():
-    text = interpretation.equivariance_text(eq_metrics([0.0, 0.0, 0.0, 0.0]))
+    text = claim_translation.equivariance_text(eq_metrics([0.0, 0.0, 0.0, 0.0]))
     assert "shifts conv1's feature maps by exactly as many pixels" in text and "identical" in text
     assert (
         "pool1 (stride 2) follows shifts that are multiples of 2 exactly (error 0) but not the others (error 0.250 to 0.260)"
@@ -153,7 +228,7 @@ def test_equivariance_text_when_conv1_is_exact():
 
 
 def test_equivariance_text_when_conv1_is_not_exact():
-    text = interpretation.equivariance_text(eq_metrics([0.02, 0.03, 0.02, 0.04], change=False))
+    text = claim_translation.equivariance_text(eq_metrics([0.02, 0.03, 0.02, 0.04], change=False))
     assert "only approximately" in text and "0.020 to 0.040" in text
     assert "exactly as many pixels" not in text and "partial invariance" not in text
 
@@ -173,10 +248,10 @@ def shift_metrics(diffs: list[float], p: float) -> dict:
 
 
 def test_shift_accuracy_text_all_directions_and_mixed():
-    text = interpretation.shift_accuracy_text(shift_metrics([0.1, 0.2, 0.15, 0.12], 1e-6))
+    text = claim_translation.shift_accuracy_text(shift_metrics([0.1, 0.2, 0.15, 0.12], 1e-6))
     assert "for Dense from 90.0% to 80.0% at 1 pixel and 30.0% at 4 pixels" in text
     assert "ahead of Dense in all 4 directions, by 10.0 to 20.0 pp (McNemar p < 0.001 in each)" in text
-    mixed = interpretation.shift_accuracy_text(shift_metrics([0.1, -0.05, 0.0, 0.12], 0.01))
+    mixed = claim_translation.shift_accuracy_text(shift_metrics([0.1, -0.05, 0.0, 0.12], 0.01))
     assert "ahead of Dense in 2 of 4 directions and behind in 1" in mixed
     assert "degrades more gracefully" not in mixed
 
@@ -209,7 +284,7 @@ def cal_metrics(dense: list[float], cnn: list[float]) -> dict:
     ],
 )
 def test_calibration_text_reports_the_order_only_as_far_as_seeds_support(dense, cnn, expected):
-    text = interpretation.calibration_text(cal_metrics(dense, cnn), ["dense", "cnn3"])
+    text = claim_calibration.calibration_text(cal_metrics(dense, cnn), ["dense", "cnn3"])
     assert expected in text
     assert "overconfident by 5.0 pp" in text and "underconfident by 1.0 pp" in text
 
@@ -252,12 +327,12 @@ def errors_metrics(share: list[float], area: list[float]) -> dict:
 
 
 def test_errors_text_from_the_numbers():
-    text = " ".join(interpretation.errors_text(errors_metrics([0.8, 0.7], [0.4, 0.5])))
+    text = " ".join(claim_errors.errors_text(errors_metrics([0.8, 0.7], [0.4, 0.5])))
     assert "40 T-shirt/top called Shirt, 60 the other way" in text and "100 of its 250 errors" in text
     assert "Dense's most confused pair is the same" in text
     assert "12 were made with at least 90% confidence" in text and "test image 7" in text
     assert "In every case" in text
-    text = " ".join(interpretation.errors_text(errors_metrics([0.3, 0.7], [0.4, 0.5])))
+    text = " ".join(claim_errors.errors_text(errors_metrics([0.3, 0.7], [0.4, 0.5])))
     assert "Only in 1 of 2 cases" in text
 
 
@@ -300,7 +375,7 @@ def test_evidence_items_follow_the_claims_and_show_only_drawn_figures(tiny_study
     summary = summarize(tiny_study)
     drawn = drawn_names(tiny_study, summary)
     items = interpretation.evidence(tiny_study, summary, drawn)
-    assert [i["claim"] for i in items] == list(interpretation.CLAIMS)
+    assert [i["claim"] for i in items] == [c.name for c in content.CLAIMS]
     assert len({i["id"] for i in items}) == len(items)
     shown = [name for i in items for name in i["figures"]]
     assert len(shown) == len(set(shown)) and set(shown) <= set(drawn)

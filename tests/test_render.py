@@ -29,16 +29,6 @@ def test_environment_is_strict_autoescaping_with_the_filters():
     assert env.from_string("{{ x | pct }} {{ y | num }}").render(x=0.9123, y=60000) == "91.23% 60,000"
 
 
-def test_filters():
-    assert render.shape([60000, 28, 28]) == "60,000 × 28 × 28"
-    assert render.fmt(421642, "int") == "421,642"
-    assert render.fmt({"mean": 0.9, "has_ci": False}, "pct") == "90.00%"
-    assert render.fmt(0.123456, "num") == "0.1235"
-    assert render.filesize(512) == "512 bytes" and render.filesize(1536) == "1.5 KiB"
-    assert render.filesize(5 * 1024**3) == "5.0 GiB"
-    assert render.cell(0.912345) == "0.9123" and render.cell(12345) == "12,345" and render.cell("x") == "x"
-
-
 def test_html_is_complete_balanced_and_self_contained(synthetic):
     ctx, html = synthetic
     checker = check_html(html)

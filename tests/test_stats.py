@@ -1,4 +1,4 @@
-"""Seed statistics: t-intervals, McNemar's exact test and the wording of comparisons."""
+"""Seed statistics: t-intervals, McNemar's exact test and the significance verdict."""
 
 from __future__ import annotations
 
@@ -9,17 +9,16 @@ import numpy as np
 import pytest
 
 from fmnist_report.study.stats import (
-    McNemar,
     Summary,
-    describe_comparison,
-    format_p,
-    format_pp,
+    is_significant,
     mcnemar_exact,
     mcnemar_per_seed,
     paired_difference,
     summarize,
     worst_p,
 )
+
+from .factories import mcnemar_result
 
 T_975_2 = 4.302652729911275  # Student t, 0.975 quantile, 2 degrees of freedom (tables)
 
@@ -35,20 +34,6 @@ def exact_p(b: int, c: int) -> float:
     """Two-sided exact McNemar p-value by direct binomial sums, without scipy."""
     n, k = b + c, min(b, c)
     return min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2**n)
-
-
-def fake_test(p: float, diff: float) -> McNemar:
-    return McNemar(
-        n=10_000,
-        b=1,
-        c=1,
-        p_value=p,
-        acc_a=0.9,
-        acc_b=0.9 + diff,
-        diff=diff,
-        odds_ratio=1.0,
-        odds_ratio_corrected=False,
-    )
 
 
 # --- summarize ---------------------------------------------------------------------------
@@ -201,135 +186,51 @@ def test_worst_p_needs_tests():
         worst_p([])
 
 
-# --- formatting --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("p", "text"),
-    [
-        (0.0, "p < 0.001"),
-        (0.000999, "p < 0.001"),
-        (0.001, "p = 0.0010"),
-        (0.04123, "p = 0.041"),
-        (0.41, "p = 0.41"),
-        (0.5, "p = 0.50"),
-        (0.996, "p = 1.0"),
-        (1.0, "p = 1.0"),
-    ],
-)
-def test_format_p(p, text):
-    assert format_p(p) == text
-
-
-@pytest.mark.parametrize("p", [-0.1, 1.5, float("nan")])
-def test_format_p_rejects_non_probabilities(p):
-    with pytest.raises(ValueError, match="p-value must be between 0 and 1"):
-        format_p(p)
-
-
-@pytest.mark.parametrize(
-    ("x", "text"),
-    [(0.029, "2.9"), (-0.004, "-0.4"), (0.02449, "2.4"), (-0.0001, "0.0"), (0.0, "0.0"), (0.1234, "12.3")],
-)
-def test_format_pp(x, text):
-    assert format_pp(x) == text
-
-
-def test_format_pp_rejects_non_finite():
-    with pytest.raises(ValueError, match="difference must be finite"):
-        format_pp(float("inf"))
-
-
-# --- describe_comparison -----------------------------------------------------------------
+# --- is_significant ------------------------------------------------------------------------
 
 HIGHER = Summary(n=3, mean=0.029, std=0.0016, ci_low=0.025, ci_high=0.033, confidence=0.95, has_ci=True)
 
 
-def test_describe_significant_higher():
-    tests = [fake_test(1e-5, 0.03), fake_test(2e-4, 0.028), fake_test(1e-6, 0.029)]
-    assert describe_comparison("Dense", "CNN 3x3", HIGHER, tests) == (
-        "CNN 3x3 is higher than Dense by 2.9 pp (95% CI 2.5 to 3.3); McNemar p < 0.001 on each of 3 seeds"
-    )
+def test_significant_when_every_seed_agrees_and_the_interval_excludes_zero():
+    tests = [mcnemar_result(1e-5, 0.03), mcnemar_result(2e-4, 0.028), mcnemar_result(1e-6, 0.029)]
+    assert is_significant(HIGHER, tests)
 
 
-def test_describe_significant_lower_reports_magnitude_and_largest_p():
-    diff = Summary(n=3, mean=-0.029, std=0.0016, ci_low=-0.033, ci_high=-0.025, confidence=0.95, has_ci=True)
-    tests = [fake_test(0.002, -0.03), fake_test(0.012, -0.028), fake_test(0.0004, -0.029)]
-    assert describe_comparison("CNN 3x3", "Dense", diff, tests) == (
-        "Dense is lower than CNN 3x3 by 2.9 pp (95% CI 2.5 to 3.3); largest McNemar p = 0.012 across 3 seeds"
-    )
-
-
-def test_describe_not_significant():
-    diff = Summary(n=3, mean=0.002, std=0.0024, ci_low=-0.004, ci_high=0.008, confidence=0.95, has_ci=True)
-    tests = [fake_test(0.41, 0.002), fake_test(0.2, 0.004), fake_test(0.9, 0.0)]
-    assert describe_comparison("5x5", "7x7", diff, tests) == (
-        "no significant difference between 5x5 and 7x7: 0.2 pp (95% CI -0.4 to 0.8), "
-        "largest McNemar p = 0.90 across 3 seeds"
-    )
-
-
-def test_describe_single_seed_significant():
-    diff = summarize([0.029])
-    assert describe_comparison("Dense", "CNN", diff, [fake_test(0.002, 0.029)]) == (
-        "CNN is higher than Dense by 2.9 pp (1 seed, no interval); McNemar p = 0.0020"
-    )
-
-
-def test_describe_single_seed_not_significant():
-    diff = summarize([-0.003])
-    assert describe_comparison("5x5", "7x7", diff, [fake_test(0.41, -0.003)]) == (
-        "no significant difference between 5x5 and 7x7: -0.3 pp (1 seed, no interval), McNemar p = 0.41"
-    )
-
-
-def test_describe_ci_crossing_zero_overrides_significant_mcnemar():
+def test_a_ci_crossing_zero_overrides_significant_mcnemar():
     diff = Summary(n=3, mean=0.004, std=0.005, ci_low=-0.008, ci_high=0.016, confidence=0.95, has_ci=True)
-    tests = [fake_test(1e-4, 0.01), fake_test(1e-4, 0.009), fake_test(1e-4, 0.001)]
-    text = describe_comparison("A", "B", diff, tests)
-    assert text.startswith("no significant difference between A and B: 0.4 pp (95% CI -0.8 to 1.6)")
-    assert "higher" not in text
+    tests = [mcnemar_result(1e-4, 0.01), mcnemar_result(1e-4, 0.009), mcnemar_result(1e-4, 0.001)]
+    assert not is_significant(diff, tests)
 
 
-def test_describe_one_non_significant_seed_is_enough_to_withhold_the_claim():
-    tests = [fake_test(1e-5, 0.03), fake_test(0.06, 0.028), fake_test(1e-6, 0.029)]
-    text = describe_comparison("Dense", "CNN", HIGHER, tests)
-    assert text.startswith("no significant difference between Dense and CNN: 2.9 pp")
-    assert text.endswith("largest McNemar p = 0.060 across 3 seeds")
+def test_one_non_significant_seed_is_enough_to_withhold_the_claim():
+    tests = [mcnemar_result(1e-5, 0.03), mcnemar_result(0.06, 0.028), mcnemar_result(1e-6, 0.029)]
+    assert not is_significant(HIGHER, tests)
 
 
-def test_describe_p_equal_to_alpha_is_not_significant():
-    tests = [fake_test(0.01, 0.03)] * 3
-    assert describe_comparison("A", "B", HIGHER, tests, alpha=0.01).startswith("no significant difference")
-    assert describe_comparison("A", "B", HIGHER, tests, alpha=0.05).startswith("B is higher than A")
+def test_p_equal_to_alpha_is_not_significant():
+    tests = [mcnemar_result(0.01, 0.03)] * 3
+    assert not is_significant(HIGHER, tests, alpha=0.01)
+    assert is_significant(HIGHER, tests, alpha=0.05)
 
 
-def test_describe_seeds_disagreeing_in_direction_is_not_significant():
-    tests = [fake_test(1e-5, 0.03), fake_test(1e-5, -0.01), fake_test(1e-5, 0.029)]
-    assert describe_comparison("A", "B", HIGHER, tests).startswith("no significant difference")
+def test_seeds_disagreeing_in_direction_is_not_significant():
+    tests = [mcnemar_result(1e-5, 0.03), mcnemar_result(1e-5, -0.01), mcnemar_result(1e-5, 0.029)]
+    assert not is_significant(HIGHER, tests)
 
 
-def test_describe_uses_confidence_level_and_unit():
-    diff = summarize([0.02, 0.03, 0.04], confidence=0.9)
-    text = describe_comparison("A", "B", diff, [fake_test(1e-4, 0.03)] * 3, unit="points")
-    assert text.startswith("B is higher than A by 3.0 points (90% CI ")
+def test_one_seed_is_significant_on_mcnemar_alone():
+    assert is_significant(summarize([0.029]), [mcnemar_result(0.002, 0.029)])
+    assert not is_significant(summarize([-0.003]), [mcnemar_result(0.41, -0.003)])
+    assert not is_significant(summarize([0.0]), [mcnemar_result(1e-6, 0.0)])  # no direction, no claim
 
 
-def test_describe_end_to_end_from_predictions():
+def test_significant_end_to_end_from_predictions():
     acc_a, acc_b = [0.90, 0.91, 0.90], [0.96, 0.97, 0.95]
-    pairs = [paired(b=2, c=62, both_right=898, both_wrong=38)] * 3
-    tests = mcnemar_per_seed(pairs)
-    text = describe_comparison("Dense", "CNN", paired_difference(acc_a, acc_b), tests)
-    assert text.startswith("CNN is higher than Dense by 5.7 pp (95% CI ")
-    assert text.endswith("; McNemar p < 0.001 on each of 3 seeds")
-
-
-def test_describe_needs_one_test_per_seed():
-    with pytest.raises(ValueError, match=r"diff covers 3 seeds but 1 tests were given"):
-        describe_comparison("A", "B", HIGHER, [fake_test(0.01, 0.03)])
+    tests = mcnemar_per_seed([paired(b=2, c=62, both_right=898, both_wrong=38)] * 3)
+    assert is_significant(paired_difference(acc_a, acc_b), tests)
 
 
 @pytest.mark.parametrize("alpha", [0.0, 1.0, 5])
-def test_describe_rejects_bad_alpha(alpha):
+def test_is_significant_rejects_bad_alpha(alpha):
     with pytest.raises(ValueError, match="alpha must be strictly between 0 and 1"):
-        describe_comparison("A", "B", HIGHER, [fake_test(0.01, 0.03)] * 3, alpha=alpha)
+        is_significant(HIGHER, [mcnemar_result(0.01, 0.03)] * 3, alpha=alpha)

@@ -25,8 +25,9 @@ from fmnist_report.data import Dataset
 from fmnist_report.errors import StoreError
 from fmnist_report.records import Record, make_key
 from fmnist_report.report import context as context_mod
-from fmnist_report.report import interpretation, metrics, render
+from fmnist_report.report import metrics, render
 from fmnist_report.report.environment import environment_info
+from fmnist_report.report.sections import interpretation
 from fmnist_report.serving import publish
 from fmnist_report.store import Store, atomic_dir, atomic_write, cached_or_run, ensure_writable
 from fmnist_report.study.plan import plan

@@ -16,6 +16,7 @@ from rich.progress import (
 )
 
 from fmnist_report.records import Record
+from fmnist_report.report import wording
 from fmnist_report.study.training import RunSpec
 
 
@@ -140,5 +141,5 @@ def summary_table(summary: dict[str, Any]) -> Any:
     grid = Table.grid(padding=(0, 1))
     grid.add_row(table)
     for comp in summary["comparisons"].values():
-        grid.add_row(f"• {comp['text']}")
+        grid.add_row(f"• {wording.comparison_sentence(comp)}")
     return grid

@@ -1,8 +1,9 @@
-"""The one Jinja environment, its formatting filters, and the HTML and PDF writers.
+"""The one Jinja environment, with the report's filters, and the HTML and PDF writers.
 
 Templates only lay out the values of the report context; every number passes through a
-filter registered here. The HTML carries its CSS inline and its images as ``data:`` URIs,
-so it is one self-contained file; the PDF is made from that same HTML by WeasyPrint.
+filter of `report.formatting`, registered here. The HTML carries its CSS inline and its
+images as ``data:`` URIs, so it is one self-contained file; the PDF is made from that same
+HTML by WeasyPrint.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import jinja2
 
 from fmnist_report.errors import UserError
-from fmnist_report.report import narrative
+from fmnist_report.report.formatting import FILTERS
 
 TEMPLATE = "base.html"
 ASSETS = "fmnist_report.assets"
@@ -25,60 +26,6 @@ EXTERNAL_MARKERS = ("http:", "https:", "ftp:", "file:", "//")
 
 class RenderError(UserError):
     """The report cannot be rendered: a value is missing or a resource is not self-contained."""
-
-
-# -- filters ----------------------------------------------------------------------------------
-
-
-def shape(dims: list[int]) -> str:
-    """An array shape: [60000, 28, 28] -> ``60,000 × 28 × 28``."""
-    return " × ".join(narrative.num(d) for d in dims)
-
-
-def fmt(value: Any, kind: str) -> str:
-    """A value by kind: a per-seed summary (``pct``, ``num``, ``s``, ``ms``) or a count (``int``)."""
-    if kind == "int":
-        return narrative.num(value)
-    if isinstance(value, Mapping):
-        return narrative.mean_ci(value, kind)
-    if kind == "pct":
-        return narrative.pct(value)
-    return narrative.num(value, {"num": 4, "s": 1, "ms": 3}.get(kind, 0))
-
-
-def filesize(n: int) -> str:
-    """Bytes in binary units: 1536 -> ``1.5 KiB``."""
-    value = float(n)
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:,.0f} {unit}" if unit == "bytes" else f"{value:,.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
-
-
-def cell(value: Any) -> str:
-    """A table cell of unknown kind: integers with separators, floats to four significant figures."""
-    if isinstance(value, bool) or value is None:
-        return "yes" if value is True else "no" if value is False else "–"
-    if isinstance(value, int):
-        return narrative.num(value)
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}"
-    return str(value)
-
-
-FILTERS = {
-    "pct": narrative.pct,
-    "pp": narrative.pp,
-    "num": narrative.num,
-    "mean_ci": narrative.mean_ci,
-    "pvalue": narrative.pvalue,
-    "ratio": narrative.ratio,
-    "shape": shape,
-    "fmt": fmt,
-    "filesize": filesize,
-    "cell": cell,
-}
 
 
 @functools.cache

@@ -1,4 +1,7 @@
-"""Statistics over training seeds: t-intervals, McNemar's exact test and honest wording."""
+"""Statistics over training seeds: t-intervals, McNemar's exact test and the significance verdict.
+
+The words for a verdict are the report's (`report.wording`); this module only decides it.
+"""
 
 from __future__ import annotations
 
@@ -146,32 +149,6 @@ def worst_p(tests: Sequence[McNemar]) -> float:
     return max(t.p_value for t in tests)
 
 
-def format_p(p: float) -> str:
-    """Write a p-value as ``p < 0.001`` below 0.001, else to two significant figures (``p = 0.041``)."""
-    if not 0.0 <= p <= 1.0:  # also rejects NaN
-        raise ValueError(f"p-value must be between 0 and 1, got {p!r}")
-    if p < 0.001:
-        return "p < 0.001"
-    return f"p = {p:#.2g}"
-
-
-def format_pp(x: float) -> str:
-    """Write a difference of fractions in percentage points, one decimal, no unit (0.029 -> ``2.9``)."""
-    if not math.isfinite(x):
-        raise ValueError(f"difference must be finite, got {x!r}")
-    text = f"{x * 100:.1f}"
-    return "0.0" if text == "-0.0" else text
-
-
-def _p_text(tests: Sequence[McNemar]) -> str:
-    worst = worst_p(tests)
-    if len(tests) == 1:
-        return f"McNemar {format_p(worst)}"
-    if worst < 0.001:
-        return f"McNemar p < 0.001 on each of {len(tests)} seeds"
-    return f"largest McNemar {format_p(worst)} across {len(tests)} seeds"
-
-
 def is_significant(diff: Summary, tests: Sequence[McNemar], *, alpha: float = 0.05) -> bool:
     """Whether B differs from A: every seed's McNemar p below ``alpha``, every seed's difference
     in the direction of the mean, and (with several seeds) a t-interval that excludes 0."""
@@ -181,57 +158,3 @@ def is_significant(diff: Summary, tests: Sequence[McNemar], *, alpha: float = 0.
     same_direction = sign != 0.0 and all(np.sign(t.diff) == sign for t in tests)
     excludes_zero = not diff.has_ci or diff.ci_low > 0.0 or diff.ci_high < 0.0
     return worst_p(tests) < alpha and same_direction and excludes_zero
-
-
-def describe_comparison(
-    name_a: str,
-    name_b: str,
-    diff: Summary,
-    tests: Sequence[McNemar],
-    *,
-    unit: str = "pp",
-    alpha: float = 0.05,
-) -> str:
-    """Word the comparison of model B against model A from the numbers, claiming no more than they show.
-
-    Args:
-        diff: summary of the per-seed differences ``b - a`` as fractions (``paired_difference``).
-        tests: one McNemar test per seed, as many as ``diff.n``.
-        unit: label written after the magnitude; values are always scaled by 100.
-
-    Rules:
-        - Differences are printed in percentage points with one decimal (fraction x 100).
-        - p-values: ``p < 0.001`` below 0.001, else two significant figures. One seed gives
-          ``McNemar p = ...``; several give ``McNemar p < 0.001 on each of k seeds`` when every
-          p is below 0.001, else ``largest McNemar p = ... across k seeds``.
-        - "higher"/"lower" only when every seed's McNemar p is below ``alpha`` (worst p < alpha),
-          every seed's accuracy difference has the sign of the mean difference, and, with more
-          than one seed, the t-interval excludes 0. Otherwise: "no significant difference".
-        - "B is lower than A by X" gives the magnitude X and the interval of the magnitude.
-        - "no significant difference between A and B: X" gives the signed mean of b - a.
-        - With one seed there is no interval: the text says "(1 seed, no interval)".
-    """
-    if not 0.0 < alpha < 1.0:
-        raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha!r}")
-    if len(tests) != diff.n:
-        raise ValueError(
-            f"need one McNemar test per seed: diff covers {diff.n} seeds but {len(tests)} tests were given"
-        )
-    p_text = _p_text(tests)
-    sign = float(np.sign(diff.mean))
-    significant = is_significant(diff, tests, alpha=alpha)
-
-    level = f"{diff.confidence * 100:g}% CI"
-    if significant:
-        low, high = (diff.ci_low, diff.ci_high) if sign > 0 else (-diff.ci_high, -diff.ci_low)
-        interval = (
-            f"({level} {format_pp(low)} to {format_pp(high)})" if diff.has_ci else "(1 seed, no interval)"
-        )
-        word = "higher" if sign > 0 else "lower"
-        return f"{name_b} is {word} than {name_a} by {format_pp(abs(diff.mean))} {unit} {interval}; {p_text}"
-    interval = (
-        f"({level} {format_pp(diff.ci_low)} to {format_pp(diff.ci_high)})"
-        if diff.has_ci
-        else "(1 seed, no interval)"
-    )
-    return f"no significant difference between {name_a} and {name_b}: {format_pp(diff.mean)} {unit} {interval}, {p_text}"

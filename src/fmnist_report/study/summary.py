@@ -89,19 +89,34 @@ def compare(results: StudyResults, a_id: str, b_id: str) -> dict[str, Any] | Non
     b_acc = [b_by_seed[s].metrics["test_accuracy"] for s in seeds]
     diff = stats.paired_difference(a_acc, b_acc)
     tests = stats.mcnemar_per_seed((correct(a_by_seed[s], y), correct(b_by_seed[s], y)) for s in seeds)
-    label_a = a_by_seed[seeds[0]].metrics["label"]
-    label_b = b_by_seed[seeds[0]].metrics["label"]
+    labels = (a_by_seed[seeds[0]].metrics["label"], b_by_seed[seeds[0]].metrics["label"])
+    return paired_comparison((a_id, b_id), labels, seeds, diff, tests)
+
+
+def paired_comparison(
+    ids: tuple[str, str],
+    labels: tuple[str, str],
+    seeds: list[int],
+    diff: stats.Summary,
+    tests: list[stats.McNemar],
+) -> dict[str, Any]:
+    """The comparison of B against A as plain values, with the verdict decided once (``significant``).
+
+    Args:
+        ids: the model ids of A and B; ``labels`` their names in the report.
+        diff: the per-seed differences ``b - a`` (`stats.paired_difference`).
+        tests: one McNemar test per seed, in seed order.
+    """
     return {
-        "a": a_id,
-        "b": b_id,
-        "label_a": label_a,
-        "label_b": label_b,
+        "a": ids[0],
+        "b": ids[1],
+        "label_a": labels[0],
+        "label_b": labels[1],
         "seeds": seeds,
         "diff": diff.to_dict(),
         "mcnemar": [t.to_dict() for t in tests],
         "worst_p": stats.worst_p(tests),
         "significant": stats.is_significant(diff, tests, alpha=ALPHA),
-        "text": stats.describe_comparison(label_a, label_b, diff, tests, alpha=ALPHA),
     }
 
 

@@ -1,0 +1,59 @@
+"""Appendix A, reproducibility: versions, machine, configuration, precision, data checksums and timings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fmnist_report.config import as_dict
+from fmnist_report.report.sections.values import Rows
+from fmnist_report.study.results import StudyResults
+
+
+def precision_text(results: StudyResults) -> str:
+    """The arithmetic the runs actually used (``auto`` resolved), the same for every model."""
+    used = sorted({r.metrics["spec"]["precision"] for recs in results.runs.values() for r in recs})
+    text = ", ".join(used) or results.config.study.precision
+    if "mixed_bfloat16" in used:
+        text += (
+            " (Keras mixed precision: bfloat16 arithmetic, float32 weights and softmax output; "
+            "chosen by precision = auto because this CPU computes bfloat16 natively)"
+            if results.config.study.precision == "auto"
+            else " (Keras mixed precision: bfloat16 arithmetic, float32 weights and softmax output)"
+        )
+    return text
+
+
+def config_value(value: Any) -> Any:
+    """A configuration value as the appendix lists it: sequences joined, None as ``none (all)``."""
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return "none (all)" if value is None else value
+
+
+def build(results: StudyResults, rows: Rows, environment: Mapping[str, Any]) -> dict[str, Any]:
+    """Appendix A's values, from the results, the summary rows and the machine's environment."""
+    cfg = results.config
+    study = as_dict(cfg)["study"]
+    timings = []
+    for mid, records in results.runs.items():
+        seconds = [float(r.metrics["train_seconds"]) for r in records]
+        timings.append(
+            {"model_id": mid, "label": rows[mid]["label"], "seeds": len(seconds), "seconds": sum(seconds)}
+        )
+    return {
+        "versions": [{"name": k, "version": v} for k, v in environment.get("versions", {}).items()],
+        "platform": environment.get("platform", ""),
+        "cpu": environment.get("cpu", ""),
+        "logical_cpus": environment.get("logical_cpus", 0),
+        "threads": environment.get("threads", ""),
+        "seeds": list(cfg.study.seed_list),
+        "config": [{"key": k, "value": config_value(v)} for k, v in study.items()],
+        "precision": precision_text(results),
+        "source": results.data.source,
+        "subset": results.data.subset,
+        "fingerprint": results.data.fingerprint,
+        "checksums": [{"file": k, "md5": v} for k, v in sorted(results.data.checksums.items())],
+        "timings": timings,
+        "total_seconds": sum(t["seconds"] for t in timings),
+    }

@@ -27,7 +27,7 @@ from fmnist_report.serving.export import verify_export
 
 from .factories import HEADINGS, REAL_DIR, assert_self_contained, check_html, needs_real_data
 
-pytestmark = needs_real_data
+pytestmark = [needs_real_data, pytest.mark.slow]
 
 CONFIG = """\
 [report]

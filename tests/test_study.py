@@ -161,6 +161,7 @@ def test_unknown_part_is_a_config_error(tmp_path, toy_data):
 
 
 @needs_real_data
+@pytest.mark.slow
 def test_run_command_on_a_small_real_subset(tmp_path, monkeypatch):
     """End to end through the CLI on 30 real images per class; the second run trains nothing."""
     monkeypatch.chdir(tmp_path)

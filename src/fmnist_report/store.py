@@ -8,12 +8,13 @@ into place, so a crash or Ctrl-C leaves either the whole entry or none of it.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +50,24 @@ def atomic_write(path: Path, data: bytes | str, *, fix: str = OUT_FIX) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` (its own descriptor, so no lock file is left behind)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def atomic_dir(target: Path, fill: Callable[[Path], None], *, fix: str = OUT_FIX) -> Path:
-    """Build a folder with ``fill(tmp)`` and swap it in for ``target`` in one rename."""
+    """Build a folder with ``fill(tmp)`` and swap it in for ``target``.
+
+    An existing ``target`` is moved aside under a unique name first and put back if the
+    swap fails, so concurrent writers never collide on a temporary name and a reader
+    finds either the old folder or the new one.
+    """
     target = Path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -60,14 +77,20 @@ def atomic_dir(target: Path, fill: Callable[[Path], None], *, fix: str = OUT_FIX
         raise StoreError(f"cannot write {target} ({exc.strerror}); {fix}") from exc
     try:
         fill(tmp)
-        if target.exists():
-            old = target.with_name(f"{TMP_PREFIX}{target.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(target, old)
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
+        with _locked(target.parent):
+            if not target.exists():
+                os.replace(tmp, target)
+                return target
+            old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{TMP_PREFIX}{target.name}.old-"))
+            try:
+                os.replace(target, old / "previous")
+                try:
+                    os.replace(tmp, target)
+                except BaseException:
+                    os.replace(old / "previous", target)
+                    raise
+            finally:
+                shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

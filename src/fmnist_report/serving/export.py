@@ -22,11 +22,8 @@ import datetime as dt
 import gzip
 import io
 import json
-import os
 import platform
-import shutil
 import tarfile
-import tempfile
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -48,6 +45,7 @@ from fmnist_report.serving.artifacts import (
 )
 from fmnist_report.serving.codec import PREPROCESSING
 from fmnist_report.serving.sagemaker_handler import OUTPUT_NAME, SIGNATURE
+from fmnist_report.store import atomic_dir
 
 # The reading side lives in `artifacts`; callers may import it from here as well.
 __all__ = [
@@ -140,23 +138,17 @@ def export_model(model: Any, model_dir: Path, metadata: Mapping[str, Any] | None
     model_dir = Path(model_dir)
     if model_dir.exists() and not model_dir.is_dir():
         raise ModelError(f"{model_dir} exists and is not a folder; remove it or choose another model folder")
-    parent = model_dir.parent
+    record: dict[str, Any] = {}
+
+    def fill(tmp: Path) -> None:
+        record.update(_write_export(model, tmp, extra))
+
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{model_dir.name}.tmp-"))
+        atomic_dir(model_dir, fill, fix="choose a writable model folder")
     except OSError as exc:
-        raise ModelError(f"cannot create {parent} ({exc.strerror}); choose a writable model folder") from exc
-    try:
-        record = _write_export(model, tmp, extra)
-        _swap_in(tmp, model_dir)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
         raise ModelError(
             f"cannot write the export to {model_dir} ({exc.strerror or exc}); check free space and permissions"
         ) from exc
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return record
 
 
@@ -205,23 +197,6 @@ def _relative_files(root: Path) -> list[str]:
     return [
         p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and p.name != METADATA_FILE
     ]
-
-
-def _swap_in(tmp: Path, model_dir: Path) -> None:
-    """Move ``tmp`` to ``model_dir``; an existing export is set aside and removed only after."""
-    os.chmod(tmp, 0o755)  # mkdtemp makes it 0700
-    if not model_dir.exists():
-        os.replace(tmp, model_dir)
-        return
-    old = Path(tempfile.mkdtemp(dir=model_dir.parent, prefix=f".{model_dir.name}.old-"))
-    os.replace(model_dir, old / "export")
-    try:
-        os.replace(tmp, model_dir)
-    except BaseException:
-        os.replace(old / "export", model_dir)
-        raise
-    finally:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def write_saved_model(model: Any, path: Path) -> None:

@@ -27,7 +27,7 @@ system:
 # the package, so a new file needs a fresh link tree.
 $(VENV)/.installed: pyproject.toml $(SOURCES)
 	test -x $(BIN)/python || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet --upgrade pip; }
-	$(BIN)/python -m pip install --quiet -e ".[dev]" --config-settings editable_mode=strict
+	$(BIN)/python -m pip install --quiet -e ".[cpu,dev]" --config-settings editable_mode=strict
 	touch $@
 
 lint:

@@ -9,8 +9,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from fmnist_report.errors import UserError
+
 #: CPU features with native bfloat16 arithmetic (x86: AVX-512 BF16 or AMX).
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+#: How to get TensorFlow, which the package leaves to the user so that a GPU build stays put.
+INSTALL_HINT = "pip install 'fmnist-report[cpu]' (or 'fmnist-report[gpu]' for an NVIDIA GPU)"
 
 
 def quiet_tensorflow() -> None:
@@ -26,7 +32,7 @@ def import_tensorflow_quietly() -> Any:
     TensorFlow 2.21 prints these lines before it reads TF_CPP_MIN_LOG_LEVEL, so the file
     descriptor itself is pointed at /dev/null for the import; Python errors still surface.
     """
-    if "tensorflow" in sys.modules:
+    if sys.modules.get("tensorflow") is not None:
         return sys.modules["tensorflow"]
     sys.stderr.flush()
     saved = os.dup(2)
@@ -34,6 +40,10 @@ def import_tensorflow_quietly() -> Any:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), 2)
             import tensorflow as tf
+    except ModuleNotFoundError as exc:
+        if exc.name != "tensorflow":
+            raise
+        raise UserError(f"TensorFlow is not installed; install it with: {INSTALL_HINT}") from None
     finally:
         os.dup2(saved, 2)
         os.close(saved)

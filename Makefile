@@ -22,6 +22,8 @@ report: setup
 test: setup
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/actionlint
+	$(BIN)/zizmor --offline --no-progress .github/workflows
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 setup: system $(VENV)/.installed

@@ -27,6 +27,22 @@ def test_missing_data_is_one_line_and_exit_1(isolated_env):
     assert "Traceback" not in result.output
 
 
+def test_check_takes_the_common_offline_option(isolated_env):
+    # --offline is one of the README's common options; `data check` never downloads anyway.
+    result = runner.invoke(app, ["data", "check", "--offline"])
+    assert result.exit_code == 1, result.output  # not 2, a usage error
+    assert "Fashion-MNIST not found" in result.output and "No such option" not in result.output
+    directory = write_idx_dir(isolated_env / "d")
+    result = runner.invoke(app, ["data", "check", "--offline", "--data-dir", str(directory)])
+    assert result.exit_code == 1 and "header declares 40 items, expected 60000" in result.output
+
+
+@needs_real_data
+def test_check_offline_on_real_data(isolated_env):
+    result = runner.invoke(app, ["data", "check", "--offline", "--data-dir", str(REAL_DIR), "--json"])
+    assert result.exit_code == 0, result.output
+
+
 @needs_real_data
 def test_fetch_downloads_over_https(isolated_env, monkeypatch):
     mirror = real_mirror()

@@ -34,7 +34,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 ConfigOpt = Annotated[
     Path | None,
     typer.Option(
-        "--config", help="Settings file (default: report/report.toml when present).", dir_okay=False
+        "--config",
+        help="Settings file (default: report/report.toml of the project folder you are in).",
+        dir_okay=False,
     ),
 ]
 #: The profile names as a choice, so that a typo is a usage error that lists them.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import sys
@@ -20,10 +21,16 @@ INSTALL_HINT = "pip install 'fmnist-report[cpu]' (or 'fmnist-report[gpu]' for an
 
 
 def quiet_tensorflow() -> None:
-    """Import TensorFlow without its C++ start-up chatter; call before anything imports Keras."""
+    """Import TensorFlow without its chatter; call before anything imports Keras.
+
+    Its C++ start-up lines are kept off stderr, and so are its Python warnings: a study
+    builds many models in one process, and each new model's training function counts as
+    a "tf.function retracing" that TensorFlow would warn about on every resumed build.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     import_tensorflow_quietly()
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
 def import_tensorflow_quietly() -> Any:

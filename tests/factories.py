@@ -11,7 +11,7 @@ import io
 import re
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -82,6 +82,33 @@ needs_real_data = pytest.mark.skipif(
     data_mod.files_in(REAL_DIR) is None,
     reason="the Debian package dataset-fashion-mnist is not installed",
 )
+
+
+@dataclass
+class Mirror:
+    """A stand-in for ``urllib.request.urlopen``: serves files by name and records each URL asked for.
+
+    ``redirect_to`` makes every response claim to come from that base URL instead.
+    """
+
+    files: dict[str, bytes]
+    redirect_to: str | None = None
+    requested: list[str] = field(default_factory=list)
+
+    def __call__(self, url: str, timeout: float) -> io.BytesIO:
+        self.requested.append(url)
+        name = url.rsplit("/", 1)[1]
+        response = io.BytesIO(self.files[name])
+        response.geturl = lambda: (self.redirect_to + name) if self.redirect_to else url  # type: ignore[attr-defined]
+        response.headers = {"Content-Length": str(len(self.files[name]))}  # type: ignore[attr-defined]
+        return response
+
+
+def real_mirror(**kwargs: object) -> Mirror:
+    """A mirror serving the installed data set's four ``.gz`` files."""
+    return Mirror(
+        {f"{s.filename}.gz": (REAL_DIR / f"{s.filename}.gz").read_bytes() for s in data_mod.FILES}, **kwargs
+    )
 
 
 def png(seed: int = 0, size: int = 16) -> bytes:

@@ -263,7 +263,7 @@ def test_a_failed_render_leaves_the_previous_report_whole(quick, monkeypatch):
     stand_ins = [TinyFigure(Path(name).stem, "A stand-in.", "eda") for name in sorted(figures)]
     monkeypatch.setattr(
         "fmnist_report.pipeline.make_figures",
-        lambda results, summary: (stand_ins, {f.name: png() for f in stand_ins}),
+        lambda results, summary, **_: (stand_ins, {f.name: png() for f in stand_ins}),
     )
     monkeypatch.setattr(render, "render_pdf", fail)
     run = cli("render", *quick.common, "--offline", "--quiet", "--title", "A Different Title")

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from fmnist_report import data as data_mod
 from fmnist_report.cli import app
 
-from .factories import REAL_DIR, needs_real_data, write_idx_dir
+from .factories import REAL_DIR, Mirror, needs_real_data, real_mirror, write_idx_dir
 
 runner = CliRunner()
 
@@ -25,6 +25,42 @@ def test_missing_data_is_one_line_and_exit_1(isolated_env):
     assert result.exit_code == 1
     assert "Fashion-MNIST not found" in result.output
     assert "Traceback" not in result.output
+
+
+def test_check_takes_the_common_offline_option(isolated_env):
+    # --offline is one of the README's common options; `data check` never downloads anyway.
+    result = runner.invoke(app, ["data", "check", "--offline"])
+    assert result.exit_code == 1, result.output  # not 2, a usage error
+    assert "Fashion-MNIST not found" in result.output and "No such option" not in result.output
+    directory = write_idx_dir(isolated_env / "d")
+    result = runner.invoke(app, ["data", "check", "--offline", "--data-dir", str(directory)])
+    assert result.exit_code == 1 and "header declares 40 items, expected 60000" in result.output
+
+
+@needs_real_data
+def test_check_offline_on_real_data(isolated_env):
+    result = runner.invoke(app, ["data", "check", "--offline", "--data-dir", str(REAL_DIR), "--json"])
+    assert result.exit_code == 0, result.output
+
+
+@needs_real_data
+def test_fetch_downloads_over_https(isolated_env, monkeypatch):
+    mirror = real_mirror()
+    monkeypatch.setattr("urllib.request.urlopen", mirror)
+    result = runner.invoke(app, ["data", "fetch", "--dest", str(isolated_env / "dl")])
+    assert result.exit_code == 0, result.output
+    assert "all four files verified" in " ".join(result.output.split())
+    assert mirror.requested and all(url.startswith("https://") for url in mirror.requested)
+
+
+def test_fetch_redirected_to_http_is_one_line(isolated_env, monkeypatch):
+    mirror = Mirror({f"{s.filename}.gz": b"" for s in data_mod.FILES}, redirect_to="http://example.org/")
+    monkeypatch.setattr("urllib.request.urlopen", mirror)
+    result = runner.invoke(app, ["data", "fetch", "--dest", str(isolated_env / "dl")])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "which is not HTTPS" in lines[0]
+    assert not list((isolated_env / "dl").glob("*.gz"))
 
 
 def _real_copy(tmp_path):

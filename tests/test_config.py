@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fmnist_report.config import PROFILES, load_config
+from fmnist_report.config import PROFILES, as_dict, load_config
 from fmnist_report.errors import ConfigError
 
 
@@ -40,6 +40,39 @@ def test_default_file_is_read_from_the_project(tmp_path):
     (tmp_path / "report").mkdir()
     (tmp_path / "report" / "report.toml").write_text('[report]\ncourse = "ML 101"\n')
     assert load_config().report.course == "ML 101"
+
+
+def _project(root, name="fmnist-report"):
+    (root / "report").mkdir(parents=True)
+    (root / "report" / "report.toml").write_text('[report]\nauthor = "Ada"\n')
+    (root / "pyproject.toml").write_text(f'[project]\nname = "{name}"\n')
+    return root
+
+
+def test_settings_are_found_from_a_folder_inside_the_project(tmp_path, monkeypatch):
+    project = _project(tmp_path / "checkout")
+    (project / "output" / "figures").mkdir(parents=True)
+    monkeypatch.chdir(project / "output" / "figures")
+    cfg = load_config()
+    assert cfg.report.author == "Ada"
+    assert cfg.settings_file == (project / "report" / "report.toml").resolve()
+    assert as_dict(cfg)["settings_file"] == str(cfg.settings_file)
+
+
+def test_outside_the_project_the_defaults_stand_and_the_config_says_so(tmp_path, monkeypatch):
+    # Another project's report/report.toml above the working directory is not ours.
+    other = _project(tmp_path / "other", name="another-project")
+    (other / "src").mkdir()
+    monkeypatch.chdir(other / "src")
+    cfg = load_config()
+    assert cfg.report.author == "Anonymous"
+    assert cfg.settings_file is None and as_dict(cfg)["settings_file"] is None
+
+
+def test_a_named_settings_file_is_the_one_recorded(tmp_path):
+    toml = tmp_path / "mine.toml"
+    toml.write_text('[report]\nauthor = "Grace"\n')
+    assert load_config(toml).settings_file == toml
 
 
 @pytest.mark.parametrize(

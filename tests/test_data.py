@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import urllib.error
 
 import numpy as np
 import pytest
@@ -11,7 +12,15 @@ from fmnist_report import data as data_mod
 from fmnist_report import idx
 from fmnist_report.errors import DataError
 
-from .factories import REAL_DIR, idx_bytes, needs_real_data, tiny_arrays, write_idx_dir
+from .factories import (
+    REAL_DIR,
+    Mirror,
+    idx_bytes,
+    needs_real_data,
+    real_mirror,
+    tiny_arrays,
+    write_idx_dir,
+)
 
 IMAGES = np.arange(3 * 28 * 28, dtype=np.uint8).reshape(3, 28, 28)
 LABELS = np.array([0, 9, 4], dtype=np.uint8)
@@ -138,12 +147,53 @@ def test_nothing_found_offline_names_the_fixes(isolated_env):
         data_mod.load(offline=True)
 
 
-def test_fetch_verifies_download_checksums(isolated_env, tmp_path):
-    # A local folder stands in for the mirror; its files are not the official ones.
-    mirror = write_idx_dir(tmp_path / "mirror")
-    with pytest.raises(DataError, match="download checksum mismatch"):
-        data_mod.fetch(tmp_path / "dest", base_url=mirror.as_uri() + "/")
+def test_fetch_is_https_with_the_payload_checked(isolated_env, tmp_path):
+    # Files whose content is not Fashion-MNIST: each download is checked before it is kept.
+    mirror = Mirror({f"{s.filename}.gz": gzip.compress(b"not IDX") for s in data_mod.FILES})
+    with pytest.raises(DataError, match="content checksum mismatch"):
+        data_mod.fetch(tmp_path / "dest", opener=mirror)
+    assert mirror.requested == [data_mod.BASE_URL + "train-images-idx3-ubyte.gz"]
+    assert data_mod.BASE_URL.startswith("https://")
     assert not list((tmp_path / "dest").glob("*.gz"))  # nothing half-written left behind
+
+
+@needs_real_data
+def test_fetch_keeps_verified_files(isolated_env, tmp_path):
+    # Debian's .gz wrappers differ from the mirror's, so only the payload MD5 can vouch for them.
+    mirror = real_mirror()
+    dest = data_mod.fetch(tmp_path / "dest", opener=mirror)
+    assert mirror.requested == [data_mod.BASE_URL + f"{s.filename}.gz" for s in data_mod.FILES]
+    checks = data_mod.load_source(data_mod.locate(dest))[1]
+    assert all(c.ok for c in checks)
+    data_mod.fetch(dest, opener=mirror)  # valid files are not downloaded again
+    assert len(mirror.requested) == 4
+
+
+def test_fetch_refuses_plain_http(isolated_env, tmp_path):
+    mirror = Mirror({})
+    with pytest.raises(DataError, match="refusing to download http://example.org/.*only https://"):
+        data_mod.fetch(tmp_path / "dest", base_url="http://example.org/", opener=mirror)
+    assert mirror.requested == []
+
+
+def test_fetch_refuses_a_redirect_to_plain_http(isolated_env, tmp_path):
+    mirror = Mirror({f"{s.filename}.gz": b"" for s in data_mod.FILES}, redirect_to="http://example.org/")
+    with pytest.raises(DataError, match="redirected to http://example.org/train-images.*not HTTPS"):
+        data_mod.fetch(tmp_path / "dest", opener=mirror)
+
+
+def test_fetch_of_a_truncated_download_is_an_error(isolated_env, tmp_path):
+    mirror = Mirror({f"{s.filename}.gz": gzip.compress(b"x" * 1000)[:-9] for s in data_mod.FILES})
+    with pytest.raises(DataError, match="not a complete gzip file.*try again"):
+        data_mod.fetch(tmp_path / "dest", opener=mirror)
+
+
+def test_fetch_without_network_names_the_offline_fix(isolated_env, tmp_path):
+    def unreachable(url: str, timeout: float):
+        raise urllib.error.URLError("Temporary failure in name resolution")
+
+    with pytest.raises(DataError, match="cannot download https://.*check the network.*--offline"):
+        data_mod.fetch(tmp_path / "dest", opener=unreachable)
 
 
 def test_scale_and_one_hot():

@@ -12,8 +12,10 @@ from typing import Any
 
 from fmnist_report.errors import ConfigError
 
+#: The settings file of a project folder, relative to it.
 DEFAULT_TOML = Path("report") / "report.toml"
 DEFAULT_OUT = Path("output")
+PROJECT_NAME = "fmnist-report"
 
 #: Profile presets. ``full`` is the study's protocol; ``quick`` is a stratified
 #: subset for tests and previews.
@@ -68,6 +70,8 @@ class Config:
     out_dir: Path = DEFAULT_OUT
     data_dir: Path | None = None
     offline: bool = False
+    #: The settings file read, or None where the defaults stood alone.
+    settings_file: Path | None = None
 
     @property
     def cache_dir(self) -> Path:
@@ -170,6 +174,30 @@ def read_toml(path: Path) -> dict[str, Any]:
     return data
 
 
+def find_settings(start: Path | None = None) -> Path | None:
+    """The settings file of the project the working directory is in, if any.
+
+    ``report/report.toml`` in the folder itself counts, and so does the one of the nearest
+    folder above that is an fmnist-report checkout (its pyproject.toml names the project),
+    so a command run from ``output/`` or ``src/`` still finds the title page it was given.
+    """
+    here = (start or Path.cwd()).resolve()
+    if (here / DEFAULT_TOML).is_file():
+        return here / DEFAULT_TOML
+    for folder in here.parents:
+        if (folder / DEFAULT_TOML).is_file() and _names_project(folder / "pyproject.toml"):
+            return folder / DEFAULT_TOML
+    return None
+
+
+def _names_project(pyproject: Path) -> bool:
+    try:
+        with pyproject.open("rb") as fh:
+            return tomllib.load(fh).get("project", {}).get("name") == PROJECT_NAME
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+
+
 def load_config(
     toml_path: Path | None = None,
     *,
@@ -182,17 +210,16 @@ def load_config(
     """Build the configuration.
 
     Args:
-        toml_path: settings file; ``report/report.toml`` is used when it exists and none is given.
+        toml_path: settings file; by default the project's ``report/report.toml`` (:func:`find_settings`).
         study: command-line overrides for ``[study]`` (``None`` values are ignored).
         report: command-line overrides for ``[report]``.
     """
     file_data: dict[str, Any] = {}
     origin = "command line"
+    if toml_path is None:
+        toml_path = find_settings()
     if toml_path is not None:
         file_data = read_toml(toml_path)
-    elif DEFAULT_TOML.is_file():
-        toml_path = DEFAULT_TOML
-        file_data = read_toml(DEFAULT_TOML)
 
     file_study = dict(file_data.get("study", {}))
     file_report = dict(file_data.get("report", {}))
@@ -225,6 +252,7 @@ def load_config(
         out_dir=out_dir or DEFAULT_OUT,
         data_dir=data_dir,
         offline=offline,
+        settings_file=toml_path,
     )
 
 
@@ -233,6 +261,7 @@ def as_dict(config: Config) -> dict[str, Any]:
     out = dataclasses.asdict(config)
     out["out_dir"] = str(config.out_dir)
     out["data_dir"] = str(config.data_dir) if config.data_dir else None
+    out["settings_file"] = str(config.settings_file) if config.settings_file else None
     out["study"]["kernel_sizes"] = list(config.study.kernel_sizes)
     out["study"]["seed_list"] = list(config.study.seed_list)
     return out

@@ -7,9 +7,11 @@ import hashlib
 import os
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +33,8 @@ CLASS_NAMES: tuple[str, ...] = (
 )
 
 
-BASE_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+#: The HTTPS mirror Keras downloads Fashion-MNIST from (``keras.datasets.fashion_mnist``).
+BASE_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 ENV_DATA_DIR = "FMNIST_DATA_DIR"
 #: Where Debian's ``dataset-fashion-mnist`` package installs the files.
 SYSTEM_DIRS: tuple[Path, ...] = (Path("/usr/share/datasets/fashion-mnist"),)
@@ -44,7 +47,6 @@ class IdxSpec:
     key: str
     filename: str
     payload_md5: str
-    gz_md5: str
     count: int
 
     @property
@@ -57,28 +59,24 @@ FILES: tuple[IdxSpec, ...] = (
         "train-images",
         "train-images-idx3-ubyte",
         "f4a8712d7a061bf5bd6d2ca38dc4d50a",
-        "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
         60000,
     ),
     IdxSpec(
         "train-labels",
         "train-labels-idx1-ubyte",
         "9018921c3c673c538a1fc5bad174d6f9",
-        "25c81989df183df01b3e8a0aad5dffbe",
         60000,
     ),
     IdxSpec(
         "test-images",
         "t10k-images-idx3-ubyte",
         "8181f5470baa50b63fa0f6fddb340f0a",
-        "bef4ecab320f06d8554ea6380940ec79",
         10000,
     ),
     IdxSpec(
         "test-labels",
         "t10k-labels-idx1-ubyte",
         "15d484375f8d13e6eb1aabb0c3f46965",
-        "bb300cfdad3c16e7a12a480ee83cd310",
         10000,
     ),
 )
@@ -184,6 +182,8 @@ def not_found_message() -> str:
 # -- downloading --------------------------------------------------------------------------
 
 ProgressFn = Callable[[str, int, int], None]
+#: Opens a URL the way :func:`urllib.request.urlopen` does; tests pass a stand-in.
+Opener = Callable[..., Any]
 
 
 def fetch(
@@ -192,12 +192,15 @@ def fetch(
     base_url: str = BASE_URL,
     progress: ProgressFn | None = None,
     force: bool = False,
+    opener: Opener | None = None,
 ) -> Path:
-    """Download the four official files into ``dest`` (the user cache by default), verified.
+    """Download the four files over HTTPS into ``dest`` (the user cache by default), verified.
 
-    Each file is checked against the official ``.gz`` MD5 and its payload MD5, then moved
-    into place atomically, so an interrupted download never leaves a bad file behind.
+    Each file must decompress to the official payload (its MD5), the same check a local
+    copy gets; it is then moved into place atomically, so an interrupted download never
+    leaves a bad file behind. ``opener`` defaults to :func:`urllib.request.urlopen`.
     """
+    opener = opener or urllib.request.urlopen
     dest = Path(dest or user_cache_dir())
     try:
         dest.mkdir(parents=True, exist_ok=True)
@@ -212,22 +215,28 @@ def fetch(
             except DataError:
                 pass
         url = base_url + f"{spec.filename}.gz"
-        blob = _download(url, spec.key, progress)
-        if md5(blob) != spec.gz_md5:
+        blob = _download(url, spec.key, progress, opener)
+        try:
+            payload = gzip.decompress(blob)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DataError(f"{url}: the download is not a complete gzip file ({exc}); try again") from exc
+        if md5(payload) != spec.payload_md5:
             raise DataError(
-                f"{url}: download checksum mismatch (got {md5(blob)}, expected {spec.gz_md5}); "
+                f"{url}: content checksum mismatch (MD5 {md5(payload)}, expected {spec.payload_md5}); "
                 "try again later or fetch the files by hand"
             )
-        payload = gzip.decompress(blob)
-        if md5(payload) != spec.payload_md5:
-            raise DataError(f"{url}: content checksum mismatch; try again later")
         atomic_write(target, blob, fix="choose a writable --dest")
     return dest
 
 
-def _download(url: str, key: str, progress: ProgressFn | None) -> bytes:
+def _download(url: str, key: str, progress: ProgressFn | None, opener: Opener) -> bytes:
+    if not url.startswith("https://"):
+        raise DataError(f"refusing to download {url}: only https:// URLs are used")
     try:
-        with urllib.request.urlopen(url, timeout=60) as resp:
+        with opener(url, timeout=60) as resp:
+            final = resp.geturl()
+            if not final.startswith("https://"):  # a redirect must not drop TLS
+                raise DataError(f"{url} redirected to {final}, which is not HTTPS; not downloading it")
             total = int(resp.headers.get("Content-Length") or 0)
             chunks, done = [], 0
             while chunk := resp.read(1 << 16):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import sys
@@ -9,15 +10,27 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from fmnist_report.errors import UserError
+
 #: CPU features with native bfloat16 arithmetic (x86: AVX-512 BF16 or AMX).
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
+#: How to get TensorFlow, which the package leaves to the user so that a GPU build stays put.
+INSTALL_HINT = "pip install 'fmnist-report[cpu]' (or 'fmnist-report[gpu]' for an NVIDIA GPU)"
+
+
 def quiet_tensorflow() -> None:
-    """Import TensorFlow without its C++ start-up chatter; call before anything imports Keras."""
+    """Import TensorFlow without its chatter; call before anything imports Keras.
+
+    Its C++ start-up lines are kept off stderr, and so are its Python warnings: a study
+    builds many models in one process, and each new model's training function counts as
+    a "tf.function retracing" that TensorFlow would warn about on every resumed build.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     import_tensorflow_quietly()
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
 def import_tensorflow_quietly() -> Any:
@@ -26,7 +39,7 @@ def import_tensorflow_quietly() -> Any:
     TensorFlow 2.21 prints these lines before it reads TF_CPP_MIN_LOG_LEVEL, so the file
     descriptor itself is pointed at /dev/null for the import; Python errors still surface.
     """
-    if "tensorflow" in sys.modules:
+    if sys.modules.get("tensorflow") is not None:
         return sys.modules["tensorflow"]
     sys.stderr.flush()
     saved = os.dup(2)
@@ -34,6 +47,10 @@ def import_tensorflow_quietly() -> Any:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), 2)
             import tensorflow as tf
+    except ModuleNotFoundError as exc:
+        if exc.name != "tensorflow":
+            raise
+        raise UserError(f"TensorFlow is not installed; install it with: {INSTALL_HINT}") from None
     finally:
         os.dup2(saved, 2)
         os.close(saved)

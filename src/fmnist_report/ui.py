@@ -121,15 +121,14 @@ def _mean_ci(s: dict[str, Any], scale: float = 1.0, digits: int = 4) -> str:
     return text
 
 
-def summary_table(summary: dict[str, Any]) -> Any:
-    """A rich table of the per-model summary (mean ± 95% CI half-width where seeds > 1)."""
-    from rich.table import Table
+#: The headline table's columns; :func:`summary_rows` gives its cells.
+SUMMARY_COLUMNS = ("model", "seeds", "accuracy", "loss", "params", "MFLOPs/image", "train s")
 
-    table = Table(title="Results (test set; mean ± 95% CI half-width over seeds)")
-    for col in ("model", "seeds", "accuracy", "loss", "params", "MFLOPs/image", "train s"):
-        table.add_column(col, justify="left" if col == "model" else "right")
-    for row in summary["models"]:
-        table.add_row(
+
+def summary_rows(summary: dict[str, Any]) -> list[list[str]]:
+    """The headline table's cells, one row per model (mean ± 95% CI half-width where seeds > 1)."""
+    return [
+        [
             row["label"],
             str(len(row["seeds"])),
             _mean_ci(row["test_accuracy"]),
@@ -137,7 +136,20 @@ def summary_table(summary: dict[str, Any]) -> Any:
             f"{row['params']:,}",
             f"{row['flops'] / 1e6:.2f}",
             _mean_ci(row["train_seconds"], digits=0),
-        )
+        ]
+        for row in summary["models"]
+    ]
+
+
+def summary_table(summary: dict[str, Any]) -> Any:
+    """A rich table of the per-model summary, then one line per comparison."""
+    from rich.table import Table
+
+    table = Table(title="Results (test set; mean ± 95% CI half-width over seeds)")
+    for col in SUMMARY_COLUMNS:
+        table.add_column(col, justify="left" if col == "model" else "right")
+    for cells in summary_rows(summary):
+        table.add_row(*cells)
     grid = Table.grid(padding=(0, 1))
     grid.add_row(table)
     for comp in summary["comparisons"].values():

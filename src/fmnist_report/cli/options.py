@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from fmnist_report import data as data_mod
+from fmnist_report.config import PROFILES
 from fmnist_report.errors import UserError
 
 out = Console(highlight=False)
@@ -33,11 +34,16 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 ConfigOpt = Annotated[
     Path | None,
     typer.Option(
-        "--config", help="Settings file (default: report/report.toml when present).", dir_okay=False
+        "--config",
+        help="Settings file (default: report/report.toml of the project folder you are in).",
+        dir_okay=False,
     ),
 ]
+#: The profile names as a choice, so that a typo is a usage error that lists them.
+ProfileName = Literal[tuple(PROFILES)]  # type: ignore[valid-type]
 ProfileOpt = Annotated[
-    str | None, typer.Option("--profile", help="full (the study's protocol) or quick (a small preview).")
+    ProfileName | None,
+    typer.Option("--profile", help="full (the study's protocol) or quick (a small preview)."),
 ]
 SeedsOpt = Annotated[int | None, typer.Option("--seeds", help="Independent training runs per model.")]
 EpochsOpt = Annotated[int | None, typer.Option("--epochs", help="Override the profile's epochs.")]

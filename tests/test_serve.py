@@ -198,7 +198,7 @@ def test_nan_and_out_of_range_arrays_are_400(client):
     nan = np.full((28, 28), np.nan, np.float32)
     assert "NaN" in post(client, npy(nan), "application/x-npy").json()["error"]
     nan_json = post(client, b'{"instances": [' + b",".join([b"NaN"] * 784) + b"]}", "application/json")
-    assert nan_json.status_code == 400 and "each instance" in nan_json.json()["error"]
+    assert nan_json.status_code == 400 and "each image" in nan_json.json()["error"]
     nested_nan = "[" + ",".join(["NaN"] * 784) + "]"
     response = post(client, f'{{"instances": [{nested_nan}]}}', "application/json")
     assert response.status_code == 400 and "NaN" in response.json()["error"]

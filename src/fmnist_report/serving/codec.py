@@ -3,13 +3,16 @@
 The one codec of every way into the model: the ``predict`` command (through `inference`),
 the HTTP server (`serve`) and the SageMaker handler (`sagemaker_handler`) all decode a body
 into the same float32 (n, 28, 28, 1) batch in [0, 1], a light garment on a black background
-as Fashion-MNIST itself is, and answer in the same formats. A body that cannot be decoded
-raises `CodecError`, a ValueError whose message is one line naming the problem and the fix.
+as Fashion-MNIST itself is, with the same warnings (a blank or tiny image is answered, but
+flagged), and answer in the same formats. A body that cannot be decoded raises `CodecError`,
+a ValueError whose message is one line naming the problem and the fix.
 
-`export` copies this file into model.tar.gz as ``code/codec.py``, beside the handler, where
-fmnist_report is not installed. So it imports nothing but numpy, Pillow (only when an image
-is decoded) and the standard library, and keeps the constants it needs, such as the class
-names, itself; the package's own modules may import from it, never the other way round.
+`export` copies this file into model.tar.gz as ``code/codec.py``, beside the handler, with
+its one helper `imaging` (PNG/JPEG pixels), where fmnist_report is not installed. So it
+imports nothing but numpy, `imaging`, Pillow (only when an image is decoded) and the standard
+library, and keeps the constants it needs, such as the class names, itself; the package's
+own modules may import from it, never the other way round. `imaging` is imported as the
+handler imports this module: from the package where it is installed, else from beside it.
 """
 
 from __future__ import annotations
@@ -19,31 +22,30 @@ import io
 import json
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
+try:
+    from fmnist_report.serving import imaging
+except ImportError:  # in the container: imaging.py sits beside this file in code/
+    import imaging  # type: ignore[no-redef]
+
 #: The ten classes in label order; the tests check they are `fmnist_report.data.CLASS_NAMES`.
-CLASS_NAMES: tuple[str, ...] = (
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
+CLASS_NAMES: tuple[str, ...] = tuple(
+    ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 )
 SIDE = 28
 IMAGE_SHAPE = (SIDE, SIDE)
 PIXELS = SIDE * SIDE
-#: The largest decoded image accepted (width x height), so a small compressed file
-#: cannot expand into gigabytes of pixels.
-MAX_IMAGE_PIXELS = 4096 * 4096
-#: Images whose border is brighter than this on average are taken to be dark-on-light.
-BORDER_THRESHOLD = 127
+#: An image whose pixels (in [0, 1]) vary less than this is blank: its class is a guess.
+BLANK_STD = 0.01
+#: A PNG/JPEG narrower or lower than this shows no garment once scaled to 28x28.
+MIN_IMAGE_SIDE = 8
+#: The SavedModel signature, its one input and its output, as TF Serving names them.
+SIGNATURE = "serving_default"
+INPUT_NAME = "image"
+OUTPUT_NAME = "probabilities"
 
 JSON = "application/json"
 NPY = "application/x-npy"
@@ -51,24 +53,17 @@ PNG = "image/png"
 JPEG = "image/jpeg"
 CSV = "text/csv"
 
-#: What `metadata.json` records about the input the model expects.
-PREPROCESSING: dict[str, str] = {
-    "tensor": "float32, shape (n, 28, 28, 1), values in [0, 1]",
-    "scaling": "uint8 pixels 0..255 are divided by 255; float input must already lie in [0, 1]",
-    "polarity": (
-        "a white (light) garment on a black background, as in Fashion-MNIST; PNG/JPEG images whose "
-        f"border pixels average above {BORDER_THRESHOLD} of 255 are inverted first"
-    ),
-    "images": (
-        "PNG/JPEG are converted to 8-bit grayscale (alpha composited on white), inverted when "
-        "needed, then fitted into 28x28 with the aspect ratio kept (PIL ImageOps.pad, Lanczos), "
-        "padded with the background level"
-    ),
-    "arrays": "npy/IDX/JSON/CSV arrays are used as given: no inversion or resizing",
-}
-
 _ONE_IMAGE = ((SIDE, SIDE), (PIXELS,), (SIDE, SIDE, 1))
 _SHAPES_HINT = "expected (28, 28), (784,), (28, 28, 1), (n, 28, 28), (n, 28, 28, 1) or (n, 784)"
+_IMAGE_HINT = "each image is 784, 28x28 or 28x28x1 numbers in [0, 1]"
+_JSON_HINT = 'send a list of images, {"instances": [...]} or {"inputs": [...]}'
+
+
+class Decoded(NamedTuple):
+    """A request body as a model batch, with what the caller should be told about it."""
+
+    batch: np.ndarray
+    warnings: tuple[str, ...] = ()
 
 
 class CodecError(ValueError):
@@ -150,34 +145,112 @@ def from_npy_bytes(blob: bytes, source: str = "npy") -> np.ndarray:
     return to_batch(arr, source)
 
 
-def from_json_instances(obj: Any, source: str = "JSON body") -> np.ndarray:
-    """Decode a TF Serving style request, ``{"instances": [...]}``, of float pixels in [0, 1].
+def from_json(obj: Any, source: str = "JSON body") -> np.ndarray:
+    """Decode a parsed JSON request in any layout that SageMaker and TF Serving clients send.
 
-    Each instance is 28x28, 28x28x1 or 784 numbers.
+    - a bare list of images, as the SageMaker SDK's JSONSerializer sends an array;
+    - ``{"instances": [...]}``, TF Serving's row format, each row an image or ``{"image": ...}``;
+    - ``{"inputs": [...]}`` or ``{"inputs": {"image": [...]}}``, TF Serving's columnar format.
+
+    ``signature_name`` may accompany the last two. The first dimension is always the batch;
+    each image is 784, 28x28 or 28x28x1 float pixels in [0, 1].
     """
-    if not isinstance(obj, dict) or "instances" not in obj:
+    if isinstance(obj, list):
+        return _json_images(obj, f"{source}: the list")
+    if not isinstance(obj, dict):
+        raise CodecError(f"{source}: a JSON {type(obj).__name__} is not a request; {_JSON_HINT}")
+    signature = obj.get("signature_name", SIGNATURE)
+    if signature != SIGNATURE:
         raise CodecError(
-            f'{source}: expected an object with an "instances" list, such as {{"instances": [...]}}'
+            f'{source}: signature_name {signature!r} is not served; use "{SIGNATURE}" or leave it out'
         )
-    instances = obj["instances"]
-    if not isinstance(instances, list) or not instances:
-        raise CodecError(f'{source}: "instances" must be a non-empty list of images')
-    try:
-        arr = np.asarray(instances, dtype=np.float64)
-    except (ValueError, TypeError) as exc:
+    keys = [key for key in ("instances", "inputs") if key in obj]
+    if len(keys) != 1:
+        found = "both" if keys else "neither"
         raise CodecError(
-            f"{source}: instances are ragged or not numbers; each must be 28x28, 28x28x1 or 784 numbers"
-        ) from exc
+            f'{source}: expected an object with "instances" or "inputs", found {found}; {_JSON_HINT}'
+        )
+    key = keys[0]
+    value = obj[key]
+    if key == "inputs" and isinstance(value, dict):
+        value = _named_input(value, f'{source}: "inputs"')
+    elif key == "instances" and isinstance(value, list) and value and isinstance(value[0], dict):
+        value = [_named_input(row, f"{source}: instance {i}") for i, row in enumerate(value)]
+    return _json_images(value, f'{source}: "{key}"')
+
+
+def _named_input(value: Any, what: str) -> Any:
+    if not isinstance(value, dict) or set(value) != {INPUT_NAME}:
+        names = sorted(value) if isinstance(value, dict) else type(value).__name__
+        raise CodecError(f'{what} names the inputs {names}; this model has one input, "{INPUT_NAME}"')
+    return value[INPUT_NAME]
+
+
+def _json_images(value: Any, what: str) -> np.ndarray:
+    if not isinstance(value, list) or not value:
+        raise CodecError(f"{what} must be a non-empty list of images; {_IMAGE_HINT}")
+    ragged = f"{what}: the images are ragged, or hold nulls or lists where numbers belong; {_IMAGE_HINT}"
+    try:
+        # No dtype: numpy would parse strings such as "0.5" as numbers; they are refused instead.
+        arr = np.asarray(value)
+    except ValueError as exc:
+        raise CodecError(ragged) from exc
+    if arr.dtype == object:
+        raise CodecError(ragged)
+    if arr.dtype.kind != "f":  # `decode_json` reads every JSON number as a float
+        raise CodecError(f"{what}: the images hold values that are not numbers; {_IMAGE_HINT}")
     if arr.shape[1:] not in _ONE_IMAGE:
         raise CodecError(
-            f"{source}: each instance must be 28x28, 28x28x1 or 784 numbers, got instances of shape {arr.shape[1:]}"
+            f"{what}: each image must be 784, 28x28 or 28x28x1 numbers, got images of shape {arr.shape[1:]}"
         )
-    return to_batch(arr, source)
+    return to_batch(arr, what)
 
 
-def from_csv(text: str, source: str = "CSV body") -> np.ndarray:
-    """Decode CSV with one image per row: 784 comma-separated float pixels in [0, 1]."""
-    rows = [line for line in text.splitlines() if line.strip()]
+# -- images -------------------------------------------------------------------------------
+
+
+def from_image_bytes(blob: bytes, source: str = "image", *, invert: bool | None = None) -> np.ndarray:
+    """Decode one PNG or JPEG of any size into a batch of one 28x28 image.
+
+    The image becomes 8-bit grayscale (`imaging.read_image`), is inverted when its border
+    is light, since Fashion-MNIST shows a light garment on a dark background, and is fitted
+    into 28x28 with its aspect ratio kept (`imaging.fit_image`).
+
+    Args:
+        invert: force the polarity: True always inverts, False never does.
+    """
+    return to_batch(imaging.fit_image(_read_image(blob, source), IMAGE_SHAPE, invert=invert), source)
+
+
+def _read_image(blob: bytes, source: str) -> np.ndarray:
+    try:
+        return imaging.read_image(blob, source)
+    except imaging.ImageError as exc:
+        raise CodecError(str(exc)) from exc
+
+
+# -- request bodies -----------------------------------------------------------------------
+
+
+def decode_json(body: bytes) -> np.ndarray:
+    """An application/json body in any layout `from_json` reads, as a model batch."""
+    try:
+        # Integers are read as floats, so a pixel of thousands of digits becomes inf (refused
+        # as not finite) rather than an OverflowError or a breach of Python's int-digit limit.
+        obj = json.loads(body, parse_int=float)
+    except RecursionError as exc:
+        raise CodecError(f"JSON body is nested too deeply; {_IMAGE_HINT}") from exc
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise CodecError(f"JSON body is not valid JSON ({_first_line(exc)}); {_JSON_HINT}") from exc
+    return from_json(obj)
+
+
+def decode_csv(body: bytes, source: str = "CSV body") -> np.ndarray:
+    """A text/csv body, one image per row of 784 comma-separated float pixels in [0, 1]."""
+    try:
+        rows = [line for line in body.decode("utf-8").splitlines() if line.strip()]
+    except UnicodeDecodeError as exc:
+        raise CodecError(f"{source} is not UTF-8 text; send 784 comma-separated numbers per row") from exc
     if not rows:
         raise CodecError(f"{source}: no rows; send one image per row of 784 comma-separated values")
     out = np.empty((len(rows), PIXELS), dtype=np.float64)
@@ -194,111 +267,23 @@ def from_csv(text: str, source: str = "CSV body") -> np.ndarray:
     return to_batch(out, source)
 
 
-# -- images -------------------------------------------------------------------------------
-
-
-def from_image_bytes(blob: bytes, source: str = "image", *, invert: bool | None = None) -> np.ndarray:
-    """Decode one PNG or JPEG of any size into a batch of one 28x28 image.
-
-    The image becomes 8-bit grayscale (RGB by ITU-R 601 luma; transparent pixels are
-    composited on white, as product photos sit on white). Fashion-MNIST shows a light
-    garment on a dark background, so when ``invert`` is None the image is inverted if the
-    mean of its border pixels is above 127 (a light background). It is then fitted into
-    28x28 with its aspect ratio kept, padded with the background level.
-
-    Args:
-        invert: force the polarity: True always inverts, False never does.
-    """
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    try:
-        img = Image.open(io.BytesIO(blob), formats=("PNG", "JPEG"))
-        if img.width * img.height > MAX_IMAGE_PIXELS:
-            raise CodecError(
-                f"{source}: image is {img.width}x{img.height}, larger than the "
-                f"{MAX_IMAGE_PIXELS:,} pixels accepted; downscale it first"
-            )
-        img = ImageOps.exif_transpose(img)
-        gray = grayscale(img)
-    except CodecError:
-        raise
-    except UnidentifiedImageError as exc:
-        # Pillow's own message names the buffer object by its memory address; leave that out.
-        raise CodecError(f"{source}: not a readable PNG or JPEG image (cannot identify image file)") from exc
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise CodecError(f"{source}: not a readable PNG or JPEG image ({_first_line(exc)})") from exc
-    return to_batch(fit_image(gray, invert=invert), source)
-
-
-def grayscale(img: Any) -> np.ndarray:
-    """Any PIL image as uint8 (h, w) luminance."""
-    from PIL import Image
-
-    if img.mode.startswith("I;16") or img.mode == "I":
-        wide = np.asarray(img, dtype=np.float64)
-        return np.clip(np.rint(wide / 257.0), 0, 255).astype(np.uint8)
-    has_alpha = img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info
-    if has_alpha:
-        rgba = img.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        img = Image.alpha_composite(white, rgba)
-    return np.asarray(img.convert("L"), dtype=np.uint8)
-
-
-def fit_image(gray: np.ndarray, *, invert: bool | None = None) -> np.ndarray:
-    """uint8 (h, w) grayscale -> uint8 (28, 28) in Fashion-MNIST polarity (see `from_image_bytes`)."""
-    from PIL import Image, ImageOps
-
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]]).astype(np.float64)
-    if invert is None:
-        invert = float(border.mean()) > BORDER_THRESHOLD
-    if invert:
-        gray = 255 - gray
-        border = 255.0 - border
-    if gray.shape == IMAGE_SHAPE:
-        return gray
-    background = round(float(border.mean()))
-    fitted = ImageOps.pad(
-        Image.fromarray(gray),
-        IMAGE_SHAPE,
-        method=Image.Resampling.LANCZOS,
-        color=background,
-    )
-    return np.asarray(fitted, dtype=np.uint8)
-
-
-# -- request bodies -----------------------------------------------------------------------
-
-
-def decode_json(body: bytes) -> np.ndarray:
-    """An application/json body, ``{"instances": [...]}``, as a model batch."""
-    try:
-        obj = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CodecError(f'JSON body is not valid JSON ({exc}); send {{"instances": [...]}}') from exc
-    except RecursionError as exc:
-        raise CodecError(
-            "JSON body is nested too deeply; each instance is 28x28, 28x28x1 or 784 numbers"
-        ) from exc
-    return from_json_instances(obj)
-
-
-def decode_csv(body: bytes) -> np.ndarray:
-    """A text/csv body, one image of 784 values per row, as a model batch."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise CodecError("CSV body is not UTF-8 text; send 784 comma-separated numbers per row") from exc
-    return from_csv(text)
+def decode_image(body: bytes, source: str) -> Decoded:
+    """A PNG or JPEG body as a batch of one, with a warning when the image is too small to show anything."""
+    gray = _read_image(body, source)
+    height, width = gray.shape
+    notes = ()
+    if min(height, width) < MIN_IMAGE_SIDE:
+        notes = (f"{source}: the image is only {width}x{height} pixels, so its predicted class is a guess",)
+    return Decoded(to_batch(imaging.fit_image(gray, IMAGE_SHAPE), source), notes)
 
 
 #: Request media types and their decoders, in the order error messages list them.
-DECODERS: dict[str, Callable[[bytes], np.ndarray]] = {
-    JSON: decode_json,
-    NPY: lambda body: from_npy_bytes(body, "npy body"),
-    PNG: lambda body: from_image_bytes(body, "PNG body"),
-    JPEG: lambda body: from_image_bytes(body, "JPEG body"),
-    CSV: decode_csv,
+DECODERS: dict[str, Callable[[bytes], Decoded]] = {
+    JSON: lambda body: Decoded(decode_json(body)),
+    NPY: lambda body: Decoded(from_npy_bytes(body, "npy body")),
+    PNG: lambda body: decode_image(body, "PNG body"),
+    JPEG: lambda body: decode_image(body, "JPEG body"),
+    CSV: lambda body: Decoded(decode_csv(body)),
 }
 
 
@@ -307,7 +292,7 @@ def media_type(value: str | None) -> str:
     return (value or "").split(";", 1)[0].strip().lower()
 
 
-def decoder(content_type: str | None) -> Callable[[bytes], np.ndarray]:
+def decoder(content_type: str | None) -> Callable[[bytes], Decoded]:
     """The decoder for a Content-Type header; `UnsupportedMediaType` when there is none."""
     media = media_type(content_type)
     decode_body = DECODERS.get(media)
@@ -317,12 +302,25 @@ def decoder(content_type: str | None) -> Callable[[bytes], np.ndarray]:
     return decode_body
 
 
-def decode(body: bytes, content_type: str | None) -> np.ndarray:
-    """A request body with its Content-Type header as float32 (n, 28, 28, 1) in [0, 1]."""
+def decode(body: bytes, content_type: str | None) -> Decoded:
+    """A request body with its Content-Type header as float32 (n, 28, 28, 1) in [0, 1], with warnings."""
     decode_body = decoder(content_type)
     if not body:
         raise CodecError("the request body is empty; send one or more 28x28 images")
-    return decode_body(body)
+    batch, notes = decode_body(body)
+    return Decoded(batch, notes + blank_warnings(batch))
+
+
+def blank_warnings(batch: np.ndarray) -> tuple[str, ...]:
+    """A warning naming the images of a batch that are (nearly) one flat level, if any are."""
+    blank = np.flatnonzero(batch.reshape(len(batch), -1).std(axis=1) < BLANK_STD)
+    if not blank.size:
+        return ()
+    listed = ", ".join(str(i) for i in blank[:10]) + (
+        f" and {blank.size - 10} more" if blank.size > 10 else ""
+    )
+    which = f"image {listed} is" if blank.size == 1 else f"images {listed} are"
+    return (f"{which} blank (pixel std below {BLANK_STD}), so the predicted class is a guess",)
 
 
 # -- responses ----------------------------------------------------------------------------
@@ -356,12 +354,15 @@ def negotiate(accept: str | None) -> str:
     raise NotAcceptable(f"cannot answer Accept: {accept}; accept {JSON} or {CSV}")
 
 
-def encode(probs: Any, answer: str, class_names: Sequence[str] = CLASS_NAMES) -> tuple[str, str]:
+def encode(
+    probs: Any, answer: str, class_names: Sequence[str] = CLASS_NAMES, warnings: Sequence[str] = ()
+) -> tuple[str, str]:
     """Class probabilities, (n, classes), as a response body of type ``answer``.
 
     JSON is ``{"predictions": [{"label", "class_id", "probabilities"}, ...]}``, compact, with
-    each probability as the shortest float that reads back the same; CSV is one row per
-    image, ``label,probability`` of the top class with 6 decimals.
+    each probability as the shortest float that reads back the same, and ``"warnings"`` when
+    there are any; CSV is one row per image, ``label,probability`` of the top class with 6
+    decimals (it has no place for warnings: the caller logs them).
 
     Returns:
         The body and its media type.
@@ -380,8 +381,8 @@ def encode(probs: Any, answer: str, class_names: Sequence[str] = CLASS_NAMES) ->
         {"label": class_names[k], "class_id": k, "probabilities": [float(p) for p in probs[row]]}
         for row, k in enumerate(best)
     ]
+    answer_obj: dict[str, Any] = {"predictions": predictions}
+    if warnings:
+        answer_obj["warnings"] = list(warnings)
     # The separators and flags of Starlette's JSONResponse, so the server's bytes are unchanged.
-    body = json.dumps(
-        {"predictions": predictions}, ensure_ascii=False, allow_nan=False, separators=(",", ":")
-    )
-    return body, JSON
+    return json.dumps(answer_obj, ensure_ascii=False, allow_nan=False, separators=(",", ":")), JSON

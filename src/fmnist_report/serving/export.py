@@ -7,7 +7,8 @@ One export is a folder::
                                 float32 ``image`` (None, 28, 28, 1) in [0, 1] -> ``probabilities`` (None, 10)
     model.tar.gz                for the SageMaker TensorFlow Serving container:
                                 1/saved_model.pb, 1/variables/..., and in code/ the handler
-                                (`sagemaker_handler` as inference.py), codec.py, requirements.txt
+                                (`sagemaker_handler` as inference.py), codec.py, imaging.py,
+                                requirements.txt
     metadata.json               classes, input contract, versions, caller's training record,
                                 and the SHA-256 of every file above
 
@@ -43,8 +44,8 @@ from fmnist_report.serving.artifacts import (
     verify_artifact,
     verify_export,
 )
-from fmnist_report.serving.codec import PREPROCESSING
-from fmnist_report.serving.sagemaker_handler import OUTPUT_NAME, SIGNATURE
+from fmnist_report.serving.codec import INPUT_NAME, OUTPUT_NAME, SIGNATURE
+from fmnist_report.serving.imaging import BORDER_THRESHOLD
 from fmnist_report.store import atomic_dir
 
 # The reading side lives in `artifacts`; callers may import it from here as well.
@@ -57,6 +58,7 @@ __all__ = [
     "KERAS_FILE",
     "METADATA_FILE",
     "OUTPUT_NAME",
+    "PREPROCESSING",
     "RESERVED_KEYS",
     "SAVED_MODEL_DIR",
     "SERVING_VERSION",
@@ -74,7 +76,6 @@ __all__ = [
     "write_tarball",
 ]
 
-INPUT_NAME = "image"
 #: TF Serving loads the highest numbered version folder inside the archive.
 SERVING_VERSION = "1"
 FORMAT_VERSION = 1
@@ -95,12 +96,29 @@ RESERVED_KEYS = frozenset(
 # Entries of model.tar.gz get this fixed time, so the same files give the same archive.
 _TAR_MTIME = 946684800  # 2000-01-01T00:00:00Z
 
+#: What metadata.json records about the input the model expects (`codec` does all of it).
+PREPROCESSING: dict[str, str] = {
+    "tensor": "float32, shape (n, 28, 28, 1), values in [0, 1]",
+    "scaling": "uint8 pixels 0..255 are divided by 255; float input must already lie in [0, 1]",
+    "polarity": (
+        "a white (light) garment on a black background, as in Fashion-MNIST; PNG/JPEG images whose "
+        f"border pixels average above {BORDER_THRESHOLD} of 255 are inverted first"
+    ),
+    "images": (
+        "PNG/JPEG are converted to 8-bit grayscale (alpha composited on white), inverted when "
+        "needed, then fitted into 28x28 with the aspect ratio kept (PIL ImageOps.pad, Lanczos), "
+        "padded with the background level"
+    ),
+    "arrays": "npy/IDX/JSON/CSV arrays are used as given: no inversion or resizing",
+}
+
 #: ``code/requirements.txt`` in the archive: the container pip-installs it at start-up.
 #: Endpoints without internet access need these under ``code/lib`` instead.
 HANDLER_REQUIREMENTS = "numpy\npillow\n"
 #: Modules of this package copied into ``code/`` of the archive, by their name there. The
-#: container imports ``code/inference.py``; the handler imports ``codec`` from beside it.
-HANDLER_MODULES = {"codec.py": "codec.py", "inference.py": "sagemaker_handler.py"}
+#: container imports ``code/inference.py``; the handler imports ``codec`` from beside it, and
+#: ``codec`` imports ``imaging``.
+HANDLER_MODULES = {"codec.py": "codec.py", "imaging.py": "imaging.py", "inference.py": "sagemaker_handler.py"}
 
 # -- writing ------------------------------------------------------------------------------
 

@@ -1,15 +1,17 @@
 """Pre- and post-processing for the SageMaker TensorFlow Serving container.
 
-`export` ships this file in model.tar.gz as ``code/inference.py``, with ``codec.py`` beside
-it as ``code/codec.py``. The container loads it by path as the module ``inference`` and runs
-its Python service with ``code/`` on ``sys.path``; fmnist_report is not installed there.
+`export` ships this file in model.tar.gz as ``code/inference.py``, with ``codec.py`` and
+``imaging.py`` beside it in ``code/``. The container loads it by path as the module
+``inference`` and runs its Python service with ``code/`` on ``sys.path``; fmnist_report is
+not installed there.
 
 Requests and responses are those of ``fmnist-report serve``, because both go through `codec`:
-application/json ``{"instances": [...]}``, application/x-npy, image/png, image/jpeg or
-text/csv in; application/json or text/csv out, chosen by the Accept header. A request the
-server would refuse raises `codec.CodecError` (a ValueError) with the server's one-line
-message; the container answers it with status 500 and ``{"error": message}``, since a handler
-cannot choose its status.
+application/json (a list of images, ``{"instances": ...}`` or ``{"inputs": ...}``),
+application/x-npy, image/png, image/jpeg or text/csv in; application/json or text/csv out,
+chosen by the Accept header, with the same warnings for blank or tiny images (in the JSON
+answer, and logged). A request the server would refuse raises `codec.CodecError` (a
+ValueError) with the server's one-line message; the container answers it with status 500
+and ``{"error": message}``, since a handler cannot choose its status.
 
 How codec is imported: the same file is ``fmnist_report.serving.codec`` in the package and
 the top-level module ``codec`` in ``code/``. A relative import cannot serve both, as the
@@ -21,6 +23,8 @@ top-level one is the fallback. In that order, wherever fmnist_report is installe
 from __future__ import annotations
 
 import json
+import logging
+import threading
 from typing import Any
 
 try:
@@ -28,19 +32,23 @@ try:
 except ImportError:  # in the container: codec.py sits beside this file in code/
     import codec
 
-#: The SavedModel signature that `export` writes and TF Serving runs.
-SIGNATURE = "serving_default"
-#: The signature's output; TF Serving names it in each row when a row is an object.
-OUTPUT_NAME = "probabilities"
+log = logging.getLogger(__name__)
+#: The warnings of the request this thread is answering: the container calls `input_handler`
+#: and then `output_handler` for one request in one thread, with nothing else between.
+_pending = threading.local()
 
 
 def input_handler(data: Any, context: Any) -> str:
     """The request body as a TF Serving REST request of float32 (n, 28, 28, 1) instances."""
+    _pending.warnings = ()
     # The server's order of refusals: Content-Type, then Accept, before the body is read.
     codec.decoder(context.request_content_type)
     codec.negotiate(context.accept_header)
-    batch = codec.decode(data.read(), context.request_content_type)
-    return json.dumps({"signature_name": SIGNATURE, "instances": batch.tolist()})
+    batch, warnings = codec.decode(data.read(), context.request_content_type)
+    for warning in warnings:
+        log.warning("request answered with a warning: %s", warning)
+    _pending.warnings = warnings
+    return json.dumps({"signature_name": codec.SIGNATURE, "instances": batch.tolist()})
 
 
 def output_handler(response: Any, context: Any) -> tuple[str, str]:
@@ -53,5 +61,6 @@ def output_handler(response: Any, context: Any) -> tuple[str, str]:
         detail = response.content.decode("utf-8", "replace")
         raise ValueError(f"TensorFlow Serving answered {response.status_code}: {detail}")
     rows = json.loads(response.content.decode("utf-8"))["predictions"]
-    probs = [row[OUTPUT_NAME] if isinstance(row, dict) else row for row in rows]
-    return codec.encode(probs, codec.negotiate(context.accept_header))
+    probs = [row[codec.OUTPUT_NAME] if isinstance(row, dict) else row for row in rows]
+    warnings, _pending.warnings = getattr(_pending, "warnings", ()), ()
+    return codec.encode(probs, codec.negotiate(context.accept_header), warnings=warnings)

@@ -116,11 +116,13 @@ def create_app(
             codec.decoder(content_type)  # 415 and 406 before the body is read
             answer = codec.negotiate(request.headers.get("accept"))
             body = await read_body(request, max_bytes)
-            x = await run_in_threadpool(codec.decode, body, content_type)
+            x, warnings = await run_in_threadpool(codec.decode, body, content_type)
             if len(x) > max_batch:
                 raise HTTPError(413, f"{len(x)} images in one request; send at most {max_batch} per request")
             probs = await run_in_threadpool(runtime.predict, x)
-            text, media = codec.encode(probs, answer, runtime.class_names)
+            for warning in warnings:
+                log.warning("request answered with a warning: %s", warning)
+            text, media = codec.encode(probs, answer, runtime.class_names, warnings)
             return Response(text, media_type=media)
         except HTTPError as exc:
             return error(exc.status, str(exc))

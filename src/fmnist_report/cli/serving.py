@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -55,6 +56,17 @@ def predict_cmd(
     out.print(table)
 
 
+class LogLevel(StrEnum):
+    """uvicorn's log levels; the server's own lines follow the same level."""
+
+    critical = "critical"
+    error = "error"
+    warning = "warning"
+    info = "info"
+    debug = "debug"
+    trace = "trace"
+
+
 @user_errors
 def serve_cmd(
     host: Annotated[
@@ -66,16 +78,32 @@ def serve_cmd(
         int, typer.Option("--max-bytes", min=1, help="Largest request body accepted (413 above).")
     ] = 6 * 1024 * 1024,
     max_batch: Annotated[
-        int, typer.Option("--max-batch", min=1, help="Most images in one request (413 above).")
-    ] = 256,
-    log_level: Annotated[str, typer.Option(help="uvicorn log level: debug, info, warning, error.")] = "info",
+        int | None,
+        typer.Option(
+            "--max-batch",
+            min=1,
+            help="Most images in one request (413 above); default: as many as --max-bytes holds as uint8 .npy.",
+            show_default=False,
+        ),
+    ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout",
+            min=0.1,
+            help="Seconds a request head may take to arrive, and a request body may pause (408 after).",
+        ),
+    ] = 5.0,
+    log_level: Annotated[
+        LogLevel, typer.Option(help="Log level of uvicorn and of the server.")
+    ] = LogLevel.info,
 ) -> None:
     """Serve the model over HTTP with the SageMaker contract: GET /ping, POST /invocations."""
     from fmnist_report import runtime
 
     runtime.quiet_tensorflow()
     from fmnist_report.serving.export import verify_export
-    from fmnist_report.serving.serve import run
+    from fmnist_report.serving.server import run
 
     verify_export(model_dir)  # a bad export is one line here, not a failed start-up in the log
     run(
@@ -84,7 +112,8 @@ def serve_cmd(
         port=port,
         max_bytes=max_bytes,
         max_batch=max_batch,
-        log_level=log_level,
+        timeout=timeout,
+        log_level=log_level.value,
         on_listen=lambda url: err.print(
             f"serving {model_dir} on {url} (SIGTERM or Ctrl-C stops)", markup=False
         ),

@@ -1,7 +1,9 @@
-"""`fmnist-report deploy`: the plan, dry runs, refusals, and the SDK calls against a fake SageMaker."""
+"""`fmnist-report deploy`: validation, blockers, dry runs, and the boto3 calls against a fake AWS."""
 
 from __future__ import annotations
 
+import datetime as dt
+import importlib.util
 import json
 import shutil
 import sys
@@ -11,11 +13,13 @@ import pytest
 from typer.testing import CliRunner
 
 from fmnist_report.cli import app
-from fmnist_report.errors import ConfigError, ModelError
-from fmnist_report.serving import deploy
+from fmnist_report.errors import ModelError
+from fmnist_report.serving import containers, deploy
 
 runner = CliRunner()
 ROLE = "arn:aws:iam::123456789012:role/SageMakerExecution"
+IMAGE_220_CPU = "763104351884.dkr.ecr.eu-west-1.amazonaws.com/tensorflow-inference:2.20-cpu-py312"
+REAL_FIND_SPEC = importlib.util.find_spec
 
 
 @pytest.fixture(scope="module")
@@ -32,69 +36,170 @@ def model_dir(tmp_path_factory):
     return target
 
 
-@pytest.fixture
-def no_aws(monkeypatch):
-    """Whatever is installed on this machine, no test may reach AWS."""
-    monkeypatch.setattr(
-        deploy, "sdk_problem", lambda: "the SageMaker Python SDK is not installed (pip install x)"
-    )
-    monkeypatch.setattr(deploy, "credentials_problem", lambda region: "no AWS credentials found")
-    monkeypatch.setattr(deploy, "default_region", lambda: None)
+@pytest.fixture(autouse=True)
+def no_aws_environment(monkeypatch):
+    """Whatever is installed or configured on this machine, no test may reach AWS."""
     for var in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(
+        deploy.importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "boto3" else REAL_FIND_SPEC(name, *a),
+    )
+    monkeypatch.delitem(sys.modules, "boto3", raising=False)
 
 
-def test_dry_run_prints_the_steps_and_exits_0(model_dir, no_aws):
-    args = ["deploy", "--model-dir", str(model_dir), "--dry-run", "--role", ROLE]
-    args += ["--bucket", "my-models", "--region", "eu-west-1", "--endpoint-name", "fmnist-test"]
-    result = runner.invoke(app, args)
+class ClientError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.response = {"Error": {"Code": code, "Message": message}}
+
+
+class FakeAWS:
+    """A stand-in for boto3: records every call; ``fail`` names an operation that raises."""
+
+    def __init__(self, *, credentials: bool = True, bucket_exists: bool = False, fail: str | None = None):
+        self.calls: list[tuple] = []
+        self.credentials, self.bucket_exists, self.fail = credentials, bucket_exists, fail
+
+    def install(self, monkeypatch) -> None:
+        module = types.ModuleType("boto3")
+        module.Session = self.session
+        monkeypatch.setitem(sys.modules, "boto3", module)
+        monkeypatch.setattr(
+            deploy.importlib.util,
+            "find_spec",
+            lambda name, *a: object() if name == "boto3" else REAL_FIND_SPEC(name, *a),
+        )
+
+    def session(self, region_name=None):
+        aws = self
+
+        class Session:
+            def get_credentials(self):
+                return object() if aws.credentials else None
+
+            def client(self, service):
+                return Client(aws, service)
+
+        session = Session()
+        session.region_name = region_name
+        return session
+
+    def call(self, service: str, operation: str, args: tuple, kwargs: dict):
+        self.calls.append((service, operation, *args, kwargs) if args else (service, operation, kwargs))
+        if operation == self.fail:
+            raise RuntimeError(f"AccessDenied: not authorized to perform {service}:{operation}\nmore detail")
+        if operation == "get_caller_identity":
+            return {"Account": "123456789012"}
+        if operation == "head_bucket" and not self.bucket_exists:
+            raise ClientError("404", "Not Found")
+        if operation == "describe_endpoint":
+            return {
+                "FailureReason": "The primary container for production variant AllTraffic did not pass the ping health check"
+            }
+        return {}
+
+
+class Client:
+    def __init__(self, aws: FakeAWS, service: str) -> None:
+        self.aws, self.service = aws, service
+
+    def get_waiter(self, name):
+        aws, service = self.aws, self.service
+
+        class Waiter:
+            def wait(self, **kwargs):
+                aws.call(service, f"wait:{name}", (), kwargs)
+
+        return Waiter()
+
+    def __getattr__(self, operation):
+        return lambda *args, **kwargs: self.aws.call(self.service, operation, args, kwargs)
+
+
+def dry_run(model_dir, *args: str):
+    return runner.invoke(app, ["deploy", "--model-dir", str(model_dir), "--dry-run", *args])
+
+
+# -- the plan ---------------------------------------------------------------------------------
+
+
+def test_the_default_image_serves_the_tensorflow_that_wrote_the_export():
+    assert containers.image_version_for("2.21.0") == "2.20"  # no 2.21 image; 2.20 serves 2.21's models
+    assert containers.image_version_for("2.19.1") == "2.19"
+    assert containers.image_version_for("2.17.0") == "2.18"  # no 2.17 image: the next newer one loads it
+    assert containers.image_version_for("2.9.0") == "2.13"
+    assert containers.image_uri("eu-west-1", "2.20", "cpu") == IMAGE_220_CPU
+    assert containers.image_uri("us-east-1", "2.19", "gpu").endswith("/tensorflow-inference:2.19-gpu")
+    assert containers.image_uri("cn-north-1", "2.20", "cpu").startswith(
+        "727897471807.dkr.ecr.cn-north-1.amazonaws.com.cn/"
+    )
+    assert containers.image_uri("mars-north-1", "2.20", "cpu") is None
+
+
+def test_dry_run_with_everything_in_place_exits_0(model_dir, monkeypatch):
+    FakeAWS().install(monkeypatch)
+    result = dry_run(
+        model_dir,
+        "--role",
+        ROLE,
+        "--bucket",
+        "my-models",
+        "--region",
+        "eu-west-1",
+        "--endpoint-name",
+        "fmnist-test",
+    )
     assert result.exit_code == 0, result.output
-    out = result.output
-    assert "s3://my-models/fmnist-report/model/model.tar.gz" in out
-    assert "tensorflow-inference:2.16-cpu" in out and ROLE in out
-    assert "endpoint fmnist-test on 1 x ml.m5.large" in out
-    assert "nothing was changed" in out
+    sha = json.loads((model_dir / "metadata.json").read_text())["artifacts"]["model.tar.gz"]["sha256"]
+    assert f"s3://my-models/fmnist-report/model/{sha[:12]}/model.tar.gz in eu-west-1" in result.output
+    assert f"with the image {IMAGE_220_CPU}, execution role {ROLE}" in result.output
+    assert "create the endpoint fmnist-test and wait" in result.output and "1 x ml.m5.large" in result.output
+    assert "note:" not in result.output  # 2.20 is the image for a 2.21 export: nothing to warn of
+    assert "nothing was changed; a real run would go ahead" in result.output
 
 
-def test_dry_run_json_with_defaults(model_dir, no_aws):
-    result = runner.invoke(app, ["deploy", "--model-dir", str(model_dir), "--dry-run", "--json"])
-    assert result.exit_code == 0, result.output
-    plan = json.loads(result.output.split("dry run:")[0])
-    record = json.loads((model_dir / "metadata.json").read_text())
-    assert plan["sha256"] == record["artifacts"]["model.tar.gz"]["sha256"]
-    assert plan["endpoint_name"] == f"fmnist-report-{plan['sha256'][:8]}"
-    assert plan["region"] is None and plan["dry_run"] is True and len(plan["steps"]) == 3
-    assert any("TensorFlow 2." in n for n in plan["notes"])  # exported with a newer TF than 2.16
+def test_dry_run_lists_every_blocker_and_exits_1(model_dir):
+    result = dry_run(model_dir)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert (
+        "blocked: boto3 is not installed (pip install 'boto3>=1.34', the extra named deploy)" in result.output
+    )
+    assert "blocked: no AWS region (pass --region or set AWS_REGION)" in result.output
+    assert "blocked: no execution role (pass --role" in result.output
+    assert "a real run would be blocked" in result.output
+    as_json = runner.invoke(app, ["deploy", "--model-dir", str(model_dir), "--dry-run", "--json"])
+    plan = json.loads(as_json.stdout)
+    assert as_json.exit_code == 1 and len(plan["blocked_by"]) == 3 and plan["dry_run"] is True
+    assert plan["region"] is None and plan["image_uri"] is None and plan["framework_version"] == "2.20"
 
 
-def test_without_sdk_or_credentials_nothing_is_changed_and_exit_1(model_dir, no_aws):
+def test_missing_credentials_block_a_deployment(model_dir, monkeypatch):
+    FakeAWS(credentials=False).install(monkeypatch)
     result = runner.invoke(
         app, ["deploy", "--model-dir", str(model_dir), "--role", ROLE, "--region", "us-east-1"]
     )
-    assert result.exit_code == 1
-    assert "would do" in result.output and "1. upload" in result.output
-    assert "not deploying, nothing was changed: the SageMaker Python SDK is not installed" in result.output
-    assert "no AWS credentials found" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 1 and "would do" in result.output
+    assert "blocked: no AWS credentials found (run `aws configure`" in result.output
+    assert "not deploying, nothing was changed: 1 blocker(s) above" in result.output
 
 
-def test_missing_tarball_names_the_fix(model_dir, tmp_path):
-    copy = tmp_path / "model"
-    shutil.copytree(model_dir, copy)
-    (copy / "model.tar.gz").unlink()
-    result = runner.invoke(app, ["deploy", "--model-dir", str(copy), "--dry-run"])
-    assert result.exit_code == 1
-    assert "model.tar.gz does not exist; export the model first with `fmnist-report export`" in result.output
-    with pytest.raises(ModelError, match="does not exist"):
-        deploy.plan_deployment(tmp_path / "absent")
-
-
-def test_tampered_tarball_is_refused(model_dir, tmp_path):
-    copy = tmp_path / "model"
-    shutil.copytree(model_dir, copy)
-    with (copy / "model.tar.gz").open("ab") as fh:
-        fh.write(b"x")
-    with pytest.raises(ModelError, match="sha256 mismatch"):
-        deploy.plan_deployment(copy)
+def test_every_invalid_argument_is_reported_at_once(model_dir):
+    args = ["--instance-type", "ml.potato.huge", "--framework-version", "0.0", "--s3-prefix", "../../etc"]
+    result = dry_run(model_dir, *args)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 3, result.output
+    assert (
+        "--instance-type 'ml.potato.huge' is not a SageMaker instance type; use one such as ml.m5.large"
+        in result.output
+    )
+    assert (
+        "--framework-version '0.0' is not a SageMaker TensorFlow Serving image version; use one of 2.13, 2.14, 2.16, 2.18, 2.19, 2.20"
+        in result.output
+    )
+    assert "--s3-prefix '../../etc' has an empty, '.' or '..' segment" in result.output
 
 
 @pytest.mark.parametrize(
@@ -102,100 +207,162 @@ def test_tampered_tarball_is_refused(model_dir, tmp_path):
     [
         ("role", "SageMakerRole", "IAM role ARN"),
         ("bucket", "s3://my-models/path", "bucket name"),
+        ("bucket", "my..models", "bucket name"),
+        ("bucket", "192.168.1.10", "not an IP address"),
         ("endpoint_name", "bad_name!", "letters, digits and hyphens"),
-        ("instance_type", "m5.large", "ml.m5.large"),
+        ("instance_type", "m5.large", "not a SageMaker instance type"),
+        ("instance_type", "ml.c6g.large", "c6g is not an instance family"),  # Graviton: arm64
+        ("instance_type", "ml.potato.xlarge", "potato is not an instance family the TensorFlow Serving"),
         ("region", "Europe", "AWS region"),
-        ("framework_version", "latest", "2.16"),
+        (
+            "region",
+            "ap-southeast-7",
+            "no TensorFlow Serving image is known for region ap-southeast-7; pass --image-uri",
+        ),
+        ("framework_version", "latest", "2.20"),
+        ("framework_version", "2.15", "not a SageMaker TensorFlow Serving image version"),
+        ("image_uri", "tensorflow/serving:latest", "not an ECR image URI"),
+        ("s3_prefix", "models//fmnist", "empty"),
+        ("s3_prefix", "models/fmnist?x=1", "characters other than"),
     ],
 )
-def test_parameters_are_validated(model_dir, option, value, match):
-    with pytest.raises(ConfigError, match=match):
+def test_each_argument_is_validated(model_dir, option, value, match):
+    with pytest.raises(deploy.DeployError, match=match):
         deploy.plan_deployment(model_dir, **{option: value})
     flag = "--" + option.replace("_", "-")
-    result = runner.invoke(app, ["deploy", "--model-dir", str(model_dir), "--dry-run", flag, value])
+    result = dry_run(model_dir, flag, value)
     assert result.exit_code == 1 and "Traceback" not in result.output
+    assert len([line for line in result.output.splitlines() if line.startswith("error:")]) == 1
 
 
-def test_blockers_list_missing_role_and_region(model_dir, no_aws):
-    plan = deploy.plan_deployment(model_dir)
-    problems = deploy.blockers(plan)
-    assert any("--role" in p for p in problems) and any("--region" in p for p in problems)
+def test_an_image_uri_stands_in_for_an_unknown_region_or_a_newer_image(model_dir):
+    uri = "123456789012.dkr.ecr.ap-southeast-7.amazonaws.com/tensorflow-inference:2.20-cpu-py312"
+    plan = deploy.plan_deployment(model_dir, region="ap-southeast-7", image_uri=uri)
+    assert plan.image_uri == uri and plan.framework_version is None and plan.notes() == []
+    with pytest.raises(deploy.DeployError, match="not both"):
+        deploy.plan_deployment(model_dir, framework_version="2.19", image_uri=uri)
 
 
-def test_sdk_and_credential_checks(monkeypatch):
-    monkeypatch.setattr(deploy.importlib.util, "find_spec", lambda name: None)
-    assert "not installed" in deploy.sdk_problem()
-    assert "boto3 is not installed" in deploy.credentials_problem("eu-west-1")
-
-    class NoCredentials:
-        def __init__(self, region_name=None):
-            pass
-
-        def get_credentials(self):
-            return None
-
-    monkeypatch.setattr(deploy.importlib.util, "find_spec", lambda name: object())
-    monkeypatch.setitem(sys.modules, "boto3", types.SimpleNamespace(Session=NoCredentials))
-    assert "no AWS credentials found" in deploy.credentials_problem("eu-west-1")
-    monkeypatch.setattr(deploy.importlib.metadata, "version", lambda name: "3.0.1")
-    assert "has no TensorFlowModel" in deploy.sdk_problem()
+def test_gpu_instances_get_the_gpu_image_and_an_older_image_gets_a_note(model_dir):
+    gpu = deploy.plan_deployment(model_dir, region="eu-west-1", instance_type="ml.g5.xlarge")
+    assert gpu.image_uri.endswith("tensorflow-inference:2.20-gpu-py312")
+    old = deploy.plan_deployment(model_dir, region="eu-west-1", framework_version="2.16")
+    assert old.image_uri.endswith(":2.16-cpu") and "older than the 2.20 image" in old.notes()[0]
 
 
-def test_execute_drives_the_sdk(model_dir, monkeypatch):
-    """The real deployment code, run against stand-ins for boto3 and the SageMaker SDK."""
-    calls: list[tuple] = []
+def test_names_fit_sagemaker_limits(model_dir):
+    now = dt.datetime(2026, 11, 26, 15, 30, 0, tzinfo=dt.UTC)
+    plan = deploy.plan_deployment(model_dir, endpoint_name="e" * 63, now=now)
+    assert plan.model_name == "e" * 47 + "-20261126-153000" and len(plan.model_name) == 63
 
-    class Session:
-        def __init__(self, boto_session=None):
-            calls.append(("session", boto_session.region_name))
 
-        def default_bucket(self):
-            return "sagemaker-eu-west-1-123456789012"
-
-        def upload_data(self, path, bucket, key_prefix):
-            calls.append(("upload", path, bucket, key_prefix))
-            return f"s3://{bucket}/{key_prefix}/model.tar.gz"
-
-    class TensorFlowModel:
-        def __init__(self, **kwargs):
-            calls.append(("model", kwargs["model_data"], kwargs["role"], kwargs["framework_version"]))
-
-        def deploy(self, **kwargs):
-            calls.append(("deploy", kwargs))
-
-    boto3 = types.SimpleNamespace(
-        Session=lambda region_name=None: types.SimpleNamespace(region_name=region_name)
+def test_a_missing_or_tampered_export_is_one_line(model_dir, tmp_path):
+    copy = tmp_path / "model"
+    shutil.copytree(model_dir, copy)
+    with (copy / "model.tar.gz").open("ab") as fh:
+        fh.write(b"x")
+    with pytest.raises(deploy.DeployError, match="sha256 mismatch"):
+        deploy.plan_deployment(copy)
+    (copy / "model.tar.gz").unlink()
+    result = dry_run(copy, "--instance-type", "ml.potato.huge")  # listed with the other problems
+    assert result.exit_code == 1
+    assert "model.tar.gz does not exist; export the model first with `fmnist-report export`" in result.output
+    assert "potato" in result.output
+    assert isinstance(deploy.DeployError(["x"]), deploy.ConfigError) and not issubclass(
+        ModelError, deploy.DeployError
     )
-    sagemaker = types.ModuleType("sagemaker")
-    sagemaker.Session = Session
-    tensorflow = types.ModuleType("sagemaker.tensorflow")
-    tensorflow.TensorFlowModel = TensorFlowModel
-    monkeypatch.setitem(sys.modules, "boto3", boto3)
-    monkeypatch.setitem(sys.modules, "sagemaker", sagemaker)
-    monkeypatch.setitem(sys.modules, "sagemaker.tensorflow", tensorflow)
 
+
+# -- the deployment ---------------------------------------------------------------------------
+
+
+def test_execute_makes_the_boto3_calls_in_order(model_dir, monkeypatch):
+    aws = FakeAWS()
+    aws.install(monkeypatch)
     plan = deploy.plan_deployment(model_dir, role=ROLE, region="eu-west-1", s3_prefix="/models/fmnist/")
     echoed: list[str] = []
     assert deploy.execute(plan, echo=echoed.append) == plan.endpoint_name
-    uri = "s3://sagemaker-eu-west-1-123456789012/models/fmnist/model.tar.gz"
-    assert calls == [
-        ("session", "eu-west-1"),
-        ("upload", str(model_dir / "model.tar.gz"), "sagemaker-eu-west-1-123456789012", "models/fmnist"),
-        ("model", uri, ROLE, "2.16"),
+    bucket = "sagemaker-eu-west-1-123456789012"
+    key = f"models/fmnist/{plan.sha256[:12]}/model.tar.gz"
+    assert aws.calls == [
+        ("sts", "get_caller_identity", {}),
+        ("s3", "head_bucket", {"Bucket": bucket}),
         (
-            "deploy",
+            "s3",
+            "create_bucket",
+            {"Bucket": bucket, "CreateBucketConfiguration": {"LocationConstraint": "eu-west-1"}},
+        ),
+        ("s3", "upload_file", str(model_dir / "model.tar.gz"), bucket, key, {}),
+        (
+            "sagemaker",
+            "create_model",
             {
-                "initial_instance_count": 1,
-                "instance_type": "ml.m5.large",
-                "endpoint_name": plan.endpoint_name,
+                "ModelName": plan.model_name,
+                "ExecutionRoleArn": ROLE,
+                "PrimaryContainer": {"Image": IMAGE_220_CPU, "ModelDataUrl": f"s3://{bucket}/{key}"},
             },
         ),
+        (
+            "sagemaker",
+            "create_endpoint_config",
+            {
+                "EndpointConfigName": plan.model_name,
+                "ProductionVariants": [
+                    {
+                        "VariantName": "AllTraffic",
+                        "ModelName": plan.model_name,
+                        "InitialInstanceCount": 1,
+                        "InstanceType": "ml.m5.large",
+                        "InitialVariantWeight": 1.0,
+                    }
+                ],
+            },
+        ),
+        (
+            "sagemaker",
+            "create_endpoint",
+            {"EndpointName": plan.endpoint_name, "EndpointConfigName": plan.model_name},
+        ),
+        (
+            "sagemaker",
+            "wait:endpoint_in_service",
+            {"EndpointName": plan.endpoint_name, "WaiterConfig": {"Delay": 30, "MaxAttempts": 60}},
+        ),
     ]
-    assert len(echoed) == 3
+    assert len(echoed) == 4 and echoed[0] == f"creating the bucket {bucket}"
 
-    def refused(self, **kwargs):
-        raise RuntimeError("AccessDenied: not authorized to perform sagemaker:CreateModel\nmore detail")
 
-    monkeypatch.setattr(TensorFlowModel, "deploy", refused)
-    with pytest.raises(deploy.UserError, match=r"failed at step 'deploy' \(AccessDenied: not authorized"):
-        deploy.execute(plan, echo=echoed.append)
+def test_a_failed_step_names_itself_and_what_it_left_behind(model_dir, monkeypatch):
+    FakeAWS(bucket_exists=True, fail="create_endpoint").install(monkeypatch)
+    plan = deploy.plan_deployment(model_dir, role=ROLE, region="us-east-1", bucket="my-models")
+    with pytest.raises(
+        deploy.UserError,
+        match=r"failed at step 'create endpoint' \(AccessDenied: not authorized to perform sagemaker:create_endpoint\); "
+        r"created so far: model .*, endpoint configuration .*; fix that and run again$",
+    ):
+        deploy.execute(plan, echo=lambda line: None)
+    FakeAWS(bucket_exists=True, fail="wait:endpoint_in_service").install(monkeypatch)
+    with pytest.raises(
+        deploy.UserError, match="'wait for the endpoint' \\(The primary container .* did not pass the ping"
+    ):
+        deploy.execute(plan, echo=lambda line: None)
+
+
+def test_the_command_deploys_and_prints_how_to_invoke(model_dir, monkeypatch):
+    aws = FakeAWS(bucket_exists=True)
+    aws.install(monkeypatch)
+    args = [
+        "deploy",
+        "--model-dir",
+        str(model_dir),
+        "--role",
+        ROLE,
+        "--region",
+        "us-east-1",
+        "--bucket",
+        "my-models",
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "is in service" in result.output and "aws sagemaker-runtime invoke-endpoint" in result.output
+    assert [c[1] for c in aws.calls][-2:] == ["create_endpoint", "wait:endpoint_in_service"]

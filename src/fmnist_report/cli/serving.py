@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from fmnist_report.cli.options import JsonOpt, ModelDirOpt, err, out, user_errors
@@ -48,8 +49,6 @@ def predict_cmd(
         ]
         out.print_json(json.dumps(rows))
         return
-    from rich.markup import escape
-
     table = Table("input", *(f"#{i + 1}" for i in range(top)))
     for name, classes in zip(names, ranked, strict=True):
         table.add_row(escape(name), *(f"{c} {p:.1%}" for c, p in classes))
@@ -124,15 +123,17 @@ def serve_cmd(
 @user_errors
 def deploy_cmd(
     model_dir: ModelDirOpt = Path("output/model"),
-    instance_type: Annotated[str, typer.Option(help="SageMaker instance type.")] = "ml.m5.large",
+    instance_type: Annotated[
+        str, typer.Option(help="SageMaker instance type (x86 CPU or NVIDIA GPU).")
+    ] = "ml.m5.large",
     role: Annotated[
         str | None, typer.Option(help="ARN of the IAM role SageMaker runs the endpoint as.")
     ] = None,
     bucket: Annotated[
-        str | None, typer.Option(help="S3 bucket (default: the SageMaker default bucket).")
+        str | None, typer.Option(help="S3 bucket (default: sagemaker-REGION-ACCOUNT, created if missing).")
     ] = None,
     s3_prefix: Annotated[
-        str, typer.Option("--s3-prefix", help="Key prefix for model.tar.gz.")
+        str, typer.Option("--s3-prefix", help="Key prefix for model.tar.gz (then its sha256 prefix).")
     ] = "fmnist-report/model",
     endpoint_name: Annotated[
         str | None, typer.Option(help="Endpoint name (default: fmnist-report-<sha256 prefix>).")
@@ -140,24 +141,50 @@ def deploy_cmd(
     region: Annotated[
         str | None, typer.Option(help="AWS region (default: from the AWS configuration).")
     ] = None,
-    framework_version: Annotated[str, typer.Option(help="TensorFlow Serving image version.")] = "2.16",
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the steps and change nothing.")] = False,
+    framework_version: Annotated[
+        str | None,
+        typer.Option(
+            help="TensorFlow Serving image version (default: the one that serves SavedModels of the "
+            "TensorFlow that wrote the export, 2.20 for 2.21).",
+            show_default=False,
+        ),
+    ] = None,
+    image_uri: Annotated[
+        str | None,
+        typer.Option(
+            "--image-uri",
+            help="Serving image to use instead (ECR URI), e.g. a newer tensorflow-inference tag or a "
+            "region this tool knows no registry for.",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check everything, print the steps and change nothing.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Upload model.tar.gz to S3 and deploy it to a SageMaker endpoint (TF Serving container)."""
+    """Upload model.tar.gz to S3 and deploy it to a SageMaker endpoint (TF Serving container), with boto3."""
     from fmnist_report.serving import deploy
 
-    plan = deploy.plan_deployment(
-        model_dir,
-        role=role,
-        bucket=bucket,
-        s3_prefix=s3_prefix,
-        endpoint_name=endpoint_name,
-        region=region,
-        instance_type=instance_type,
-        framework_version=framework_version,
-    )
-    problems = [] if dry_run else deploy.blockers(plan)
+    try:
+        plan = deploy.plan_deployment(
+            model_dir,
+            role=role,
+            bucket=bucket,
+            s3_prefix=s3_prefix,
+            endpoint_name=endpoint_name,
+            region=region,
+            instance_type=instance_type,
+            framework_version=framework_version,
+            image_uri=image_uri,
+        )
+    except deploy.DeployError as exc:
+        if as_json:
+            out.print_json(json.dumps({"errors": exc.problems}))
+        for problem in exc.problems:
+            err.print(f"[bold red]error:[/] {escape(problem)}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    problems = deploy.blockers(plan)
     if as_json:
         out.print_json(json.dumps({**deploy.describe(plan), "dry_run": dry_run, "blocked_by": problems}))
     else:
@@ -167,11 +194,16 @@ def deploy_cmd(
             out.print(f"  {i}. {step}", markup=False, soft_wrap=True)
         for note in plan.notes():
             out.print(f"note: {note}", markup=False, soft_wrap=True)
+    for problem in problems:
+        err.print(f"[bold red]blocked:[/] {escape(problem)}", soft_wrap=True)
     if dry_run:
-        err.print("dry run: nothing was changed")
+        verdict = "a real run would be blocked" if problems else "a real run would go ahead"
+        err.print(f"dry run: nothing was changed; {verdict}")
+        if problems:
+            raise typer.Exit(1)
         return
     if problems:
-        raise UserError(f"not deploying, nothing was changed: {'; '.join(problems)}")
-    name = deploy.execute(plan, echo=err.print)
+        raise UserError(f"not deploying, nothing was changed: {len(problems)} blocker(s) above")
+    name = deploy.execute(plan, echo=lambda line: err.print(line, markup=False, soft_wrap=True))
     err.print(f"endpoint {name} is in service; try it with:", markup=False)
     out.print(deploy.invoke_example(plan), markup=False, soft_wrap=True)

@@ -30,9 +30,9 @@ LOCK_DIR = ROOT / "requirements"
 #: The Python versions CI runs on: .ci/run (the machine's python3) and the GitHub workflow.
 PYTHONS = ("3.11",)
 PLATFORM = "x86_64-manylinux_2_28"
-EXTRAS = ("cpu", "dev")
+EXTRAS = ("cpu", "dev", "jax", "ray")
 #: Distributions whose versions enter every cache key (records.versions()).
-CACHE_KEY_PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "numpy")
+CACHE_KEY_PACKAGES = ("tensorflow-cpu", "tensorflow", "jax", "keras", "numpy")
 #: What deployment installs; the [deploy] extra takes its place once pyproject.toml has one.
 DEPLOY_FALLBACK = ("boto3",)
 

@@ -41,6 +41,7 @@ class StudyConfig:
     precision: str = "auto"
     train_per_class: int | None = None
     test_per_class: int | None = None
+    backend: str = "auto"
 
     @property
     def seed_list(self) -> tuple[int, ...]:
@@ -121,6 +122,11 @@ _STUDY_RULES: dict[str, _Rule] = {
         str,
         lambda v: v in ("auto", "float32", "mixed_bfloat16"),
         "one of auto, float32, mixed_bfloat16",
+    ),
+    "backend": (
+        str,
+        lambda v: v in ("auto", "tensorflow", "jax", "torch"),
+        "one of auto, tensorflow, jax, torch",
     ),
     "train_per_class": (
         (int, type(None)),

@@ -10,6 +10,8 @@ if TYPE_CHECKING:
 # Keras is imported inside the builders: the report reads receptive_fields without loading it.
 
 INPUT_SHAPE = (28, 28, 1)
+#: The softmax layer every model ends in.
+OUTPUT_LAYER = "probabilities"
 NUM_CLASSES = 10
 
 

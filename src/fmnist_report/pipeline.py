@@ -84,6 +84,8 @@ def study(
     fresh: bool = False,
     quiet: bool = False,
     stored_only: bool = False,
+    executor: str = "local",
+    ray_address: str | None = None,
 ) -> StudyResults:
     """Load the data and run (or reuse) every planned experiment, showing progress on ``console``.
 
@@ -91,7 +93,7 @@ def study(
     """
     from fmnist_report import runtime
 
-    runtime.configure()
+    runtime.configure(backend=cfg.study.backend)
     from fmnist_report.study.runner import load_data, run_study
     from fmnist_report.ui import ConsoleReporter
 
@@ -103,7 +105,9 @@ def study(
     if stored_only:
         require_stored(cfg, data, store, parts)
     try:
-        return run_study(cfg, data, store, reporter, only=parts, fresh=fresh)
+        return run_study(
+            cfg, data, store, reporter, only=parts, fresh=fresh, executor=executor, ray_address=ray_address
+        )
     finally:
         reporter.close()
 

@@ -38,17 +38,26 @@ class Measured:
 
 
 def versions() -> dict[str, str]:
-    """Library versions that can change a result, part of every cache key."""
-    import keras
-    import tensorflow as tf
+    """Library versions and the platform that can change a result, part of every cache key.
 
-    return {
+    The backend's library is keyed by its own name and version; a device other than the CPU
+    adds ``device``. TensorFlow on the CPU, the default, so keys as it always has.
+    """
+    import keras
+
+    from fmnist_report import backend
+
+    found = backend.fingerprint()
+    keyed = {
         "record": str(RECORD_VERSION),
-        "tensorflow": tf.__version__,
+        found["backend"]: found["backend_version"],
         "keras": keras.__version__,
         "numpy": np.__version__,
         "python": platform.python_version(),
     }
+    if found["device"] != "cpu":
+        keyed["device"] = found["device"]
+    return keyed
 
 
 def make_key(kind: str, params: dict[str, Any]) -> str:

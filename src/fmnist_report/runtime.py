@@ -57,14 +57,23 @@ def import_tensorflow_quietly() -> Any:
     return tf
 
 
-def configure(*, threads: int | None = None, op_determinism: bool = False) -> None:
-    """Thread pools and, optionally, TensorFlow's op determinism; call once, before any model.
+def configure(
+    *, backend: str = "tensorflow", threads: int | None = None, op_determinism: bool = False
+) -> str:
+    """Choose the Keras backend, then set TensorFlow's thread pools and, optionally, op determinism.
+
+    Call once, before anything imports Keras; returns the backend chosen (``auto`` resolves
+    to a GPU backend where a GPU is visible, see `backend.resolve`).
 
     Op determinism is off by default: with a fixed seed and thread count the CPU kernels
     used here already give bit-identical results run after run (tests/test_study.py), and
     the flag changes the arithmetic, so turning it on would change every stored result.
     """
+    from fmnist_report import backend as backends
 
+    name = backends.select(backend)
+    if name != "tensorflow":
+        return name
     quiet_tensorflow()
     tf = import_tensorflow_quietly()
     if threads:
@@ -72,6 +81,7 @@ def configure(*, threads: int | None = None, op_determinism: bool = False) -> No
         tf.config.threading.set_inter_op_parallelism_threads(threads)
     if op_determinism:
         tf.config.experimental.enable_op_determinism()
+    return name
 
 
 @cache
@@ -97,8 +107,14 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def resolve_precision(precision: str) -> str:
-    """``auto`` means mixed bfloat16 where the CPU computes bfloat16 natively, else float32."""
+def resolve_precision(precision: str, device: str = "cpu") -> str:
+    """``auto`` means mixed bfloat16 where the CPU computes bfloat16 natively, else float32.
+
+    On a GPU ``auto`` is float32: bfloat16 was measured no faster there for these small
+    networks (docs/performance.md).
+    """
     if precision != "auto":
         return precision
+    if device != "cpu":
+        return "float32"
     return "mixed_bfloat16" if cpu_flags() & set(BF16_FLAGS) else "float32"

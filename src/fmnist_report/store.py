@@ -123,7 +123,9 @@ class Store:
             }
             if record.arrays:
                 np.savez_compressed(tmp / "arrays.npz", **record.arrays)
-            if record.model is not None:
+            if isinstance(record.model, bytes):  # serialised by a worker (study/executors.py)
+                (tmp / "model.keras").write_bytes(record.model)
+            elif record.model is not None:
                 record.model.save(tmp / "model.keras")
             # Written last: its presence marks a complete entry even on file systems
             # where the folder rename is not atomic.

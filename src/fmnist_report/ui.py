@@ -42,6 +42,7 @@ class ConsoleReporter:
         self._epoch_task: Any = None
         self._done = 0
         self._total = 0
+        self._running = 0
 
     # -- the study's Reporter protocol --
     def plan(self, specs: Sequence[RunSpec], cached: set[str]) -> None:
@@ -98,6 +99,14 @@ class ConsoleReporter:
 
     def warn(self, message: str) -> None:
         self.console.print(f"[yellow]warning:[/] {message}", soft_wrap=True)
+
+    def running(self, count: int) -> None:
+        """How many runs are training at once (more than one on a cluster)."""
+        if self.progress is not None and self._runs_task is not None:
+            self.progress.update(self._runs_task, description=f"runs ({count} running)")
+        elif count > 1 and count != self._running:
+            self._line(f"{count} runs training")
+        self._running = count
 
     # -- helpers --
     def info(self, message: str) -> None:

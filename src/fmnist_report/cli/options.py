@@ -57,6 +57,23 @@ OnlyOpt = Annotated[
     ),
 ]
 FreshOpt = Annotated[bool, typer.Option("--fresh", help="Ignore cached results and recompute everything.")]
+BackendOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--backend",
+        help="Keras backend: auto (a GPU backend when a GPU is visible, else tensorflow), tensorflow, jax, torch.",
+    ),
+]
+ExecutorOpt = Annotated[
+    str,
+    typer.Option("--executor", help="Where training runs go: local (this process) or ray (a Ray cluster)."),
+]
+RayAddressOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--ray-address", help="Address of a running Ray cluster (default: start one on this machine)."
+    ),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the final result.")]
 
 

@@ -17,10 +17,12 @@ from rich.console import Console
 
 from fmnist_report.cli.options import (
     AuthorOpt,
+    BackendOpt,
     ConfigOpt,
     CourseOpt,
     DataDirOpt,
     EpochsOpt,
+    ExecutorOpt,
     FreshOpt,
     JsonOpt,
     NoPdfOpt,
@@ -29,6 +31,7 @@ from fmnist_report.cli.options import (
     OutOpt,
     ProfileOpt,
     QuietOpt,
+    RayAddressOpt,
     SeedsOpt,
     TitleOpt,
     err,
@@ -55,6 +58,9 @@ class Settings:
     quiet: bool = False
     as_json: bool = False
     no_pdf: bool = False
+    backend: str | None = None
+    executor: str = "local"
+    ray_address: str | None = None
 
     @property
     def console(self) -> Console:
@@ -66,7 +72,12 @@ class Settings:
 
         return load_config(
             self.config,
-            study={"profile": self.profile, "seeds": self.seeds, "epochs": self.epochs},
+            study={
+                "profile": self.profile,
+                "seeds": self.seeds,
+                "epochs": self.epochs,
+                "backend": self.backend,
+            },
             report={"title": self.title, "author": self.author, "course": self.course},
             out_dir=self.out_dir,
             data_dir=self.data_dir,
@@ -84,7 +95,14 @@ def run_study(settings: Settings, cfg: Any, only: str | None = None, *, stored_o
     parts = [p.strip() for p in only.split(",") if p.strip()] if only else None
     quiet = settings.quiet or settings.as_json
     return pipeline.study(
-        cfg, settings.console, parts=parts, fresh=settings.fresh, quiet=quiet, stored_only=stored_only
+        cfg,
+        settings.console,
+        parts=parts,
+        fresh=settings.fresh,
+        quiet=quiet,
+        stored_only=stored_only,
+        executor=settings.executor,
+        ray_address=settings.ray_address,
     )
 
 
@@ -101,10 +119,25 @@ def run_cmd(
     out_dir: OutOpt = None,
     data_dir: DataDirOpt = None,
     offline: OfflineOpt = False,
+    backend: BackendOpt = None,
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Run the study's experiments (reusing cached runs) and print a summary table."""
     settings = Settings(
-        profile, seeds, epochs, out_dir, config, data_dir, offline, fresh=fresh, quiet=quiet, as_json=as_json
+        profile,
+        seeds,
+        epochs,
+        out_dir,
+        config,
+        data_dir,
+        offline,
+        fresh=fresh,
+        quiet=quiet,
+        as_json=as_json,
+        backend=backend,
+        executor=executor,
+        ray_address=ray_address,
     )
     cfg = settings.load()
     results = run_study(settings, cfg, only)
@@ -157,24 +190,12 @@ def _report_options(
     data_dir: DataDirOpt = None,
     offline: OfflineOpt = False,
     no_pdf: NoPdfOpt = False,
+    backend: BackendOpt = None,
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
 ) -> Settings:
     """The options of `build` and `render`, declared once (their signature is the commands')."""
-    return Settings(
-        profile,
-        seeds,
-        epochs,
-        out_dir,
-        config,
-        data_dir,
-        offline,
-        title,
-        author,
-        course,
-        fresh,
-        quiet,
-        as_json,
-        no_pdf,
-    )
+    return Settings(**locals())
 
 
 def report_command(doc: str, *, trains: bool) -> Callable[..., None]:
@@ -185,7 +206,8 @@ def report_command(doc: str, *, trains: bool) -> Callable[..., None]:
         report_body(_report_options(**options), trains=trains)
 
     signature = inspect.signature(_report_options, eval_str=True)
-    params = [p for p in signature.parameters.values() if trains or p.name != "fresh"]
+    training_only = ("fresh", "executor", "ray_address")
+    params = [p for p in signature.parameters.values() if trains or p.name not in training_only]
     command.__signature__ = signature.replace(parameters=params, return_annotation=None)  # type: ignore[attr-defined]
     del command.__wrapped__  # Typer must read the signature above, not the wrapped function's
     command.__doc__ = doc
@@ -213,10 +235,20 @@ def export_cmd(
     as_json: JsonOpt = False,
     data_dir: DataDirOpt = None,
     offline: OfflineOpt = False,
+    backend: BackendOpt = None,
 ) -> None:
     """Export the stored CNN 3x3 (first seed) for serving; never trains (run `build` first)."""
     settings = Settings(
-        profile, seeds, epochs, out_dir, config, data_dir, offline, quiet=True, as_json=as_json
+        profile,
+        seeds,
+        epochs,
+        out_dir,
+        config,
+        data_dir,
+        offline,
+        quiet=True,
+        as_json=as_json,
+        backend=backend,
     )
     cfg = settings.load()
     results = run_study(settings, cfg, "cnn", stored_only=True)

@@ -27,7 +27,7 @@ def cpu_model() -> str:
 
 def environment_info() -> dict[str, Any]:
     """Package versions, CPU and thread settings for the reproducibility appendix."""
-    import tensorflow as tf
+    import keras
 
     found = {k: v for k, v in versions().items() if k != "record"}
     for name in REPORTED_PACKAGES:
@@ -40,8 +40,14 @@ def environment_info() -> dict[str, Any]:
         "platform": f"{platform.system()} {platform.release()} ({platform.machine()})",
         "cpu": cpu_model(),
         "logical_cpus": os.cpu_count() or 0,
-        "threads": {
-            "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
-            "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
-        },
+        "threads": _tensorflow_threads() if keras.backend.backend() == "tensorflow" else {},
+    }
+
+
+def _tensorflow_threads() -> dict[str, int]:
+    import tensorflow as tf
+
+    return {
+        "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+        "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
     }

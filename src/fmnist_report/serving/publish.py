@@ -13,6 +13,7 @@ from fmnist_report.config import as_dict
 from fmnist_report.data import Dataset
 from fmnist_report.errors import ModelError, StoreError
 from fmnist_report.serving import export, inference
+from fmnist_report.serving.export_tf import export_in_tensorflow
 from fmnist_report.store import Store
 from fmnist_report.study.results import StudyResults
 from fmnist_report.study.summary import Summary
@@ -72,8 +73,13 @@ def export_cnn(results: StudyResults, summary: Summary, *, reuse: bool = False) 
             current = None
         if current is not None and all(current.get(k) == v for k, v in metadata.items()):
             return current
-    model = Store(cfg.cache_dir).load_model("train", results.first(exported_id(summary)).key)
-    return export.export_model(model, cfg.model_dir, metadata)
+    store = Store(cfg.cache_dir)
+    key = results.first(exported_id(summary)).key
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return export_in_tensorflow(store.entry("train", key) / "model.keras", cfg.model_dir, metadata)
+    return export.export_model(store.load_model("train", key), cfg.model_dir, metadata)
 
 
 def thumbnail(image: np.ndarray, scale: int = THUMBNAIL_SCALE) -> bytes:

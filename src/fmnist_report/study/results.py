@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from fmnist_report import data as data_mod
 from fmnist_report import ids
+from fmnist_report.backend import Platform
 from fmnist_report.config import Config
 from fmnist_report.ids import ModelId
 from fmnist_report.records import Record
@@ -13,6 +14,8 @@ from fmnist_report.records import Record
 #: The kernel size of the study's CNN: the one compared with the baseline (section 3),
 #: exported, and inspected by the shift, feature-map and mistake analyses.
 HEADLINE_KERNEL = 3
+#: The platform of records stored before records named it.
+DEFAULT_PLATFORM = {"backend": "tensorflow", "device": "cpu", "device_name": ""}
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,19 @@ class StudyResults:
     def seed(self, model_id: str) -> int:
         """The seed of a model's first run."""
         return int(self.first(model_id).metrics["spec"]["seed"])
+
+    def platform(self) -> str:
+        """Where the runs were trained, as the report names it (``TensorFlow on CPU``...).
+
+        A record stored before records named their platform was trained with TensorFlow on
+        the CPU: its cache key says so (`records.versions`).
+        """
+        found = {
+            Platform(**r.metrics.get("platform", DEFAULT_PLATFORM)).label
+            for records in self.runs.values()
+            for r in records
+        }
+        return " and ".join(sorted(found)) or Platform(**DEFAULT_PLATFORM).label
 
     def roles(self) -> Roles:
         """The part each trained model plays, from the ids that ran and the configured kernel sizes."""

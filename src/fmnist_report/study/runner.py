@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
+from fmnist_report import backend
 from fmnist_report import data as data_mod
 from fmnist_report.config import Config
 from fmnist_report.records import Record, make_key
 from fmnist_report.store import Store, cached_or_run
-from fmnist_report.study import analyses
+from fmnist_report.study import analyses, executors
 from fmnist_report.study.experiments import eda
 from fmnist_report.study.plan import parts, plan
 from fmnist_report.study.results import StudyResults
-from fmnist_report.study.training import RunSpec, layer_table, train
+from fmnist_report.study.training import RunSpec, layer_table
 
 
 class Reporter(Protocol):
@@ -23,6 +24,7 @@ class Reporter(Protocol):
     def run_started(self, spec: RunSpec) -> list[Any]: ...
     def run_finished(self, spec: RunSpec, record: Record, cached: bool) -> None: ...
     def warn(self, message: str) -> None: ...
+    def running(self, count: int) -> None: ...
 
 
 class NullReporter:
@@ -36,6 +38,9 @@ class NullReporter:
         pass
 
     def warn(self, message: str) -> None:
+        pass
+
+    def running(self, count: int) -> None:
         pass
 
 
@@ -53,26 +58,50 @@ def execute(
     reporter: Reporter | None = None,
     *,
     fresh: bool = False,
+    executor: str = "local",
+    ray_address: str | None = None,
 ) -> dict[str, Record]:
-    """Run every spec not already in the store, saving each as soon as it finishes."""
+    """Run every spec not already in the store, saving each as soon as it finishes.
+
+    ``executor`` ``local`` trains here, one run after another; ``ray`` sends each run to a
+    Ray cluster as one task (`executors.run_ray`). Either way only this process writes.
+    """
     reporter = reporter or NullReporter()
+    executors.check_executor(executor)
     store.clean_partial()
+    results: dict[str, Record] = {}
+    todo: list[RunSpec] = []
     cached = set() if fresh else {s.key for s in specs if store.has("train", s.key)}
     reporter.plan(specs, cached)
-    results: dict[str, Record] = {}
     for spec in specs:
         record = None if fresh else store.get("train", spec.key)
-        if record is not None:
-            if "layers" not in record.metrics:  # stored before the record kept its layer table
-                record.metrics["layers"] = layer_table(spec)
-            reporter.run_finished(spec, record, cached=True)
-        else:
-            record = train(spec, data, callbacks=reporter.run_started(spec))
-            store.put(record)
-            record.model = None  # free memory; load it from the store when needed
-            reporter.run_finished(spec, record, cached=False)
+        if record is None:
+            todo.append(spec)
+            continue
+        if "layers" not in record.metrics:  # stored before the record kept its layer table
+            record.metrics["layers"] = layer_table(spec)
+        reporter.run_finished(spec, record, cached=True)
         results[spec.key] = record
-    return results
+    if executor == "ray" and todo:
+        import keras
+
+        trained = executors.run_ray(
+            todo,
+            data,
+            backend=keras.backend.backend(),
+            address=ray_address,
+            running=reporter.running,
+            num_gpus=1 if backend.current().device == "gpu" else 0,
+        )
+    else:
+        trained = executors.run_local(todo, data, reporter.run_started, reporter.running)
+    by_key = {spec.key: spec for spec in todo}
+    for record in trained:
+        store.put(record)
+        record.model = None  # free memory; load it from the store when needed
+        reporter.run_finished(by_key[record.key], record, cached=False)
+        results[record.key] = record
+    return {spec.key: results[spec.key] for spec in specs}
 
 
 def run_study(
@@ -83,6 +112,8 @@ def run_study(
     *,
     only: Iterable[str] | None = None,
     fresh: bool = False,
+    executor: str = "local",
+    ray_address: str | None = None,
 ) -> StudyResults:
     """EDA plus every planned training run, reusing the store."""
     reporter = reporter or NullReporter()
@@ -97,7 +128,7 @@ def run_study(
 
         results.eda = cached_or_run(store, eda.KIND, key, explore, fresh)
     specs = plan(config, data, chosen)
-    records = execute(specs, data, store, reporter, fresh=fresh)
+    records = execute(specs, data, store, reporter, fresh=fresh, executor=executor, ray_address=ray_address)
     for spec in specs:
         results.runs.setdefault(spec.model_id, []).append(records[spec.key])
     if "interpret" in chosen:

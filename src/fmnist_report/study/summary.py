@@ -40,6 +40,7 @@ class Summary:
     roles: Roles
     layers: dict[str, list[dict[str, Any]]]
     analyses: dict[str, dict[str, Any]]
+    platform: str = ""
 
     def row(self, model_id: str) -> dict[str, Any]:
         return self.models[model_id]
@@ -50,7 +51,11 @@ class Summary:
 
     def to_dict(self) -> dict[str, Any]:
         """The machine-readable summary (``run --json``): per-model rows and the comparisons."""
-        return {"models": list(self.models.values()), "comparisons": self.comparisons}
+        return {
+            "platform": self.platform,
+            "models": list(self.models.values()),
+            "comparisons": self.comparisons,
+        }
 
 
 def model_summary(records: list[Record]) -> dict[str, Any]:
@@ -157,4 +162,5 @@ def summarize(results: StudyResults) -> Summary:
         roles=roles,
         layers={m: records[0].metrics["layers"] for m, records in results.runs.items()},
         analyses=analyses,
+        platform=results.platform(),
     )

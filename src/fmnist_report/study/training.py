@@ -10,13 +10,15 @@ from typing import Any
 
 import numpy as np
 
-from fmnist_report import models, runtime
+from fmnist_report import backend, models, runtime
 from fmnist_report.config import StudyConfig
 from fmnist_report.data import Dataset, one_hot, scale
 from fmnist_report.ids import ModelId
 from fmnist_report.records import Record, make_key
 
-STEPS_PER_EXECUTION = 50
+#: Batches per compiled call: cuts Python overhead with the same updates in the same order.
+#: The PyTorch backend accepts only 1.
+STEPS_PER_EXECUTION = {"tensorflow": 50, "jax": 50, "torch": 1}
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ def spec_for(
         validation_fraction=study.validation_fraction,
         split=study.split,
         learning_rate=study.learning_rate,
-        precision=runtime.resolve_precision(study.precision),
+        precision=runtime.resolve_precision(study.precision, backend.current().device),
         data=data.fingerprint,
         permutation_seed=permutation_seed,
     )
@@ -183,9 +185,38 @@ def _latency(model: Any, x: np.ndarray, repeats: int = 30) -> tuple[float, float
 
 
 def predict_proba(model: Any, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """Class probabilities for float images, in fixed-size batches."""
-    out = [np.asarray(model(x[i : i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
+    """Class probabilities for float images, in fixed-size batches, as a NumPy array on any backend."""
+    from keras import ops
+
+    out = [
+        ops.convert_to_numpy(model(x[i : i + batch_size], training=False))
+        for i in range(0, len(x), batch_size)
+    ]
     return np.concatenate(out).astype(np.float32)
+
+
+def logits_view(model: Any) -> Any:
+    """A model sharing ``model``'s weights whose output is the logits of its softmax layer.
+
+    Training minimises the cross-entropy computed from these logits on every backend. The
+    TensorFlow backend does this by itself for a softmax output; the JAX and PyTorch
+    backends would clip the probabilities to [1e-7, 1 - 1e-7] instead, which stops the
+    gradient of confidently classified images and changes the result (docs/performance.md).
+    """
+    import keras
+
+    head = model.get_layer(models.OUTPUT_LAYER)
+
+    class Logits(keras.layers.Layer):
+        def __init__(self) -> None:
+            super().__init__(name="logits", dtype=head.dtype_policy)
+            self.head = head
+
+        def call(self, x: Any) -> Any:
+            x = keras.ops.cast(x, self.head.compute_dtype)
+            return keras.ops.add(keras.ops.matmul(x, self.head.kernel), self.head.bias)
+
+    return keras.Model(model.input, Logits()(head.input), name=f"{model.name}_logits")
 
 
 def train(spec: RunSpec, data: Dataset, callbacks: Sequence[Any] = ()) -> Record:
@@ -205,17 +236,16 @@ def train(spec: RunSpec, data: Dataset, callbacks: Sequence[Any] = ()) -> Record
     keras.mixed_precision.set_global_policy(spec.precision)
     try:
         model = models.build(spec.arch, spec.kernel_size)
-        model.compile(
+        trained = logits_view(model)
+        trained.compile(
             optimizer=keras.optimizers.Adam(learning_rate=spec.learning_rate),
-            loss="categorical_crossentropy",
+            loss=keras.losses.CategoricalCrossentropy(from_logits=True),
             metrics=["accuracy"],
-            # Several batches per graph call cut Python overhead; the updates are the same
-            # batches in the same order, so the numbers are bit-identical (docs/performance.md).
-            steps_per_execution=STEPS_PER_EXECUTION,
+            steps_per_execution=STEPS_PER_EXECUTION[keras.backend.backend()],
         )
         timer = _epoch_timer()
         start = time.perf_counter()
-        history = model.fit(
+        history = trained.fit(
             x_all[tr],
             y_all[tr],
             validation_data=(x_all[va], y_all[va]),
@@ -241,6 +271,7 @@ def train(spec: RunSpec, data: Dataset, callbacks: Sequence[Any] = ()) -> Record
         "test_accuracy": float(np.mean(y_pred == data.y_test)),
         "test_loss": cross_entropy(probabilities, data.y_test.astype(np.int64)),
         "per_class": per_class_scores(confusion),
+        "platform": dataclasses.asdict(backend.current()),
         "params": int(model.count_params()),
         "layers": models.layer_table(model),
         "flops": models.flops_per_image(model),

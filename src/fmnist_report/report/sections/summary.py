@@ -68,5 +68,6 @@ def build(
         "comparison": wording.significance_text(comp),
         "best_kernel": kernels["best"],
         "kernel_conclusion": kernels["conclusion"][:2],
+        "platform": summary.platform,
         "scope_text": scope_text(s.profile, data["n_train"], data["n_test"], s.epochs, n_seeds, data["full"]),
     }

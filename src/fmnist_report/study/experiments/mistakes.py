@@ -9,6 +9,7 @@ import numpy as np
 
 from fmnist_report.data import Dataset, scale
 from fmnist_report.records import Measured
+from fmnist_report.study.experiments.probes import input_gradient
 from fmnist_report.study.experiments.registry import Job, Loader
 from fmnist_report.study.results import Roles, StudyResults
 
@@ -49,17 +50,18 @@ def confident_mistakes(probabilities: np.ndarray, labels: np.ndarray, top: int =
 def saliency(model: Any, images: np.ndarray, classes: np.ndarray) -> np.ndarray:
     """|d logit[class] / d pixel| for float images (n, 28, 28, 1), each map scaled to max 1."""
     import keras
-    import tensorflow as tf
+    from keras import ops
 
     head = keras.Model(model.input, model.get_layer("dense_128").output)
     out = model.get_layer("probabilities")
-    x = tf.convert_to_tensor(images, dtype=tf.float32)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        hidden = tf.cast(head(x, training=False), tf.float32)
-        logits = tf.matmul(hidden, tf.cast(out.kernel, tf.float32)) + tf.cast(out.bias, tf.float32)
-        score = tf.gather(logits, tf.constant(classes, dtype=tf.int32), batch_dims=1)
-    grads = np.abs(np.asarray(tape.gradient(score, x), dtype=np.float32))[..., 0]
+    picks = ops.one_hot(ops.convert_to_tensor(classes, dtype="int32"), out.units)
+
+    def score(x: Any) -> Any:
+        hidden = ops.cast(head(x, training=False), "float32")
+        logits = ops.matmul(hidden, ops.cast(out.kernel, "float32")) + ops.cast(out.bias, "float32")
+        return ops.sum(logits * picks)
+
+    grads = np.abs(input_gradient(score, images.astype(np.float32)))[..., 0]
     peak = grads.reshape(len(grads), -1).max(axis=1)
     return grads / np.maximum(peak, np.float32(1e-12))[:, None, None]
 

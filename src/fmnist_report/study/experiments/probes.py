@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -34,7 +34,7 @@ def layer_outputs(model: Any, names: Sequence[str], x: np.ndarray, batch: int = 
         outs = probe(x[start : start + batch], training=False)
         outs = outs if isinstance(outs, list | tuple) else [outs]
         for part, out in zip(parts, outs, strict=True):
-            part.append(np.asarray(out, dtype=np.float32))
+            part.append(keras.ops.convert_to_numpy(out).astype(np.float32))
     return [np.concatenate(part) for part in parts]
 
 
@@ -50,3 +50,29 @@ def shift(images: np.ndarray, dx: int, dy: int) -> np.ndarray:
     dst_x = slice(max(0, dx), w - max(0, -dx))
     out[:, dst_y, dst_x] = images[:, src_y, src_x]
     return out
+
+
+def input_gradient(score: Callable[[Any], Any], x: np.ndarray) -> np.ndarray:
+    """The gradient of the scalar ``score(x)`` with respect to the input batch ``x``, on any backend."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        xt = tf.convert_to_tensor(x)
+        with tf.GradientTape() as tape:
+            tape.watch(xt)
+            value = score(xt)
+        return np.asarray(tape.gradient(value, xt), dtype=np.float32)
+    if backend == "jax":
+        import jax
+
+        return np.asarray(jax.grad(score)(jax.numpy.asarray(x)), dtype=np.float32)
+    if backend == "torch":
+        import torch
+
+        xt = torch.tensor(x, requires_grad=True, device=keras.ops.convert_to_tensor(x).device)
+        score(xt).backward()
+        return xt.grad.detach().cpu().numpy().astype(np.float32)
+    raise ValueError(f"no input gradient for the {backend} backend")

@@ -1,0 +1,194 @@
+"""Benchmark: the study on one Keras backend and device, and where platforms' numbers part.
+
+Two jobs, each printing one JSON line per result (figures and ratios, no assertions):
+
+    python benchmarks/platform_bench.py study --backend jax            # the whole study, timed
+    python benchmarks/platform_bench.py loss --backend jax --model cnn7 --seeds 0 1 2 --loss clipped
+
+``study`` runs every training run and every analysis of the profile through the project's
+own engine (`study.runner.run_study`) into a fresh store, and prints the wall time of each
+phase and the test accuracy of each model. ``loss`` trains one model on several seeds with
+either the cross-entropy from logits (``logits``, what the engine does on every backend) or
+from probabilities clipped to [1e-7, 1 - 1e-7] (``clipped``, what Keras' JAX and PyTorch
+backends do for a softmax output); ``--matmul-precision highest`` turns off TF32 on a GPU
+under JAX. docs/performance.md shows the tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+
+def emit(**fields: object) -> None:
+    print(json.dumps(fields), flush=True)
+
+
+def setup(args: argparse.Namespace):
+    from fmnist_report import backend, runtime
+
+    name = runtime.configure(backend=args.backend)
+    if args.matmul_precision:
+        import jax
+
+        jax.config.update("jax_default_matmul_precision", args.matmul_precision)
+    from fmnist_report.config import load_config
+    from fmnist_report.study.runner import load_data
+
+    cfg = load_config(
+        None,
+        study={"profile": args.profile, "seeds": args.n_seeds, "epochs": args.epochs, "backend": name},
+        report=None,
+        out_dir=Path(tempfile.mkdtemp(prefix="fmnist-bench-")),
+        data_dir=args.data_dir,
+        offline=True,
+    )
+    start = time.perf_counter()
+    data = load_data(cfg)
+    emit(event="setup", platform=backend.current().label, data_seconds=time.perf_counter() - start)
+    return cfg, data
+
+
+def study(args: argparse.Namespace) -> None:
+    """Every training run and analysis of the profile in a fresh store, timed by phase."""
+    from fmnist_report.store import Store
+    from fmnist_report.study import analyses
+    from fmnist_report.study.runner import run_study
+    from fmnist_report.study.summary import summarize
+
+    start = time.perf_counter()
+    cfg, data = setup(args)
+    store = Store(cfg.cache_dir)
+    parts = ["eda", "dense", "cnn", "kernels", "locality"]
+    t0 = time.perf_counter()
+    results = run_study(cfg, data, store, only=parts)
+    t1 = time.perf_counter()
+    results.analyses = analyses.run_all(results, store)
+    t2 = time.perf_counter()
+    summary = summarize(results)
+    for model_id, records in results.runs.items():
+        emit(
+            model=model_id,
+            seeds=[r.metrics["spec"]["seed"] for r in records],
+            test_accuracy=[round(r.metrics["test_accuracy"], 4) for r in records],
+            mean=round(summary.row(model_id)["test_accuracy"]["mean"], 4),
+            train_seconds=[round(r.metrics["train_seconds"], 1) for r in records],
+            epoch_seconds=[round(s, 2) for s in records[0].metrics["epoch_seconds"]],
+        )
+    emit(
+        event="study",
+        runs=sum(len(r) for r in results.runs.values()),
+        training_seconds=round(t1 - t0, 1),
+        analyses_seconds=round(t2 - t1, 1),
+        total_seconds=round(time.perf_counter() - start, 1),
+    )
+
+
+def loss(args: argparse.Namespace) -> None:
+    """One model on several seeds, with the engine's loss or the clipped-probability one."""
+    import dataclasses
+
+    cfg, data = setup(args)
+    import keras
+
+    from fmnist_report.ids import ModelId
+    from fmnist_report.study import training
+
+    if args.loss == "clipped":
+        # What Keras does without the engine's logits view on the JAX and PyTorch backends.
+        original = keras.losses.CategoricalCrossentropy
+        training.logits_view = lambda model: model
+        keras.losses.CategoricalCrossentropy = lambda from_logits=False: original(from_logits=False)
+    mid = ModelId.parse(args.model)
+    accs = []
+    for seed in args.seeds:
+        spec = training.spec_for(cfg.study, data, mid.arch, seed, kernel_size=mid.kernel_size)
+        spec = dataclasses.replace(spec, precision=args.precision or spec.precision)
+        record = training.train(spec, data)
+        accs.append(record.metrics["test_accuracy"])
+        emit(
+            model=args.model,
+            seed=seed,
+            loss=args.loss,
+            matmul_precision=args.matmul_precision or "default",
+            precision=spec.precision,
+            test_accuracy=round(record.metrics["test_accuracy"], 4),
+            train_seconds=round(record.metrics["train_seconds"], 1),
+        )
+    emit(event="loss", model=args.model, loss=args.loss, mean=round(sum(accs) / len(accs), 4))
+
+
+def pinned(args: argparse.Namespace) -> None:
+    """One model with the initial weights and the batch order pinned, so that two backends
+    differ only in their arithmetic: ``--save-init`` writes this backend's initial weights,
+    ``--init-from`` trains from weights written earlier (by another backend)."""
+    import numpy as np
+
+    cfg, data = setup(args)
+    import keras
+
+    from fmnist_report import models
+    from fmnist_report.data import one_hot, scale
+    from fmnist_report.ids import ModelId
+    from fmnist_report.study import training
+
+    mid = ModelId.parse(args.model)
+    for seed in args.seeds:
+        keras.utils.set_random_seed(seed)
+        model = models.build(mid.arch, mid.kernel_size)
+        path = Path(args.save_init or args.init_from or ".") / f"{args.model}-seed{seed}.npz"
+        if args.save_init:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(path, *model.get_weights())
+            continue
+        if args.init_from:
+            with np.load(path) as npz:
+                model.set_weights([npz[f"arr_{i}"] for i in range(len(npz.files))])
+        spec = training.spec_for(cfg.study, data, mid.arch, seed, kernel_size=mid.kernel_size)
+        trained = training.logits_view(model)
+        trained.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=spec.learning_rate),
+            loss=keras.losses.CategoricalCrossentropy(from_logits=True),
+        )
+        tr, _ = training.validation_split(data.y_train, spec.validation_fraction, spec.split, seed)
+        x, y = scale(data.x_train), one_hot(data.y_train)
+        order = np.random.default_rng(seed)
+        for _ in range(spec.epochs):
+            idx = order.permutation(tr)
+            trained.fit(x[idx], y[idx], batch_size=spec.batch_size, epochs=1, shuffle=False, verbose=0)
+        probs = training.predict_proba(model, scale(data.x_test))
+        emit(
+            model=args.model,
+            seed=seed,
+            init="from " + str(args.init_from) if args.init_from else "own",
+            precision=keras.mixed_precision.global_policy().name,
+            test_accuracy=round(float(np.mean(probs.argmax(1) == data.y_test)), 4),
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("job", choices=["study", "loss", "pinned"])
+    parser.add_argument("--backend", default="auto")
+    parser.add_argument("--profile", default="full")
+    parser.add_argument("--n-seeds", type=int, default=None, help="seeds of the study job")
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--model", default="cnn7")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--loss", choices=["logits", "clipped"], default="logits")
+    parser.add_argument("--precision", default=None, help="float32 or mixed_bfloat16 (default: auto)")
+    parser.add_argument("--matmul-precision", default=None, help="JAX only: highest turns TF32 off")
+    parser.add_argument("--save-init", type=Path, default=None, help="pinned: write initial weights here")
+    parser.add_argument("--init-from", type=Path, default=None, help="pinned: start from these weights")
+    args = parser.parse_args()
+    {"study": study, "loss": loss, "pinned": pinned}[args.job](args)
+
+
+if __name__ == "__main__":
+    main()

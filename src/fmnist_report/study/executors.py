@@ -1,0 +1,108 @@
+"""Where training runs go: this process, or one Ray task per run on a cluster.
+
+Either way the driver alone writes the store: a Ray worker trains, then returns its
+record with the model as ``.keras`` bytes, and the driver stores it as soon as it arrives.
+Finished runs are therefore kept whatever happens to the others, and a rerun resumes.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from fmnist_report.data import Dataset
+from fmnist_report.errors import ConfigError, UserError
+from fmnist_report.records import Record
+from fmnist_report.study.training import RunSpec, train
+
+EXECUTORS = ("local", "ray")
+#: Attempts of a Ray task after its first failure.
+RETRIES = 1
+
+Started = Callable[[RunSpec], list[Any]]
+Running = Callable[[int], None]
+
+
+class TaskFailed(UserError):
+    """A training run failed on every attempt."""
+
+
+def run_local(
+    specs: Sequence[RunSpec], data: Dataset, started: Started, running: Running
+) -> Iterator[Record]:
+    """Train each spec in this process, in order."""
+    for spec in specs:
+        running(1)
+        yield train(spec, data, callbacks=started(spec))
+
+
+def model_bytes(model: Any) -> bytes:
+    """A trained model as the bytes of a ``.keras`` file."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.keras"
+        model.save(path)
+        return path.read_bytes()
+
+
+def _train_task(spec: RunSpec, data: Dataset, backend: str) -> Record:
+    """The body of one Ray task: pick the driver's backend, train, return the record."""
+    from fmnist_report import runtime
+
+    # TensorFlow's default thread pools, as in the driver: the same arithmetic, the same numbers.
+    runtime.configure(backend=backend)
+    record = train(spec, data)
+    record.model = model_bytes(record.model)
+    return record
+
+
+def run_ray(
+    specs: Sequence[RunSpec],
+    data: Dataset,
+    *,
+    backend: str,
+    address: str | None,
+    running: Running,
+    num_cpus: float = 1,
+    num_gpus: float = 0,
+) -> Iterator[Record]:
+    """Train every spec as one Ray task; yield records as they finish, in any order.
+
+    Ctrl-C (or a failed run) cancels the tasks still queued or running; the records already
+    yielded have been stored by then.
+    """
+    try:
+        import ray
+    except ImportError as exc:
+        raise ConfigError(
+            "--executor ray needs Ray; install it with: pip install 'fmnist-report[ray]'"
+        ) from exc
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    task = ray.remote(_train_task).options(
+        num_cpus=num_cpus, num_gpus=num_gpus, max_retries=RETRIES, retry_exceptions=True
+    )
+    data_ref = ray.put(data)
+    pending = {task.remote(spec, data_ref, backend): spec for spec in specs}
+    try:
+        while pending:
+            running(len(pending))
+            done, _ = ray.wait(list(pending), num_returns=1)
+            spec = pending.pop(done[0])
+            try:
+                yield ray.get(done[0])
+            except ray.exceptions.RayError as exc:
+                first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+                raise TaskFailed(
+                    f"training {spec.label}, seed {spec.seed} failed twice on the Ray cluster ({first}); "
+                    "finished runs are kept, fix the cause and run the same command again"
+                ) from exc
+    finally:
+        for ref in pending:
+            ray.cancel(ref, force=True)
+
+
+def check_executor(name: str) -> None:
+    if name not in EXECUTORS:
+        raise ConfigError(f"--executor must be one of {', '.join(EXECUTORS)}, got {name!r}")

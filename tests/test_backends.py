@@ -1,0 +1,151 @@
+"""Keras backends and executors: choosing one, keying results by it, and the same numbers either way."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from fmnist_report import backend, records
+from fmnist_report.errors import ConfigError
+from fmnist_report.study import executors, training
+
+from .factories import REAL_DIR, needs_real_data, synthetic_dataset
+
+# -- choosing the backend ----------------------------------------------------------------------
+
+
+def test_auto_is_tensorflow_without_a_gpu(monkeypatch):
+    monkeypatch.setattr(backend, "gpu_visible", lambda: False)
+    assert backend.resolve("auto") == "tensorflow"
+
+
+def test_auto_prefers_jax_then_torch_on_a_gpu(monkeypatch):
+    monkeypatch.setattr(backend, "gpu_visible", lambda: True)
+    monkeypatch.setattr(backend, "installed", lambda name: name in ("jax", "torch"))
+    assert backend.resolve("auto") == "jax"
+    monkeypatch.setattr(backend, "installed", lambda name: name == "torch")
+    assert backend.resolve("auto") == "torch"
+    monkeypatch.setattr(backend, "installed", lambda name: False)
+    assert backend.resolve("auto") == "tensorflow"
+
+
+def test_a_backend_that_is_missing_or_unknown_is_one_line_with_the_fix(monkeypatch):
+    monkeypatch.setattr(backend, "installed", lambda name: False)
+    with pytest.raises(ConfigError, match=r"backend torch is not installed; install it with: pip install"):
+        backend.resolve("torch")
+    with pytest.raises(ConfigError, match="backend must be one of auto, tensorflow, jax, torch, got 'mxnet'"):
+        backend.resolve("mxnet")
+
+
+def test_switching_backend_after_keras_loaded_is_refused():
+    import keras
+
+    other = "jax" if keras.backend.backend() != "jax" else "tensorflow"
+    if not backend.installed(other):
+        pytest.skip(f"{other} is not installed")
+    with pytest.raises(ConfigError, match="start a new process"):
+        backend.select(other)
+
+
+# -- the platform in every cache key -----------------------------------------------------------
+
+
+def test_tensorflow_on_the_cpu_keys_as_before_and_others_add_their_platform(monkeypatch):
+    here = backend.current()
+    assert (here.backend, here.device) == ("tensorflow", "cpu")
+    assert set(records.versions()) == {"record", "tensorflow", "keras", "numpy", "python"}
+    cpu_key = records.make_key("train", {"x": 1})
+    monkeypatch.setattr(
+        backend, "fingerprint", lambda: {"backend": "jax", "backend_version": "0.10.2", "device": "gpu"}
+    )
+    assert records.versions()["jax"] == "0.10.2" and records.versions()["device"] == "gpu"
+    assert "tensorflow" not in records.versions()
+    assert records.make_key("train", {"x": 1}) != cpu_key
+
+
+def test_platform_labels():
+    assert backend.Platform("tensorflow", "cpu", "").label == "TensorFlow on CPU"
+    assert backend.Platform("jax", "gpu", "NVIDIA H200").label == "JAX on GPU (NVIDIA H200)"
+
+
+# -- the loss is the same on every backend ------------------------------------------------------
+
+
+def test_training_through_the_logits_view_is_tensorflow_s_own_softmax_cross_entropy(tmp_path):
+    """On TensorFlow the engine's logits loss changes nothing: the old path gives the same bits."""
+    import keras
+
+    from fmnist_report import models
+    from fmnist_report.data import one_hot, scale
+
+    data = synthetic_dataset(per_class_train=6, per_class_test=2)
+    x, y = scale(data.x_train), one_hot(data.y_train)
+
+    def fit(view: bool) -> np.ndarray:
+        keras.utils.set_random_seed(0)
+        model = models.build("cnn", 3)
+        trained = training.logits_view(model) if view else model
+        loss = keras.losses.CategoricalCrossentropy(from_logits=view)
+        trained.compile(optimizer=keras.optimizers.Adam(), loss=loss)
+        trained.fit(x, y, batch_size=16, epochs=2, shuffle=True, verbose=0)
+        return training.predict_proba(model, scale(data.x_test))
+
+    np.testing.assert_array_equal(fit(view=True), fit(view=False))
+
+
+# -- executors ---------------------------------------------------------------------------------
+
+
+def test_an_unknown_executor_is_one_line():
+    with pytest.raises(ConfigError, match="--executor must be one of local, ray, got 'dask'"):
+        executors.check_executor("dask")
+
+
+def run_cli(tmp_path, *extra: str) -> dict:
+    """`fmnist-report run --json` on 30 real images per class, in a fresh process."""
+    (tmp_path / "r.toml").write_text(
+        "[study]\nprofile = 'quick'\ntrain_per_class = 30\ntest_per_class = 20\nepochs = 1\n"
+    )
+    cmd = [
+        sys.executable, "-c", "from fmnist_report.cli import main; main()", "run", "--config", "r.toml",
+        "--only", "dense,cnn", "--json", "--data-dir", str(REAL_DIR), *extra,
+    ]  # fmt: skip
+    env = {**os.environ, "COLUMNS": "200"}
+    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout)
+
+
+def accuracies(summary: dict) -> dict[str, list]:
+    return {m["model_id"]: m["test_accuracy"] for m in summary["models"]}
+
+
+@needs_real_data
+@pytest.mark.slow
+def test_run_with_the_jax_backend_on_the_cpu(tmp_path):
+    pytest.importorskip("jax")
+    summary = run_cli(tmp_path, "--backend", "jax")
+    assert summary["platform"] == "JAX on CPU"
+    assert [m["model_id"] for m in summary["models"]] == ["dense", "cnn3"]
+    assert all(0.1 < m["test_accuracy"]["mean"] <= 1.0 for m in summary["models"])
+    stored = list((tmp_path / "output" / "cache" / "train").iterdir())
+    assert len(stored) == 2
+
+
+@needs_real_data
+@pytest.mark.slow
+def test_ray_executor_gives_the_in_process_numbers(tmp_path):
+    pytest.importorskip("ray")
+    (tmp_path / "local").mkdir()
+    (tmp_path / "ray").mkdir()
+    local = run_cli(tmp_path / "local")
+    remote = run_cli(tmp_path / "ray", "--executor", "ray")
+    assert remote["platform"] == local["platform"] == "TensorFlow on CPU"
+    assert accuracies(remote) == accuracies(local)
+    assert len(list((tmp_path / "ray" / "output" / "cache" / "train").iterdir())) == 2
+    assert not list((tmp_path / "ray" / "output" / "cache" / "train").glob(".tmp-*"))

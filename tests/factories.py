@@ -121,6 +121,19 @@ def png(seed: int = 0, size: int = 16) -> bytes:
     return buf.getvalue()
 
 
+def untrained_export(directory: Path) -> Path:
+    """An untrained CNN (seeded) exported to ``directory/model``: for tests of serving, not accuracy."""
+    import keras
+
+    from fmnist_report.models import build_cnn
+    from fmnist_report.serving.export import export_model
+
+    keras.utils.set_random_seed(0)
+    target = directory / "model"
+    export_model(build_cnn(3), target, {"training": {"note": "untrained"}})
+    return target
+
+
 # -- training records ------------------------------------------------------------------------------
 
 #: The study's models and their measured parameter counts and forward FLOPs per image

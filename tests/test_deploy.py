@@ -16,6 +16,8 @@ from fmnist_report.cli import app
 from fmnist_report.errors import ModelError
 from fmnist_report.serving import containers, deploy
 
+from .factories import untrained_export
+
 runner = CliRunner()
 ROLE = "arn:aws:iam::123456789012:role/SageMakerExecution"
 IMAGE_220_CPU = "763104351884.dkr.ecr.eu-west-1.amazonaws.com/tensorflow-inference:2.20-cpu-py312"
@@ -25,15 +27,7 @@ REAL_FIND_SPEC = importlib.util.find_spec
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     """An untrained CNN, exported once for this file (deployment never needs training)."""
-    import keras
-
-    from fmnist_report.models import build_cnn
-    from fmnist_report.serving.export import export_model
-
-    keras.utils.set_random_seed(0)
-    target = tmp_path_factory.mktemp("export") / "model"
-    export_model(build_cnn(3), target, {"training": {"note": "untrained"}})
-    return target
+    return untrained_export(tmp_path_factory.mktemp("export"))
 
 
 @pytest.fixture(autouse=True)

@@ -21,6 +21,8 @@ from fmnist_report import idx
 from fmnist_report.data import CLASS_NAMES
 from fmnist_report.serving import codec, export, sagemaker_handler, serve
 
+from .factories import untrained_export
+
 Context = namedtuple("Context", "request_content_type accept_header")
 TFServingReply = namedtuple("TFServingReply", "status_code content")
 
@@ -28,14 +30,7 @@ TFServingReply = namedtuple("TFServingReply", "status_code content")
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory) -> Path:
     """An untrained CNN (seeded), exported once for this file: the handler never sees weights."""
-    import keras
-
-    from fmnist_report.models import build_cnn
-
-    keras.utils.set_random_seed(0)
-    model_dir = tmp_path_factory.mktemp("export") / "model"
-    export.export_model(build_cnn(3), model_dir, {"training": {"note": "untrained"}})
-    return model_dir
+    return untrained_export(tmp_path_factory.mktemp("export"))
 
 
 # The handler in model.tar.gz is run as the container runs it: unpacked, loaded by path from
@@ -198,6 +193,7 @@ REFUSAL_TYPES = {400: "CodecError", 406: "NotAcceptable", 415: "UnsupportedMedia
 # and fmnist_report blocked even where it is installed beside them.
 HANDLER_RUNNER = """
 import importlib.util, io, json, sys
+
 from collections import namedtuple
 from pathlib import Path
 

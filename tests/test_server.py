@@ -28,21 +28,15 @@ from fmnist_report.cli import app
 from fmnist_report.cli.serving import LogLevel
 from fmnist_report.serving import server
 
+from .factories import untrained_export
+
 TIMEOUT = 1.0  # the server's --timeout, for heads and for body pauses
 
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     """An untrained CNN, exported once: these tests are about HTTP, not accuracy."""
-    import keras
-
-    from fmnist_report.models import build_cnn
-    from fmnist_report.serving.export import export_model
-
-    keras.utils.set_random_seed(0)
-    target = tmp_path_factory.mktemp("export") / "model"
-    export_model(build_cnn(3), target, {"training": {"note": "untrained"}})
-    return target
+    return untrained_export(tmp_path_factory.mktemp("export"))
 
 
 def npy(arr: np.ndarray) -> bytes:

@@ -27,6 +27,7 @@ from fmnist_report.cli.options import (
     OfflineOpt,
     OnlyOpt,
     OutOpt,
+    PdfVariantOpt,
     ProfileOpt,
     QuietOpt,
     SeedsOpt,
@@ -35,6 +36,7 @@ from fmnist_report.cli.options import (
     out,
     user_errors,
 )
+from fmnist_report.report.render import DEFAULT_PDF_VARIANT
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Settings:
     quiet: bool = False
     as_json: bool = False
     no_pdf: bool = False
+    pdf_variant: str = DEFAULT_PDF_VARIANT
 
     @property
     def console(self) -> Console:
@@ -128,6 +131,7 @@ def report_body(settings: Settings, *, trains: bool) -> None:
     outputs = build_report(
         results,
         pdf=not settings.no_pdf,
+        pdf_variant=settings.pdf_variant,
         fresh=settings.fresh,
         info=None if settings.quiet or settings.as_json else console.print,
     )
@@ -157,6 +161,7 @@ def _report_options(
     data_dir: DataDirOpt = None,
     offline: OfflineOpt = False,
     no_pdf: NoPdfOpt = False,
+    pdf_variant: PdfVariantOpt = DEFAULT_PDF_VARIANT,
 ) -> Settings:
     """The options of `build` and `render`, declared once (their signature is the commands')."""
     return Settings(
@@ -174,6 +179,7 @@ def _report_options(
         quiet,
         as_json,
         no_pdf,
+        pdf_variant,
     )
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import io
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
 
@@ -31,6 +33,26 @@ LINK_ELEMENTS = frozenset({"a", "area"})
 #: What CSS loads: ``url(...)`` and ``@import``, the latter with or without url().
 CSS_URL = re.compile(r"""url\(\s*(['"]?)(.*?)\1\s*\)""", re.I | re.S)
 CSS_IMPORT = re.compile(r"@import\b\s*([^;]*)", re.I)
+
+
+#: The PDF variants a build may ask for: archival and tagged (PDF/A-3a, the default),
+#: accessible (PDF/UA-1), or a plain untagged PDF.
+PDF_VARIANTS = ("pdf/a-3a", "pdf/ua-1", "none")
+DEFAULT_PDF_VARIANT = "pdf/a-3a"
+
+
+@dataclass(frozen=True)
+class EmbeddedFile:
+    """A file the PDF carries inside itself.
+
+    ``relationship`` says what it is to the report, in PDF/A-3's words: ``Data`` (the numbers
+    the report shows), ``Source`` (what it was made from), ``Supplement``...
+    """
+
+    name: str
+    data: bytes
+    description: str
+    relationship: str = "Supplement"
 
 
 class RenderError(UserError):
@@ -142,19 +164,52 @@ class _LoadScanner(HTMLParser):
             self.loads += _css_loads(data)
 
 
-def render_pdf(html: str) -> bytes:
-    """The report as PDF, from the same HTML; WeasyPrint may fetch nothing but data: URIs."""
+def render_pdf(
+    html: str, *, variant: str | None = DEFAULT_PDF_VARIANT, attachments: Sequence[EmbeddedFile] = ()
+) -> bytes:
+    """The report as PDF, from the same HTML; WeasyPrint may fetch nothing but data: URIs.
+
+    Args:
+        variant: one of :data:`PDF_VARIANTS`; PDF/A-3a and PDF/UA-1 are tagged, carry the
+            title, author and language in their XMP metadata and state their conformance there.
+        attachments: files embedded in the PDF (PDF/A-3 allows any kind, each with its relationship).
+    """
     import logging
 
-    from weasyprint import HTML
+    from weasyprint import HTML, Attachment
     from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
+    if variant is not None and variant not in PDF_VARIANTS:
+        raise RenderError(f"PDF variant must be one of {', '.join(PDF_VARIANTS)}, got {variant!r}")
     # WeasyPrint logs every CSS property it does not know; the browser-only ones are expected.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     fetcher = URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
+    embedded = [
+        Attachment(
+            file_obj=io.BytesIO(a.data),
+            url_fetcher=fetcher,
+            name=a.name,
+            description=a.description,
+            relationship=a.relationship,
+        )
+        for a in attachments
+    ]
     try:
-        return HTML(string=html, url_fetcher=fetcher, media_type="print").write_pdf()
+        return HTML(string=html, url_fetcher=fetcher, media_type="print").write_pdf(
+            pdf_variant=None if variant in (None, "none") else variant,
+            attachments=embedded,
+            finisher=_list_each_file_once,
+        )
     except FatalURLFetchingError as exc:
         raise RenderError(
             f"the PDF needs a resource from outside the report ({exc}); embed it as a data: URI"
         ) from None
+
+
+def _list_each_file_once(document: Any, pdf: Any) -> None:
+    """WeasyPrint 70 lists each PDF/A-3 attachment twice in the catalogue's /AF; keep one of each."""
+    listed = pdf.catalog.get("AF")
+    if listed:
+        unique = list(dict.fromkeys(listed))
+        listed.clear()
+        listed.extend(unique)

@@ -144,6 +144,19 @@ def test_the_pdf_is_tagged_pdf_a_3a_and_carries_its_metrics_and_configuration(qu
     assert 'profile = "quick"' in config and "train_per_class = 100" in config
 
 
+def test_diff_of_a_build_with_itself_and_with_another_protocol(quick, tmp_path):
+    same = cli("diff", str(quick.out), str(quick.out / "metrics.json"))
+    assert same.code == 0, same.stderr
+    assert "| test accuracy, dense |" in same.stdout and "| ECE, cnn3 |" in same.stdout
+    assert "| 0.0 pp | no |" in same.stdout  # two seeds: an interval, and no change beyond it
+    other = json.loads((quick.out / "metrics.json").read_text())
+    other["protocol"]["seeds"] = [0, 1, 2]
+    (tmp_path / "metrics.json").write_text(json.dumps(other))
+    refused = cli("diff", str(quick.out), str(tmp_path))
+    assert refused.code == 1 and refused.stderr.count("\n") == 1
+    assert "different protocols (seeds 0, 1 vs 0, 1, 2)" in refused.stderr
+
+
 def test_html_is_one_balanced_self_contained_file(quick):
     page = (quick.out / "report.html").read_text()
     checker = check_html(page)

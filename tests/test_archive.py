@@ -89,7 +89,7 @@ def test_metrics_and_configuration_are_attached_and_read_back(built):
     document = json.loads(text)
     assert document["protocol"]["seeds"] == [0, 1] and document["summary"]["n_seeds"] == 2
     config = pdf.attachments[CONFIG_TOML]
-    assert config.obj.AFRelationship == "/Source"
+    assert config.obj.AFRelationship == "/Source" and config.get_file().mime_type == "application/toml"
     assert config.get_file().read_bytes().decode() == protocol.config_toml(results.config)
     assert tomllib.loads(config.get_file().read_bytes().decode())["report"]["title"] == TITLE
     # PDF/A-3 lists its associated files in the catalogue.

@@ -183,13 +183,18 @@ def attachments(metrics_text: str, cfg: Config) -> list[render.EmbeddedFile]:
     """What the PDF carries: its numbers (metrics.json) and the configuration that repeats it."""
     return [
         render.EmbeddedFile(
-            METRICS_JSON, metrics_text.encode(), "Every number of the report, and its protocol", "Data"
+            METRICS_JSON,
+            metrics_text.encode(),
+            "Every number of the report, and its protocol",
+            "Data",
+            "application/json",
         ),
         render.EmbeddedFile(
             CONFIG_TOML,
             protocol.config_toml(cfg).encode(),
             "The effective configuration: fmnist-report build --config with it repeats the study",
             "Source",
+            "application/toml",
         ),
     ]
 

@@ -80,7 +80,12 @@ def load(path: Path) -> Build:
     if not isinstance(summary, dict) or not isinstance(summary.get("dense.accuracy.mean"), int | float):
         raise DiffError(f"{file} is not an fmnist-report {JSON_FILE}: it has no summary.dense.accuracy")
     protocol = sections.get("protocol")
-    numbers = {k: v for k, v in sections.items() if k != "protocol" and isinstance(v, dict)}
+    # metrics.json holds numbers only; anything else in a hand-edited file is passed over.
+    numbers = {
+        name: {k: v for k, v in section.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+        for name, section in sections.items()
+        if name != "protocol" and isinstance(section, dict)
+    }
     return Build(file, numbers, protocol if isinstance(protocol, dict) else None)
 
 

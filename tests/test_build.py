@@ -118,6 +118,47 @@ def test_pdf_has_every_section_bounded_pages_and_every_figure(quick):
     assert len(images) >= quick.outputs["figures"] + 10  # the figures and one thumbnail per class
 
 
+@pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="poppler-utils is not installed")
+def test_the_pdf_is_tagged_pdf_a_3a_and_carries_its_metrics_and_configuration(quick):
+    import pikepdf
+
+    pdf_path, out = quick.out / "report.pdf", quick.out
+
+    def poppler(*args: str) -> str:
+        return subprocess.run([*args, str(pdf_path)], capture_output=True, text=True, check=True).stdout
+
+    assert "Tagged:          yes" in poppler("pdfinfo")
+    assert 'pdfaid:part="3"' in poppler("pdfinfo", "-meta") and 'pdfaid:conformance="A"' in poppler(
+        "pdfinfo", "-meta"
+    )
+    listing = poppler("pdfdetach", "-list").splitlines()
+    assert listing[0] == "2 embedded files"
+    assert sorted(line.split(": ", 1)[1] for line in listing[1:]) == ["configuration.toml", "metrics.json"]
+    with pikepdf.open(pdf_path) as pdf:
+        with pdf.open_metadata() as meta:
+            assert meta["dc:title"] == "Quick Look at Convolutions" and meta["dc:creator"] == ["Ada Tester"]
+        assert str(pdf.Root.Lang) == "en"
+        carried = pdf.attachments["metrics.json"].get_file().read_bytes()
+        config = pdf.attachments["configuration.toml"].get_file().read_bytes().decode()
+    assert carried == (out / "metrics.json").read_bytes()  # the very file the build wrote
+    protocol = json.loads(carried)["protocol"]
+    assert protocol["seeds"] == [0, 1] and protocol["epochs"] == 2 and protocol["backend"] == "tensorflow"
+    assert 'profile = "quick"' in config and "train_per_class = 100" in config
+
+
+def test_diff_of_a_build_with_itself_and_with_another_protocol(quick, tmp_path):
+    same = cli("diff", str(quick.out), str(quick.out / "metrics.json"))
+    assert same.code == 0, same.stderr
+    assert "| test accuracy, dense |" in same.stdout and "| ECE, cnn3 |" in same.stdout
+    assert "| 0.0 pp | no |" in same.stdout  # two seeds: an interval, and no change beyond it
+    other = json.loads((quick.out / "metrics.json").read_text())
+    other["protocol"]["seeds"] = [0, 1, 2]
+    (tmp_path / "metrics.json").write_text(json.dumps(other))
+    refused = cli("diff", str(quick.out), str(tmp_path))
+    assert refused.code == 1 and refused.stderr.count("\n") == 1
+    assert "different protocols (seeds 0, 1 vs 0, 1, 2)" in refused.stderr
+
+
 def test_html_is_one_balanced_self_contained_file(quick):
     page = (quick.out / "report.html").read_text()
     checker = check_html(page)
@@ -156,6 +197,7 @@ def test_metrics_csv_and_json_hold_the_same_rows(quick):
     with (quick.out / "metrics.csv").open(newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == ["section", "key", "value"]
+    nested.pop("protocol")  # the build's protocol (strings), for `diff`; not a number of the report
     assert len(rows) - 1 == sum(len(v) for v in nested.values())
     for section, key, value in rows[1:]:
         assert float(value) == pytest.approx(nested[section][key], rel=1e-12, abs=0)
@@ -196,7 +238,16 @@ def test_render_from_stored_results_trains_nothing(quick):
     (drawn,) = (quick.out / "cache" / "figures").iterdir()  # the build stored its figures once
     drawn_at = (drawn / "record.json").stat().st_mtime_ns
     run = cli(
-        "render", *quick.common, "--offline", "--json", "--author", "Ada Tester", "--title", "Rendered Again"
+        "render",
+        *quick.common,
+        "--offline",
+        "--json",
+        "--author",
+        "Ada Tester",
+        "--title",
+        "Rendered Again",
+        "--pdf-variant",
+        "pdf/ua-1",
     )
     assert run.code == 0, run.stderr
     print(f"\nrender from stored results: {run.seconds:.1f} s; steps: {json.loads(run.stdout)['seconds']}")
@@ -207,6 +258,10 @@ def test_render_from_stored_results_trains_nothing(quick):
     page = (quick.out / "report.html").read_text()
     assert "<h1>Rendered Again</h1>" in page and "Quick Look at Convolutions" not in page  # the flag wins
     assert "Ada Tester" in page
+    import pikepdf
+
+    with pikepdf.open(quick.out / "report.pdf") as pdf, pdf.open_metadata() as meta:
+        assert meta["pdfuaid:part"] == "1" and "pdfaid:part" not in meta  # --pdf-variant pdf/ua-1
 
 
 def test_render_and_export_refuse_to_train(quick, tmp_path):
@@ -254,7 +309,7 @@ def test_a_failed_render_leaves_the_previous_report_whole(quick, monkeypatch):
     kept = {name: (out / name).read_bytes() for name in names}
     figures = {p.name: p.read_bytes() for p in (out / "figures").iterdir()}
 
-    def fail(html: str) -> bytes:
+    def fail(html: str, **options) -> bytes:
         raise render.RenderError("the PDF renderer failed")
 
     from .factories import png

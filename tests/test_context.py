@@ -127,7 +127,11 @@ def test_references_cite_the_published_benchmark(built):
         "MLPClassifier": 0.870,
         "Human performance": 0.835,
     }
-    assert any("arXiv:1708.07747" in c for c in ctx["references"]["citations"])
+    sources = {c["url"] for c in ctx["references"]["citations"] if "arXiv:1708.07747" in c["text"]}
+    assert sources == {"https://arxiv.org/abs/1708.07747"}
+    assert "https://github.com/zalandoresearch/fashion-mnist" in [
+        c["url"] for c in ctx["references"]["citations"]
+    ]
     assert [o["name"] for o in ctx["references"]["ours"]] == ["Dense", "CNN 3x3"]
 
 

@@ -233,10 +233,9 @@ def test_equivariance_text_when_conv1_is_not_exact():
     assert "exactly as many pixels" not in text and "partial invariance" not in text
 
 
-def shift_metrics(diffs: list[float], p: float) -> dict:
-    tests = {
-        d: {"p_value": p, "diff": x} for d, x in zip(("right", "left", "down", "up"), diffs, strict=True)
-    }
+def shift_metrics(diffs: list[float], p: float | list[float]) -> dict:
+    ps = zip(("right", "left", "down", "up"), diffs, p if isinstance(p, list) else [p] * 4, strict=True)
+    tests = summary.holm_directions({d: {"p_value": q, "diff": x} for d, x, q in ps})
     return {
         "magnitudes": [0, 1, 2, 3, 4],
         "models": ["dense", "cnn3"],
@@ -250,7 +249,7 @@ def shift_metrics(diffs: list[float], p: float) -> dict:
 def test_shift_accuracy_text_all_directions_and_mixed():
     text = claim_translation.shift_accuracy_text(shift_metrics([0.1, 0.2, 0.15, 0.12], 1e-6))
     assert "for Dense from 90.0% to 80.0% at 1 pixel and 30.0% at 4 pixels" in text
-    assert "ahead of Dense in all 4 directions, by 10.0 to 20.0 pp (McNemar p < 0.001 in each)" in text
+    assert "all 4 directions, by 10.0 to 20.0 pp (McNemar p < 0.001 in each, Holm-adjusted over" in text
     mixed = claim_translation.shift_accuracy_text(shift_metrics([0.1, -0.05, 0.0, 0.12], 0.01))
     assert "ahead of Dense in 2 of 4 directions and behind in 1" in mixed
     assert "degrades more gracefully" not in mixed

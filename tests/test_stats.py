@@ -1,4 +1,4 @@
-"""Seed statistics: t-intervals, McNemar's exact test and the significance verdict."""
+"""Seed statistics: t-intervals, McNemar's exact test, Holm's correction and the significance verdict."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from fmnist_report.study.stats import (
     Summary,
+    holm,
     is_significant,
     mcnemar_exact,
     mcnemar_per_seed,
@@ -234,3 +235,33 @@ def test_significant_end_to_end_from_predictions():
 def test_is_significant_rejects_bad_alpha(alpha):
     with pytest.raises(ValueError, match="alpha must be strictly between 0 and 1"):
         is_significant(HIGHER, [mcnemar_result(0.01, 0.03)] * 3, alpha=alpha)
+
+
+def test_an_adjusted_p_value_decides_in_place_of_the_largest_seed_p():
+    tests = [mcnemar_result(0.01, 0.03)] * 3
+    assert is_significant(HIGHER, tests)
+    assert not is_significant(HIGHER, tests, p_value=0.06)
+
+
+# --- holm ---------------------------------------------------------------------------------------
+
+
+def test_holm_matches_a_hand_worked_example():
+    # Sorted: 0.005 x 4 = 0.02; 0.01 x 3 = 0.03; 0.03 x 2 = 0.06; 0.04 x 1 = 0.04, raised to
+    # the running maximum 0.06. At alpha 0.05 only the two smallest are rejected.
+    adjusted = holm([0.01, 0.04, 0.03, 0.005])
+    assert adjusted == pytest.approx([0.03, 0.06, 0.06, 0.02], abs=1e-12)
+    assert [p < 0.05 for p in adjusted] == [True, False, False, True]
+
+
+def test_holm_caps_at_one_keeps_ties_and_leaves_a_single_test_alone():
+    assert holm([0.5, 0.6, 0.01]) == pytest.approx([1.0, 1.0, 0.03])
+    assert holm([0.02, 0.02]) == pytest.approx([0.04, 0.04])
+    assert holm([0.041]) == [0.041]
+    assert holm([]) == []
+
+
+@pytest.mark.parametrize("bad", [[0.1, 1.2], [-0.01], [[0.1, 0.2]]])
+def test_holm_rejects_values_that_are_no_p_values(bad):
+    with pytest.raises(ValueError, match="values in \\[0, 1\\]"):
+        holm(bad)

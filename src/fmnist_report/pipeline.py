@@ -25,7 +25,7 @@ from fmnist_report.data import Dataset
 from fmnist_report.errors import StoreError
 from fmnist_report.records import Record, make_key
 from fmnist_report.report import context as context_mod
-from fmnist_report.report import metrics, render
+from fmnist_report.report import metrics, protocol, render
 from fmnist_report.report.environment import environment_info
 from fmnist_report.report.sections import interpretation
 from fmnist_report.serving import publish
@@ -36,8 +36,10 @@ from fmnist_report.study.summary import Summary, summarize
 
 REPORT_HTML = "report.html"
 REPORT_PDF = "report.pdf"
-METRICS_JSON = "metrics.json"
+METRICS_JSON = metrics.JSON_FILE
 METRICS_CSV = "metrics.csv"
+#: The effective configuration, as the PDF carries it.
+CONFIG_TOML = "configuration.toml"
 
 Info = Callable[[str], None]
 
@@ -181,15 +183,40 @@ def make_figures(
     return specs, {spec.name: record.arrays[spec.name].tobytes() for spec in specs}
 
 
+def attachments(metrics_text: str, cfg: Config) -> list[render.EmbeddedFile]:
+    """What the PDF carries: its numbers (metrics.json) and the configuration that repeats it."""
+    return [
+        render.EmbeddedFile(
+            METRICS_JSON,
+            metrics_text.encode(),
+            "Every number of the report, and its protocol",
+            "Data",
+            "application/json",
+        ),
+        render.EmbeddedFile(
+            CONFIG_TOML,
+            protocol.config_toml(cfg).encode(),
+            "The effective configuration: fmnist-report build --config with it repeats the study",
+            "Source",
+            "application/toml",
+        ),
+    ]
+
+
 def build_report(
     results: StudyResults,
     *,
     pdf: bool = True,
+    pdf_variant: str = render.DEFAULT_PDF_VARIANT,
     fresh: bool = False,
     reuse_export: bool = True,
     info: Info | None = None,
 ) -> Outputs:
-    """Summarise, export the model, draw the figures, render HTML and PDF, then write every output."""
+    """Summarise, export the model, draw the figures, render HTML and PDF, then write every output.
+
+    The PDF is ``pdf_variant`` (`render.PDF_VARIANTS`) and carries metrics.json and the effective
+    configuration as embedded files.
+    """
     say = info or (lambda message: None)
     cfg = results.config
     seconds: dict[str, float] = {}
@@ -226,10 +253,19 @@ def build_report(
         ),
     )
     html = step("html", "rendering the HTML", lambda: render.render_html(ctx))
-    pdf_bytes = step("pdf", "rendering the PDF", lambda: render.render_pdf(html)) if pdf else None
     rows = metrics.metrics_flat(ctx)
+    metrics_text = metrics.metrics_document(rows, protocol.protocol(results))
+    pdf_bytes = (
+        step(
+            "pdf",
+            "rendering the PDF",
+            lambda: render.render_pdf(html, variant=pdf_variant, attachments=attachments(metrics_text, cfg)),
+        )
+        if pdf
+        else None
+    )
     write_start = time.perf_counter()
-    out = write_outputs(cfg, html, pdf_bytes, rows, pngs)
+    out = write_outputs(cfg, html, pdf_bytes, rows, pngs, metrics_text=metrics_text)
     seconds["write"] = time.perf_counter() - write_start
     out.seconds = seconds
     return out
@@ -241,8 +277,13 @@ def write_outputs(
     pdf: bytes | None,
     rows: list[tuple[str, str, Any]],
     pngs: Mapping[str, bytes],
+    *,
+    metrics_text: str | None = None,
 ) -> Outputs:
-    """Write figures, metrics, PDF and HTML, each atomically; a stale PDF is removed with --no-pdf."""
+    """Write figures, metrics, PDF and HTML, each atomically; a stale PDF is removed with --no-pdf.
+
+    ``metrics_text`` is metrics.json as the PDF carries it; by default, the rows alone.
+    """
 
     def fill(folder: Path) -> None:
         for name, png in pngs.items():
@@ -250,9 +291,7 @@ def write_outputs(
 
     atomic_dir(cfg.figures_dir, fill)
     out_dir = cfg.out_dir
-    metrics_path = atomic_write(
-        out_dir / METRICS_JSON, json.dumps(metrics.metrics_json(rows), indent=1, allow_nan=False) + "\n"
-    )
+    metrics_path = atomic_write(out_dir / METRICS_JSON, metrics_text or metrics.metrics_document(rows))
     csv_path = atomic_write(out_dir / METRICS_CSV, metrics.metrics_csv(rows))
     pdf_path = None
     if pdf is not None:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from fmnist_report import __version__
-from fmnist_report.cli import data, serving, study
+from fmnist_report.cli import data, diff, serving, study
 from fmnist_report.cli.options import out
 
 app = typer.Typer(
@@ -28,6 +28,7 @@ app.command("export")(study.export_cmd)
 app.command("predict")(serving.predict_cmd)
 app.command("serve")(serving.serve_cmd)
 app.command("deploy")(serving.deploy_cmd)
+app.command("diff")(diff.diff_cmd)
 
 
 def _version(value: bool) -> None:

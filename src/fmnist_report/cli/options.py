@@ -14,6 +14,7 @@ from rich.markup import escape
 from fmnist_report import data as data_mod
 from fmnist_report.config import PROFILES
 from fmnist_report.errors import UserError
+from fmnist_report.report.render import PDF_VARIANTS
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -86,6 +87,16 @@ CourseOpt = Annotated[
 ]
 NoPdfOpt = Annotated[
     bool, typer.Option("--no-pdf", help="Write the HTML only (faster; removes a stale PDF).")
+]
+#: The PDF variants as a choice, so that a typo is a usage error that lists them.
+PdfVariant = Literal[tuple(PDF_VARIANTS)]  # type: ignore[valid-type]
+PdfVariantOpt = Annotated[
+    PdfVariant,
+    typer.Option(
+        "--pdf-variant",
+        help="pdf/a-3a: archival and tagged (default); pdf/ua-1: tagged for assistive technology; "
+        "none: a plain PDF. Each carries metrics.json and the configuration as attachments.",
+    ),
 ]
 ModelDirOpt = Annotated[
     Path,

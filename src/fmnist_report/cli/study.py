@@ -29,6 +29,7 @@ from fmnist_report.cli.options import (
     OfflineOpt,
     OnlyOpt,
     OutOpt,
+    PdfVariantOpt,
     ProfileOpt,
     QuietOpt,
     RayAddressOpt,
@@ -38,6 +39,7 @@ from fmnist_report.cli.options import (
     out,
     user_errors,
 )
+from fmnist_report.report.render import DEFAULT_PDF_VARIANT
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class Settings:
     quiet: bool = False
     as_json: bool = False
     no_pdf: bool = False
+    pdf_variant: str = DEFAULT_PDF_VARIANT
     backend: str | None = None
     executor: str = "local"
     ray_address: str | None = None
@@ -161,6 +164,7 @@ def report_body(settings: Settings, *, trains: bool) -> None:
     outputs = build_report(
         results,
         pdf=not settings.no_pdf,
+        pdf_variant=settings.pdf_variant,
         fresh=settings.fresh,
         info=None if settings.quiet or settings.as_json else console.print,
     )
@@ -190,6 +194,7 @@ def _report_options(
     data_dir: DataDirOpt = None,
     offline: OfflineOpt = False,
     no_pdf: NoPdfOpt = False,
+    pdf_variant: PdfVariantOpt = DEFAULT_PDF_VARIANT,
     backend: BackendOpt = None,
     executor: ExecutorOpt = "local",
     ray_address: RayAddressOpt = None,

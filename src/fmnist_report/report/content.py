@@ -101,9 +101,16 @@ PUBLISHED: tuple[dict[str, Any], ...] = (
     {"name": "MLPClassifier", "accuracy": 0.870},
     {"name": "Human performance", "accuracy": 0.835},
 )
-CITATIONS: tuple[str, ...] = (
-    "Xiao, H., Rasul, K. & Vollgraf, R. (2017). Fashion-MNIST: a Novel Image Dataset for "
-    "Benchmarking Machine Learning Algorithms. arXiv:1708.07747.",
-    "Zalando Research, Fashion-MNIST benchmark: scikit-learn classifiers on the official test set, "
-    "published with the data set (zalandoresearch/fashion-mnist on GitHub).",
+#: The works cited, each with the address of its source (the report links to it, loads nothing).
+CITATIONS: tuple[dict[str, str], ...] = (
+    {
+        "text": "Xiao, H., Rasul, K. & Vollgraf, R. (2017). Fashion-MNIST: a Novel Image Dataset for "
+        "Benchmarking Machine Learning Algorithms. arXiv:1708.07747.",
+        "url": "https://arxiv.org/abs/1708.07747",
+    },
+    {
+        "text": "Zalando Research, Fashion-MNIST benchmark: scikit-learn classifiers on the official test "
+        "set, published with the data set (zalandoresearch/fashion-mnist on GitHub).",
+        "url": "https://github.com/zalandoresearch/fashion-mnist",
+    },
 )

@@ -21,6 +21,7 @@ from fmnist_report.report.sections import (
     kernels,
     references,
     reproducibility,
+    statistics,
 )
 from fmnist_report.report.sections import data as data_part
 from fmnist_report.report.sections import summary as summary_part
@@ -106,6 +107,7 @@ def build_context(
         "interpretation": interpretation.build(evidence, by_section, by_name),
         "deployment": deployment.build(results, summary, rows, export, predictions),
         "reproducibility": reproducibility.build(results, rows, environment),
+        "statistics": statistics.build(summary),
         "references": references.build(summary, rows, data["full"]),
         # The interpretation's raw measurements, which its prose and tables quote: for metrics.json.
         "analyses": summary.analyses,

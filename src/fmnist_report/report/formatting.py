@@ -94,6 +94,18 @@ def mean_ci(summary: Mapping[str, Any], unit: str = "pct", digits: int | None = 
     return text + suffix
 
 
+def change(x: float, unit: str = "pct") -> str:
+    """A signed change of a value in ``unit`` (as :func:`mean_ci`; ``pp`` for a difference of
+    fractions): ``+1.2 pp``, ``-0.0031``, ``+4.2 s``."""
+    if unit in ("pct", "pp"):
+        return pp(x)
+    if unit not in _UNIT_DIGITS:
+        raise ValueError(f"unit must be one of {', '.join(_UNIT_DIGITS)}, got {unit!r}")
+    text = f"{x:+,.{_UNIT_DIGITS[unit]}f}"
+    text = text.replace("-", "+", 1) if float(text.replace(",", "")) == 0 else text  # no -0.0
+    return text + _UNIT_SUFFIX[unit]
+
+
 def fmt(value: Any, kind: str) -> str:
     """A value by kind: a per-seed summary (``pct``, ``num``, ``s``, ``ms``) or a count (``int``)."""
     if kind == "int":

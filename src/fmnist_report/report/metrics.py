@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+#: The file name of the metrics in an output folder (and inside the PDF).
+JSON_FILE = "metrics.json"
 _ID_KEYS = ("model_id", "key", "id", "name", "file", "path", "seed")
 
 
@@ -53,6 +56,16 @@ def metrics_json(rows: Sequence[tuple[str, str, float | int]]) -> dict[str, dict
     for section, key, value in rows:
         out.setdefault(section, {})[key] = value
     return out
+
+
+def metrics_document(
+    rows: Sequence[tuple[str, str, float | int]], protocol: Mapping[str, Any] | None = None
+) -> str:
+    """metrics.json: the numbers by section, then (when given) the ``protocol`` block of the build."""
+    document: dict[str, Any] = dict(metrics_json(rows))
+    if protocol is not None:
+        document["protocol"] = dict(protocol)
+    return json.dumps(document, indent=1, allow_nan=False) + "\n"
 
 
 def metrics_csv(rows: Iterable[tuple[str, str, Any]]) -> str:

@@ -1,4 +1,4 @@
-"""Statistics over training seeds: t-intervals, McNemar's exact test and the significance verdict.
+"""Statistics over training seeds: t-intervals, McNemar's exact test, Holm's correction and the verdict.
 
 The words for a verdict are the report's (`report.wording`); this module only decides it.
 """
@@ -149,12 +149,36 @@ def worst_p(tests: Sequence[McNemar]) -> float:
     return max(t.p_value for t in tests)
 
 
-def is_significant(diff: Summary, tests: Sequence[McNemar], *, alpha: float = 0.05) -> bool:
-    """Whether B differs from A: every seed's McNemar p below ``alpha``, every seed's difference
-    in the direction of the mean, and (with several seeds) a t-interval that excludes 0."""
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjusted p-values, in the order given.
+
+    With the m p-values sorted, p(1) <= ... <= p(m), the i-th adjusted value is the running
+    maximum of (m - j + 1) * p(j) over j <= i, capped at 1. Rejecting where the adjusted
+    value is below alpha keeps the chance of any false rejection in the family at most alpha.
+    """
+    p = np.asarray(p_values, dtype=float)
+    if p.ndim != 1 or not np.all((p >= 0.0) & (p <= 1.0)):
+        raise ValueError(f"p_values must be a 1-D sequence of values in [0, 1], got {list(p_values)!r}")
+    order = np.argsort(p, kind="stable")
+    scaled = (p.size - np.arange(p.size)) * p[order]
+    adjusted = np.empty_like(p)
+    adjusted[order] = np.minimum(np.maximum.accumulate(scaled), 1.0)
+    return adjusted.tolist()
+
+
+def is_significant(
+    diff: Summary, tests: Sequence[McNemar], *, alpha: float = 0.05, p_value: float | None = None
+) -> bool:
+    """Whether B differs from A: McNemar's p below ``alpha``, every seed's difference in the
+    direction of the mean, and (with several seeds) a t-interval that excludes 0.
+
+    McNemar's p is the largest over the seeds (:func:`worst_p`), or ``p_value`` where given:
+    that value adjusted for the other comparisons of its family (:func:`holm`).
+    """
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha!r}")
     sign = float(np.sign(diff.mean))
     same_direction = sign != 0.0 and all(np.sign(t.diff) == sign for t in tests)
     excludes_zero = not diff.has_ci or diff.ci_low > 0.0 or diff.ci_high < 0.0
-    return worst_p(tests) < alpha and same_direction and excludes_zero
+    p = worst_p(tests) if p_value is None else p_value
+    return p < alpha and same_direction and excludes_zero

@@ -13,13 +13,17 @@ import numpy as np
 
 from fmnist_report.records import Record
 from fmnist_report.study import stats
-from fmnist_report.study.experiments import efficiency
+from fmnist_report.study.experiments import efficiency, shift
 from fmnist_report.study.results import Roles, StudyResults
 
 #: Per-run metrics summarised over seeds.
 SEED_METRICS = ("test_accuracy", "test_loss", "train_seconds", "latency_ms_batched", "latency_ms_single")
-#: Significance level of every pairwise comparison.
+#: Significance level of every family of pairwise comparisons (Holm's correction within each).
 ALPHA = 0.05
+#: The families of comparisons, each corrected with Holm's method: Dense against the headline
+#: CNN; every pair of kernel sizes; each model against its permuted twin and the twins against
+#: each other; and (in the analyses) the four shift directions of the translation experiment.
+FAMILIES = ("architecture", "kernels", "locality")
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,8 @@ class Summary:
 
     Attributes:
         models: :func:`model_summary` rows by model id, in the order the runs were planned.
-        comparisons: :func:`compare` results keyed ``"a__vs__b"``; each has a ``significant`` flag.
+        comparisons: :func:`compare` results keyed ``"a__vs__b"``, each with its family, its raw
+            and Holm-adjusted p-values and a ``significant`` flag that is the corrected verdict.
         roles: which model plays which part (baseline, headline CNN, kernel arms, probe, twins).
         layers: each model's layer table (name, type, output shape, parameters).
         analyses: each interpretation experiment's measurements; the cost rows of
@@ -48,6 +53,12 @@ class Summary:
     def comparison(self, a: str | None, b: str | None) -> dict[str, Any] | None:
         """The comparison of ``a`` and ``b`` in either order, or None."""
         return self.comparisons.get(f"{a}__vs__{b}") or self.comparisons.get(f"{b}__vs__{a}")
+
+    def families(self) -> dict[str, int]:
+        """How many comparisons each family that was tested holds, in report order."""
+        sizes = {f: sum(c["family"] == f for c in self.comparisons.values()) for f in FAMILIES}
+        sizes[shift.KIND] = len(self.analyses.get(shift.KIND, {}).get("max_shift_mcnemar") or {})
+        return {f: n for f, n in sizes.items() if n}
 
     def to_dict(self) -> dict[str, Any]:
         """The machine-readable summary (``run --json``): per-model rows and the comparisons."""
@@ -112,6 +123,7 @@ def paired_comparison(
         diff: the per-seed differences ``b - a`` (`stats.paired_difference`).
         tests: one McNemar test per seed, in seed order.
     """
+    significant = stats.is_significant(diff, tests, alpha=ALPHA)
     return {
         "a": ids[0],
         "b": ids[1],
@@ -121,38 +133,80 @@ def paired_comparison(
         "diff": diff.to_dict(),
         "mcnemar": [t.to_dict() for t in tests],
         "worst_p": stats.worst_p(tests),
-        "significant": stats.is_significant(diff, tests, alpha=ALPHA),
+        # A comparison on its own is a family of one, where Holm changes nothing.
+        "family": None,
+        "family_size": 1,
+        "p_adjusted": stats.worst_p(tests),
+        "significant_uncorrected": significant,
+        "significant": significant,
     }
 
 
-def comparison_pairs(roles: Roles) -> list[tuple[str, str]]:
-    """Dense vs the headline CNN, every pair of kernel arms, each model against its permuted
-    twin, and the two twins against each other."""
+def holm_family(family: str, comparisons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The comparisons of one family with Holm-adjusted p-values and the corrected verdict.
+
+    The adjusted p is never below the raw one, so the corrected verdict is the uncorrected one
+    (direction and interval included) with the adjusted p also below ``ALPHA``.
+    """
+    adjusted = stats.holm([c["worst_p"] for c in comparisons])
+    return [
+        {
+            **c,
+            "family": family,
+            "family_size": len(comparisons),
+            "p_adjusted": p,
+            "significant": c["significant_uncorrected"] and p < ALPHA,
+        }
+        for c, p in zip(comparisons, adjusted, strict=True)
+    ]
+
+
+def comparison_pairs(roles: Roles) -> list[tuple[str, str, str]]:
+    """``(family, a, b)``: Dense vs the headline CNN, every pair of kernel arms, each model
+    against its permuted twin, and the two twins against each other."""
     dense, cnn = roles.dense, roles.headline
     arms = roles.kernel_arms
-    pairs = [(dense, cnn)]
-    pairs += [(a, b) for i, a in enumerate(arms) for b in arms[i + 1 :]]
-    pairs += [(m, roles.twins.get(m)) for m in (dense, cnn)]
-    pairs += [(roles.twins.get(dense), roles.twins.get(cnn))]
+    pairs = [("architecture", dense, cnn)]
+    pairs += [("kernels", a, b) for i, a in enumerate(arms) for b in arms[i + 1 :]]
+    pairs += [("locality", m, roles.twins.get(m)) for m in (dense, cnn)]
+    pairs += [("locality", roles.twins.get(dense), roles.twins.get(cnn))]
     seen: set[tuple[str, str]] = set()
     out = []
-    for a, b in pairs:
+    for family, a, b in pairs:
         if a is not None and b is not None and a != b and (a, b) not in seen:
             seen.add((a, b))
-            out.append((a, b))
+            out.append((family, a, b))
     return out
+
+
+def corrected_comparisons(results: StudyResults, roles: Roles) -> dict[str, dict[str, Any]]:
+    """Every comparison the report makes, keyed ``"a__vs__b"``, Holm-corrected within its family."""
+    families: dict[str, dict[str, dict[str, Any]]] = {}
+    for family, a, b in comparison_pairs(roles):
+        found = compare(results, a, b)
+        if found is not None:
+            families.setdefault(family, {})[f"{a}__vs__{b}"] = found
+    comparisons = {}
+    for family, members in families.items():
+        comparisons.update(zip(members, holm_family(family, list(members.values())), strict=True))
+    return comparisons
+
+
+def holm_directions(tests: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The shift experiment's McNemar test per direction, with Holm-adjusted p over the directions."""
+    adjusted = stats.holm([t["p_value"] for t in tests.values()])
+    return {d: {**t, "p_adjusted": p} for (d, t), p in zip(tests.items(), adjusted, strict=True)}
 
 
 def summarize(results: StudyResults) -> Summary:
     """Every derived number of the study, once."""
     roles = results.roles()
-    comparisons = {}
-    for a, b in comparison_pairs(roles):
-        found = compare(results, a, b)
-        if found is not None:
-            comparisons[f"{a}__vs__{b}"] = found
+    comparisons = corrected_comparisons(results, roles)
     models = {m: model_summary(records) for m, records in results.runs.items()}
     analyses = {kind: dict(record.metrics) for kind, record in results.analyses.items()}
+    if analyses.get(shift.KIND, {}).get("max_shift_mcnemar"):
+        moved = analyses[shift.KIND]
+        analyses[shift.KIND] = {**moved, "max_shift_mcnemar": holm_directions(moved["max_shift_mcnemar"])}
     if efficiency.KIND in analyses:
         measured = {k: v for k, v in analyses[efficiency.KIND].items() if k != "models"}
         analyses[efficiency.KIND] = {"models": efficiency.model_rows(list(models.values())), **measured}

@@ -104,9 +104,12 @@ def locality_table(dense: Comparison | None, cnn: Comparison | None) -> dict[str
         if c is None:
             continue
         a, b = accuracies(c)
-        rows.append([c["label_a"], pct(a, 1), pct(b, 1), pp(b - a), pvalue(c["worst_p"])])
+        rows.append(
+            [c["label_a"], pct(a, 1), pct(b, 1), pp(b - a), pvalue(c["worst_p"]), pvalue(c["p_adjusted"])]
+        )
     return {
-        "caption": "Test accuracy with original and with permuted pixels (same seed), and McNemar's exact test.",
-        "columns": ["Model", "Original pixels", "Permuted pixels", "Change", "McNemar"],
+        "caption": "Test accuracy with original and with permuted pixels (same seed), McNemar's exact test, "
+        "and its p adjusted with Holm's method over the locality comparisons.",
+        "columns": ["Model", "Original pixels", "Permuted pixels", "Change", "McNemar", "Holm-adjusted"],
         "rows": rows,
     }

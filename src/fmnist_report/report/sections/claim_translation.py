@@ -99,27 +99,30 @@ def shift_accuracy_text(metrics: Mapping[str, Any]) -> str:
     tests = metrics.get("max_shift_mcnemar") or {}
     if len(ids) >= 2 and tests:
         a, b = labels[ids[0]], labels[ids[1]]
-        ahead = [d for d, t in tests.items() if t["p_value"] < ALPHA and t["diff"] > 0]
-        behind = [d for d, t in tests.items() if t["p_value"] < ALPHA and t["diff"] < 0]
+        # Four directions are four tests: each verdict uses its p adjusted over them (Holm).
+        ahead = [d for d, t in tests.items() if t["p_adjusted"] < ALPHA and t["diff"] > 0]
+        behind = [d for d, t in tests.items() if t["p_adjusted"] < ALPHA and t["diff"] < 0]
         diffs = [t["diff"] for t in tests.values()]
-        worst = max(t["p_value"] for t in tests.values())
+        worst = max(t["p_adjusted"] for t in tests.values())
         n = len(tests)
+        holm = f"Holm-adjusted over the {n} directions" if n > 1 else ""
         if len(ahead) == n:
             text += (
                 f" At {mags[-1]} pixels the {b} is ahead of {a} in all {n} directions, by "
-                f"{span([d * 100 for d in diffs], lambda x: f'{x:.1f}')} pp ({each_p_text(worst)}): it degrades "
-                "more gracefully."
+                f"{span([d * 100 for d in diffs], lambda x: f'{x:.1f}')} pp "
+                f"({', '.join(filter(None, (each_p_text(worst), holm)))}): it degrades more gracefully."
             )
         elif len(behind) == n:
             text += (
                 f" At {mags[-1]} pixels the {b} is behind {a} in all {n} directions, by "
-                f"{span([-d * 100 for d in diffs], lambda x: f'{x:.1f}')} pp ({each_p_text(worst)})."
+                f"{span([-d * 100 for d in diffs], lambda x: f'{x:.1f}')} pp "
+                f"({', '.join(filter(None, (each_p_text(worst), holm)))})."
             )
         else:
             text += (
                 f" At {mags[-1]} pixels the {b} is significantly ahead of {a} in {len(ahead)} of {n} directions "
-                f"and behind in {len(behind)} (McNemar, alpha {ALPHA}); the difference ranges from "
-                f"{span([d * 100 for d in diffs], lambda x: f'{x:+.1f}')} pp."
+                f"and behind in {len(behind)} (McNemar, alpha {ALPHA}{', ' + holm if holm else ''}); the "
+                f"difference ranges from {span([d * 100 for d in diffs], lambda x: f'{x:+.1f}')} pp."
             )
     return text
 

@@ -139,6 +139,7 @@ def build(
                         "label_b": comp["label_b"],
                         "diff": with_half(comp["diff"]),
                         "worst_p": comp["worst_p"],
+                        "p_adjusted": comp["p_adjusted"],
                         "significant": comp["significant"],
                         "text": wording.significance_text(comp),
                     }

@@ -51,5 +51,5 @@ def build(summary: Summary, rows: Rows, full: bool) -> dict[str, Any]:
         "published": published,
         "ours": ours,
         "text": benchmark_text(ours, published, full),
-        "citations": list(content.CITATIONS),
+        "citations": [dict(c) for c in content.CITATIONS],
     }

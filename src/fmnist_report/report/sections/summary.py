@@ -32,6 +32,10 @@ def scope_text(profile: str, n_train: int, n_test: int, epochs: int, n_seeds: in
         )
     else:
         text += f" Intervals are 95% Student-t intervals over the {n_seeds} seeds."
+    text += (
+        " Several comparisons are made, so each family of them is corrected with Holm's method "
+        "before a difference is called significant (appendix A)."
+    )
     return text
 
 

@@ -1,0 +1,32 @@
+"""`fmnist-report diff OLD NEW`: two builds' headline numbers side by side."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fmnist_report.cli.options import JsonOpt, out, user_errors
+
+BuildArg = Annotated[Path, typer.Argument(help="An output folder of `build`, or its metrics.json.")]
+
+
+@user_errors
+def diff_cmd(
+    old: BuildArg,
+    new: BuildArg,
+    force: Annotated[
+        bool, typer.Option("--force", help="Compare builds made under different protocols anyway.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compare two builds: each headline number old and new, its change, and whether it exceeds seed noise."""
+    from fmnist_report.report import diff
+
+    result = diff.compare(diff.load(old), diff.load(new), force=force)
+    if as_json:
+        out.print_json(json.dumps(result))
+    else:
+        out.print(diff.markdown(result), end="", markup=False, soft_wrap=True)

@@ -1,0 +1,223 @@
+"""Two builds side by side: their headline numbers, old and new, and whether a change exceeds noise.
+
+`fmnist-report diff OLD NEW` reads each build's ``metrics.json``. Builds made under different
+protocols (epochs, seeds, precision, data, platform...) measure different things, so they
+are compared only when asked to (``force``), and the differences are named either way.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fmnist_report.errors import UserError
+from fmnist_report.report.formatting import change, mean_ci, points, pp
+from fmnist_report.report.metrics import JSON_FILE
+from fmnist_report.report.protocol import COMPARED, PLATFORM_DEFAULTS
+
+Section = Mapping[str, Any]
+
+
+class DiffError(UserError):
+    """A build cannot be read, or two builds cannot be compared."""
+
+
+@dataclass(frozen=True)
+class Build:
+    """One build's metrics.json: the numbers by section, and its protocol block (None if absent)."""
+
+    path: Path
+    sections: Mapping[str, Section]
+    protocol: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Number:
+    """A headline number: its mean, and its 95% interval over seeds where there are several."""
+
+    mean: float
+    unit: str
+    n: int = 1
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+    @property
+    def has_ci(self) -> bool:
+        return self.n > 1 and self.ci_low is not None and self.ci_high is not None
+
+    @property
+    def half(self) -> float:
+        return (self.ci_high - self.ci_low) / 2 if self.has_ci else 0.0  # type: ignore[operator]
+
+    def text(self) -> str:
+        if self.unit == "pp":  # a difference of fractions: signed, in percentage points
+            return pp(self.mean) + (f" ± {points(self.half)}" if self.has_ci else "")
+        return mean_ci(
+            {"mean": self.mean, "ci_low": self.ci_low, "ci_high": self.ci_high, "has_ci": self.has_ci},
+            self.unit,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mean": self.mean, "n": self.n, "ci_low": self.ci_low, "ci_high": self.ci_high}
+
+
+def load(path: Path) -> Build:
+    """A build from its output folder or its metrics.json; a missing or foreign file is a one-line error."""
+    file = path / JSON_FILE if path.is_dir() else path
+    if not file.is_file():
+        where = f"no {JSON_FILE} in {path}" if path.is_dir() else f"{path} does not exist"
+        raise DiffError(f"{where}; give an output folder of `fmnist-report build` or its {JSON_FILE}")
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DiffError(f"{file} is not an fmnist-report {JSON_FILE}: {exc}") from None
+    sections = document if isinstance(document, dict) else {}
+    summary = sections.get("summary")
+    if not isinstance(summary, dict) or not isinstance(summary.get("dense.accuracy.mean"), int | float):
+        raise DiffError(f"{file} is not an fmnist-report {JSON_FILE}: it has no summary.dense.accuracy")
+    protocol = sections.get("protocol")
+    # metrics.json holds numbers only; anything else in a hand-edited file is passed over.
+    numbers = {
+        name: {k: v for k, v in section.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+        for name, section in sections.items()
+        if name != "protocol" and isinstance(section, dict)
+    }
+    return Build(file, numbers, protocol if isinstance(protocol, dict) else None)
+
+
+def _interval(section: Section, prefix: str, unit: str) -> Number | None:
+    if f"{prefix}.mean" not in section:
+        return None
+    return Number(
+        section[f"{prefix}.mean"],
+        unit,
+        int(section.get(f"{prefix}.n", 1)),
+        section.get(f"{prefix}.ci_low"),
+        section.get(f"{prefix}.ci_high"),
+    )
+
+
+def _matches(section: Section, pattern: str) -> list[str]:
+    """The first group of every key of ``section`` that matches ``pattern``, in file order."""
+    found = (re.fullmatch(pattern, key) for key in section)
+    return list(dict.fromkeys(m.group(1) for m in found if m))
+
+
+def headline(build: Build) -> dict[str, Number]:
+    """The numbers a diff compares, by name: accuracies with their intervals, the CNN-Dense
+    difference, ECE, training time, and accuracy per class."""
+    s = build.sections
+    dense, kernels, summary = s.get("dense", {}), s.get("kernels", {}), s.get("summary", {})
+    arms = _matches(kernels, r"rows\.([^.]+)\.test_accuracy\.mean")
+    calibration = s.get("analyses", {})
+    items: list[tuple[str, Number | None]] = [("test accuracy, dense", _interval(dense, "accuracy", "pct"))]
+    items += [(f"test accuracy, {m}", _interval(kernels, f"rows.{m}.test_accuracy", "pct")) for m in arms]
+    items.append(("accuracy difference, CNN - dense", _interval(summary, "diff", "pp")))
+    for m in _matches(calibration, r"calibration\.ece\.([^.]+)\.summary\.mean"):
+        items.append((f"ECE, {m}", _interval(calibration, f"calibration.ece.{m}.summary", "num")))
+    items.append(("training time, dense", _interval(s.get("cnn", {}), "compared.train_seconds.dense", "s")))
+    items += [(f"training time, {m}", _interval(kernels, f"rows.{m}.train_seconds", "s")) for m in arms]
+    total = s.get("reproducibility", {}).get("total_seconds")
+    items.append(("training time, all runs", Number(total, "s") if total is not None else None))
+    for name in _matches(dense, r"per_class\.(.+)\.accuracy"):
+        items.append((f"class accuracy, dense, {name}", Number(dense[f"per_class.{name}.accuracy"], "pct")))
+    for name, m in _cells(kernels):
+        items.append(
+            (f"class accuracy, {m}, {name}", Number(kernels[f"per_class.{name}.cells.{m}.accuracy"], "pct"))
+        )
+    return {name: number for name, number in items if number is not None}
+
+
+def _cells(kernels: Section) -> Iterator[tuple[str, str]]:
+    for key in kernels:
+        found = re.fullmatch(r"per_class\.(.+)\.cells\.([^.]+)\.accuracy", key)
+        if found:
+            yield found.group(1), found.group(2)
+
+
+def protocol_differences(old: Build, new: Build) -> list[str]:
+    """What differs between the two builds' protocols, one phrase each; [] when they match."""
+    missing = list(dict.fromkeys(str(b.path) for b in (old, new) if b.protocol is None))
+    if missing:
+        return [f"no protocol recorded in {' and '.join(missing)} (built before metrics.json carried one)"]
+    out = []
+    for key in COMPARED:
+        a = old.protocol.get(key, PLATFORM_DEFAULTS.get(key))  # type: ignore[union-attr]
+        b = new.protocol.get(key, PLATFORM_DEFAULTS.get(key))  # type: ignore[union-attr]
+        if a != b:
+            out.append(f"{key} {_plain(a)} vs {_plain(b)}")
+    return out
+
+
+def _plain(value: Any) -> str:
+    return ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
+def beyond_noise(old: Number, new: Number) -> bool | None:
+    """Whether the change exceeds the seed-to-seed spread: each mean lies outside the other build's
+    95% interval. None where either build has a single seed, so no interval to judge by."""
+    if not (old.has_ci and new.has_ci):
+        return None
+    return abs(new.mean - old.mean) > max(old.half, new.half)
+
+
+def compare(old: Build, new: Build, *, force: bool = False) -> dict[str, Any]:
+    """Every headline number of both builds with its change; refuses differing protocols unless forced."""
+    differences = protocol_differences(old, new)
+    if differences and not force:
+        raise DiffError(
+            f"the builds were made under different protocols ({'; '.join(differences)}), so their numbers "
+            "are not comparable; --force compares them anyway"
+        )
+    a, b = headline(old), headline(new)
+    rows = []
+    for name in [*a, *(n for n in b if n not in a)]:
+        x, y = a.get(name), b.get(name)
+        rows.append(
+            {
+                "name": name,
+                "unit": (x or y).unit,  # type: ignore[union-attr]
+                "old": x.to_dict() if x else None,
+                "new": y.to_dict() if y else None,
+                "change": y.mean - x.mean if x and y else None,
+                "beyond_seed_interval": beyond_noise(x, y) if x and y else None,
+                "text": {
+                    "old": x.text() if x else "-",
+                    "new": y.text() if y else "-",
+                    "change": change(y.mean - x.mean, x.unit) if x and y else "-",
+                },
+            }
+        )
+    return {
+        "old": str(old.path),
+        "new": str(new.path),
+        "protocol": {"same": not differences, "differences": differences},
+        "rows": rows,
+    }
+
+
+def markdown(result: Mapping[str, Any]) -> str:
+    """The comparison as a Markdown table, with a line on the protocol and on the last column."""
+    lines = [f"Comparing {result['old']} (old) with {result['new']} (new).", ""]
+    if not result["protocol"]["same"]:
+        lines += [f"> Protocols differ: {'; '.join(result['protocol']['differences'])}.", ""]
+    lines += [
+        "| Number | Old | New | Change | Beyond seed noise |",
+        "|---|--:|--:|--:|:-:|",
+    ]
+    marks = {True: "**yes**", False: "no", None: "n/a"}
+    for row in result["rows"]:
+        t = row["text"]
+        lines.append(
+            f"| {row['name']} | {t['old']} | {t['new']} | {t['change']} | {marks[row['beyond_seed_interval']]} |"
+        )
+    lines += [
+        "",
+        "Beyond seed noise: each mean lies outside the other build's 95% interval over seeds; "
+        "n/a where a build has one seed or the number has no interval.",
+    ]
+    return "\n".join(lines) + "\n"

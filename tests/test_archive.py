@@ -1,0 +1,190 @@
+"""The PDF a student submits: PDF/A-3a or PDF/UA-1, tagged, with its numbers and configuration inside."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import shutil
+import subprocess
+import tomllib
+
+import pikepdf
+import pytest
+
+from fmnist_report.config import load_config
+from fmnist_report.pipeline import CONFIG_TOML, METRICS_JSON, attachments
+from fmnist_report.report import metrics, protocol, render
+
+from .factories import make_context
+
+TITLE = 'CNNs // Fashion-MNIST: "http:" in a title'
+AUTHOR = "Ada Tester"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The synthetic report, its metrics.json text, and its PDF in each variant."""
+    results, _, ctx = make_context(tmp_path_factory.mktemp("archive") / "out", title=TITLE, author=AUTHOR)
+    text = metrics.metrics_document(metrics.metrics_flat(ctx), protocol.protocol(results))
+    html = render.render_html(ctx)
+    files = attachments(text, results.config)
+    pdfs = {
+        v: render.render_pdf(html, variant=v, attachments=files) for v in ("pdf/a-3a", "pdf/ua-1", "none")
+    }
+    return results, text, pdfs
+
+
+def opened(data: bytes) -> pikepdf.Pdf:
+    return pikepdf.open(io.BytesIO(data))
+
+
+def xmp(pdf: pikepdf.Pdf) -> dict[str, object]:
+    with pdf.open_metadata() as meta:
+        return {key.rsplit("}", 1)[-1]: meta[key] for key in meta}
+
+
+def figures_in_structure(pdf: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
+    """Every /Figure element of the structure tree."""
+    found, stack = [], [pdf.Root.StructTreeRoot]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, pikepdf.Array):
+            stack.extend(node)
+        elif isinstance(node, pikepdf.Dictionary):
+            if node.get("/S") == "/Figure":
+                found.append(node)
+            if "/K" in node:
+                stack.append(node.K)
+    return found
+
+
+def test_the_default_pdf_is_tagged_pdf_a_3a_with_title_author_and_language(built):
+    _, _, pdfs = built
+    pdf = opened(pdfs[render.DEFAULT_PDF_VARIANT])
+    assert render.DEFAULT_PDF_VARIANT == "pdf/a-3a"
+    assert pdf.Root.MarkInfo.Marked is True and "/StructTreeRoot" in pdf.Root
+    assert str(pdf.Root.Lang) == "en"
+    meta = xmp(pdf)
+    assert (meta["part"], meta["conformance"]) == ("3", "A")
+    assert meta["title"] == TITLE and meta["creator"] == [AUTHOR]
+    assert "/OutputIntents" in pdf.Root  # PDF/A's colour space
+
+
+def test_every_figure_has_alt_text_in_the_structure_tree(built):
+    _, _, pdfs = built
+    pdf = opened(pdfs["pdf/a-3a"])  # kept open while its objects are read
+    figures = figures_in_structure(pdf)
+    assert len(figures) >= 10  # the figures and the sample thumbnails
+    assert all(str(f.get("/Alt", "")).strip() for f in figures)
+
+
+def test_metrics_and_configuration_are_attached_and_read_back(built):
+    results, text, pdfs = built
+    pdf = opened(pdfs["pdf/a-3a"])
+    assert sorted(pdf.attachments) == sorted([METRICS_JSON, CONFIG_TOML])
+    carried = pdf.attachments[METRICS_JSON]
+    assert carried.get_file().read_bytes().decode() == text
+    assert carried.obj.AFRelationship == "/Data" and carried.get_file().mime_type == "application/json"
+    document = json.loads(text)
+    assert document["protocol"]["seeds"] == [0, 1] and document["summary"]["n_seeds"] == 2
+    config = pdf.attachments[CONFIG_TOML]
+    assert config.obj.AFRelationship == "/Source" and config.get_file().mime_type == "application/toml"
+    assert config.get_file().read_bytes().decode() == protocol.config_toml(results.config)
+    assert tomllib.loads(config.get_file().read_bytes().decode())["report"]["title"] == TITLE
+    # PDF/A-3 lists its associated files in the catalogue.
+    assert len(pdf.Root.AF) == 2
+
+
+def test_pdf_ua_1_is_tagged_and_claims_pdf_ua(built):
+    _, _, pdfs = built
+    pdf = opened(pdfs["pdf/ua-1"])
+    assert pdf.Root.MarkInfo.Marked is True
+    meta = xmp(pdf)
+    assert meta["part"] == "1" and "conformance" not in meta
+    assert sorted(pdf.attachments) == sorted([METRICS_JSON, CONFIG_TOML])
+
+
+def test_a_plain_pdf_claims_nothing_but_still_carries_its_files(built):
+    _, _, pdfs = built
+    pdf = opened(pdfs["none"])
+    assert "/MarkInfo" not in pdf.Root and "/Metadata" not in pdf.Root
+    assert sorted(pdf.attachments) == sorted([METRICS_JSON, CONFIG_TOML])
+
+
+def test_an_unknown_variant_is_one_line():
+    with pytest.raises(render.RenderError, match=r"one of pdf/a-3a, pdf/ua-1, none, got 'pdf/x-4'"):
+        render.render_pdf("<p>x</p>", variant="pdf/x-4")
+
+
+@pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="poppler-utils is not installed")
+def test_poppler_sees_tags_conformance_and_attachments(built, tmp_path):
+    _, _, pdfs = built
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdfs["pdf/a-3a"])
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    assert "Tagged:          yes" in info
+    meta = subprocess.run(["pdfinfo", "-meta", str(path)], capture_output=True, text=True, check=True).stdout
+    assert 'pdfaid:part="3"' in meta and 'pdfaid:conformance="A"' in meta
+    listed = subprocess.run(["pdfdetach", "-list", str(path)], capture_output=True, text=True, check=True)
+    assert "metrics.json" in listed.stdout and "configuration.toml" in listed.stdout
+
+
+# -- the protocol block and the configuration file ------------------------------------------------
+
+
+def test_the_protocol_names_what_decides_the_numbers(built):
+    results, text, _ = built
+    block = json.loads(text)["protocol"]
+    assert set(protocol.COMPARED) <= block.keys()
+    assert block["epochs"] == 2 and block["profile"] == "quick"
+    assert block["data_fingerprint"] == results.data.fingerprint
+    # Runs that do not name their platform were trained with TensorFlow on the CPU.
+    assert (block["backend"], block["device"]) == ("tensorflow", "cpu")
+
+
+def test_the_protocol_reads_the_platform_a_run_names(built):
+    results, _, _ = built
+    for records in results.runs.values():
+        for r in records:
+            r.metrics["platform"] = {"backend": "jax", "device": "gpu", "device_name": "NVIDIA H100"}
+    try:
+        block = protocol.protocol(results)
+    finally:
+        for records in results.runs.values():
+            for r in records:
+                del r.metrics["platform"]
+    assert (block["backend"], block["device"]) == ("jax", "gpu")
+
+
+def test_every_existing_metrics_key_is_kept(built):
+    _, text, _ = built
+    document = json.loads(text)
+    assert list(document)[-1] == "protocol"
+    assert {k: v for k, v in document.items() if k != "protocol"} == json.loads(
+        metrics.metrics_document(
+            [(s, k, v) for s, section in document.items() if s != "protocol" for k, v in section.items()]
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        "",
+        '[report]\ntitle = "Q\\"uotes\\" \\\\ back // slash, é"\ncourse = "ML"\n'
+        '[study]\nprofile = "quick"\nseeds = 2\nkernel_sizes = [3, 5]\nlearning_rate = 5e-4\n',
+    ],
+)
+def test_the_configuration_file_repeats_the_configuration(settings, tmp_path):
+    given = tmp_path / "given.toml"
+    given.write_text(settings)
+    config = load_config(given, report={"author": "Line\nbreak"})
+    written = tmp_path / "configuration.toml"
+    written.write_text(protocol.config_toml(config))
+    again = load_config(written)
+    assert again.study == config.study
+    assert dataclasses.asdict(again.report) == {
+        **dataclasses.asdict(config.report),
+        "date": config.report.display_date,  # the date the report was built, fixed
+    }

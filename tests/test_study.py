@@ -198,3 +198,29 @@ def test_unwritable_output_fails_fast_with_one_line(tmp_path):
     assert result.exit_code == 1
     assert "is not writable" in result.output and "--out" in result.output
     assert "Traceback" not in result.output
+
+
+def test_every_epoch_trains_on_a_new_order_of_the_same_images():
+    orders = training.batch_orders(np.arange(40, 100), epochs=3, seed=0)
+    assert all(sorted(o.tolist()) == list(range(40, 100)) for o in orders)
+    assert len({tuple(o.tolist()) for o in orders}) == 3  # Keras' TensorFlow backend repeats one
+    again = training.batch_orders(np.arange(40, 100), epochs=3, seed=0)
+    assert all(np.array_equal(a, b) for a, b in zip(orders, again, strict=True))
+    assert not np.array_equal(orders[0], training.batch_orders(np.arange(40, 100), 1, seed=1)[0])
+
+
+def test_fit_reshuffled_feeds_each_epoch_its_own_order(tmp_path, toy_data):
+    spec = training.spec_for(tiny_config(tmp_path).study, toy_data, "dense", 3)
+    fed: list[np.ndarray] = []
+
+    class Recorder:
+        def fit(self, x, y, **kwargs):
+            assert kwargs["shuffle"] is False and kwargs["epochs"] == kwargs["initial_epoch"] + 1
+            fed.append(x[:, 0, 0].copy())
+            return type("History", (), {"history": {"loss": [float(len(fed))]}})()
+
+    x = np.arange(100, dtype=np.float32)[:, None, None] * np.ones((1, 28, 28), np.float32)
+    history = training.fit_reshuffled(Recorder(), x, x, np.arange(80), np.arange(80, 100), spec, [])
+    expected = training.batch_orders(np.arange(80), spec.epochs, spec.seed)
+    assert [f.tolist() for f in fed] == [e.astype(np.float32).tolist() for e in expected]
+    assert history == {"loss": [float(i + 1) for i in range(spec.epochs)]}

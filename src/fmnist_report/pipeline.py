@@ -22,14 +22,21 @@ from rich.console import Console
 
 from fmnist_report.config import Config, as_dict
 from fmnist_report.data import Dataset
-from fmnist_report.errors import StoreError
 from fmnist_report.records import Record, make_key
 from fmnist_report.report import context as context_mod
 from fmnist_report.report import metrics, render
 from fmnist_report.report.environment import environment_info
 from fmnist_report.report.sections import interpretation
 from fmnist_report.serving import publish
-from fmnist_report.store import Store, atomic_dir, atomic_write, cached_or_run, ensure_writable
+from fmnist_report.store import (
+    DamagedEntryError,
+    Store,
+    atomic_dir,
+    atomic_write,
+    cached_or_run,
+    ensure_writable,
+)
+from fmnist_report.study.analyses import REBUILD, ModelLoader, NotBuiltError
 from fmnist_report.study.plan import plan
 from fmnist_report.study.results import StudyResults
 from fmnist_report.study.summary import Summary, summarize
@@ -40,10 +47,6 @@ METRICS_JSON = "metrics.json"
 METRICS_CSV = "metrics.csv"
 
 Info = Callable[[str], None]
-
-
-class NotBuiltError(StoreError):
-    """A command that never trains found a training run missing from the store."""
 
 
 @dataclass
@@ -103,7 +106,7 @@ def study(
     if stored_only:
         require_stored(cfg, data, store, parts)
     try:
-        return run_study(cfg, data, store, reporter, only=parts, fresh=fresh)
+        return run_study(cfg, data, store, reporter, only=parts, fresh=fresh, may_train=not stored_only)
     finally:
         reporter.close()
 
@@ -112,9 +115,19 @@ def study(
 
 
 def require_stored(config: Config, data: Dataset, store: Store, parts: Iterable[str] | None = None) -> None:
-    """Fail with one line unless every planned training run is already in the store."""
+    """Fail with one line unless every planned training run is in the store, whole.
+
+    Each entry is read as a build would read it (record, arrays, the model's zip), so that a
+    damaged one stops here instead of being trained again by a command that never trains.
+    """
     specs = plan(config, data, parts)
-    missing = [s for s in specs if not store.has("train", s.key)]
+    missing = []
+    for spec in specs:
+        try:
+            if store.read("train", spec.key) is None:
+                missing.append(spec)
+        except DamagedEntryError as damage:
+            raise NotBuiltError(f"{damage} ({spec.label}, seed {spec.seed}); {REBUILD}") from None
     if missing:
         first = missing[0]
         raise NotBuiltError(
@@ -153,12 +166,13 @@ def figures_key(results: StudyResults, summary: Summary) -> str:
 
 
 def make_figures(
-    results: StudyResults, summary: Summary, *, fresh: bool = False
+    results: StudyResults, summary: Summary, *, fresh: bool = False, warn: Info | None = None
 ) -> tuple[list[Any], dict[str, bytes]]:
     """Every figure of the report, as specs and PNG bytes; nothing is written to the output.
 
     Drawing is most of a render's time, so the PNGs are kept in the result store under a key
-    of everything that decides them, and a render of unchanged results reuses them.
+    of everything that decides them, and a render of unchanged results reuses them; a damaged
+    entry is reported through ``warn`` and drawn again.
     """
     from fmnist_report.report import figures
 
@@ -170,7 +184,7 @@ def make_figures(
         return Record(kind="figures", key=key, metrics={"figures": listing}, arrays=arrays)
 
     key = figures_key(results, summary)
-    record = cached_or_run(Store(results.config.cache_dir), "figures", key, draw, fresh=fresh)
+    record = cached_or_run(Store(results.config.cache_dir, warn=warn), "figures", key, draw, fresh=fresh)
     specs = [
         figures.FigureSpec(f["name"], f["caption"], None, f["section"]) for f in record.metrics["figures"]
     ]
@@ -184,10 +198,17 @@ def build_report(
     fresh: bool = False,
     reuse_export: bool = True,
     info: Info | None = None,
+    warn: Info | None = None,
+    may_train: bool = False,
 ) -> Outputs:
-    """Summarise, export the model, draw the figures, render HTML and PDF, then write every output."""
+    """Summarise, export the model, draw the figures, render HTML and PDF, then write every output.
+
+    ``warn`` hears of each damaged cache entry; ``may_train`` lets a damaged stored model be
+    trained again (`build`) rather than stop the build with a one-line error (`render`).
+    """
     say = info or (lambda message: None)
     cfg = results.config
+    load_model = ModelLoader(Store(cfg.cache_dir, warn=warn), results, may_train=may_train)
     seconds: dict[str, float] = {}
 
     def step(name: str, message: str, fn: Callable[[], Any]) -> Any:
@@ -201,12 +222,14 @@ def build_report(
     metadata = step(
         "export",
         f"exporting the CNN to {cfg.model_dir}",
-        lambda: publish.export_cnn(results, summary, reuse=reuse_export),
+        lambda: publish.export_cnn(results, summary, reuse=reuse_export, load_model=load_model),
     )
     predictions = step(
         "predictions", "sample predictions", lambda: publish.sample_predictions(results.data, cfg.model_dir)
     )
-    specs, pngs = step("figures", "drawing the figures", lambda: make_figures(results, summary, fresh=fresh))
+    specs, pngs = step(
+        "figures", "drawing the figures", lambda: make_figures(results, summary, fresh=fresh, warn=warn)
+    )
     ctx = step(
         "context",
         "writing the interpretation",

@@ -121,6 +121,7 @@ def run_cmd(
 def report_body(settings: Settings, *, trains: bool) -> None:
     """Run (build) or reuse (render) the study, then export, draw, render and write the report."""
     from fmnist_report.pipeline import build_report
+    from fmnist_report.ui import ConsoleReporter
 
     cfg = settings.load()
     results = run_study(settings, cfg, stored_only=not trains)
@@ -130,6 +131,8 @@ def report_body(settings: Settings, *, trains: bool) -> None:
         pdf=not settings.no_pdf,
         fresh=settings.fresh,
         info=None if settings.quiet or settings.as_json else console.print,
+        warn=ConsoleReporter(console, quiet=True).warn,
+        may_train=trains,
     )
     if settings.as_json:
         out.print_json(json.dumps({"profile": cfg.study.profile, **outputs.to_dict()}))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from fmnist_report.data import Dataset
 from fmnist_report.errors import ModelError, StoreError
 from fmnist_report.serving import export, inference
 from fmnist_report.store import Store
+from fmnist_report.study.analyses import ModelLoader
 from fmnist_report.study.results import StudyResults
 from fmnist_report.study.summary import Summary
 
@@ -58,10 +60,18 @@ def export_metadata(results: StudyResults, summary: Summary) -> dict[str, Any]:
     }
 
 
-def export_cnn(results: StudyResults, summary: Summary, *, reuse: bool = False) -> dict[str, Any]:
+def export_cnn(
+    results: StudyResults,
+    summary: Summary,
+    *,
+    reuse: bool = False,
+    load_model: Callable[[str], Any] | None = None,
+) -> dict[str, Any]:
     """Export the first seed's headline CNN to the model folder; returns the export's metadata.
 
     With ``reuse``, an intact export of the same run with the same metrics is kept as it is.
+    ``load_model`` gives a stored model by model id; by default a damaged one is a one-line
+    error, never a training run (`analyses.ModelLoader`).
     """
     cfg = results.config
     metadata = json.loads(json.dumps(export_metadata(results, summary)))
@@ -72,7 +82,8 @@ def export_cnn(results: StudyResults, summary: Summary, *, reuse: bool = False) 
             current = None
         if current is not None and all(current.get(k) == v for k, v in metadata.items()):
             return current
-    model = Store(cfg.cache_dir).load_model("train", results.first(exported_id(summary)).key)
+    load_model = load_model or ModelLoader(Store(cfg.cache_dir), results, may_train=False)
+    model = load_model(exported_id(summary))
     return export.export_model(model, cfg.model_dir, metadata)
 
 

@@ -83,8 +83,9 @@ def run_study(
     *,
     only: Iterable[str] | None = None,
     fresh: bool = False,
+    may_train: bool = True,
 ) -> StudyResults:
-    """EDA plus every planned training run, reusing the store."""
+    """EDA plus every planned training run, reusing the store (``may_train``: see `analyses.run_all`)."""
     reporter = reporter or NullReporter()
     chosen = parts(only)
     results = StudyResults(config=config, data=data)
@@ -101,5 +102,5 @@ def run_study(
     for spec in specs:
         results.runs.setdefault(spec.model_id, []).append(records[spec.key])
     if "interpret" in chosen:
-        results.analyses = analyses.run_all(results, store, fresh=fresh)
+        results.analyses = analyses.run_all(results, store, fresh=fresh, may_train=may_train)
     return results

@@ -7,7 +7,9 @@ anywhere leaves the previous report whole.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import html
 import importlib.metadata
 import json
 import time
@@ -22,6 +24,7 @@ from rich.console import Console
 
 from fmnist_report.config import Config, as_dict
 from fmnist_report.data import Dataset
+from fmnist_report.errors import ConfigError
 from fmnist_report.records import Record, make_key
 from fmnist_report.report import context as context_mod
 from fmnist_report.report import metrics, render
@@ -135,6 +138,18 @@ def require_stored(config: Config, data: Dataset, store: Store, parts: Iterable[
             f"{store.root} (first: {first.label}, seed {first.seed}); run `fmnist-report build` with the "
             "same options first"
         )
+
+
+def check_report_text(config: Config) -> None:
+    """Refuse, before any training, title-page text that the report's renderer would refuse at the end."""
+    for name, value in dataclasses.asdict(config.report).items():
+        leak = render.external_reference(html.escape(value))
+        if leak:
+            where = f"--{name} or {config.settings_file}" if config.settings_file else f"--{name}"
+            raise ConfigError(
+                f"report.{name} holds {leak.strip()[:40]!r}, which the self-contained report would read "
+                f"as a link to outside the file; remove the scheme or '//' from {where}"
+            )
 
 
 # -- export ------------------------------------------------------------------------------------------

@@ -120,10 +120,11 @@ def run_cmd(
 
 def report_body(settings: Settings, *, trains: bool) -> None:
     """Run (build) or reuse (render) the study, then export, draw, render and write the report."""
-    from fmnist_report.pipeline import build_report
+    from fmnist_report.pipeline import build_report, check_report_text
     from fmnist_report.ui import ConsoleReporter
 
     cfg = settings.load()
+    check_report_text(cfg)
     results = run_study(settings, cfg, stored_only=not trains)
     console = settings.console
     outputs = build_report(

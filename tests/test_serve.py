@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -277,12 +279,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def live_server(trained, tmp_path_factory):
-    """`fmnist-report serve` in its own process on a free loopback port."""
-    _, model_dir, _ = trained
+@contextlib.contextmanager
+def running_server(model_dir: Path, folder: Path):
+    """`fmnist-report serve` in its own process on a free loopback port, until the block ends."""
     port = free_port()
-    log_path = tmp_path_factory.mktemp("server") / "server.log"
+    log_path = folder / "server.log"
     log = log_path.open("wb")
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     cmd = [sys.executable, "-c", "from fmnist_report.cli import main; main()"]
@@ -307,6 +308,13 @@ def live_server(trained, tmp_path_factory):
         proc.kill()
         proc.wait(10)
     log.close()
+
+
+@pytest.fixture(scope="module")
+def live_server(trained, tmp_path_factory):
+    """One server shared by the tests that only send it requests."""
+    with running_server(trained[1], tmp_path_factory.mktemp("server")) as server:
+        yield server
 
 
 def test_concurrent_load(live_server, capsys):
@@ -352,8 +360,15 @@ def test_concurrent_load(live_server, capsys):
         )
 
 
-def test_sigterm_stops_cleanly_with_status_0(live_server):
-    proc, url, log_path = live_server
+@pytest.fixture
+def own_server(trained, tmp_path):
+    """A server of this test's own: the test stops it, which must not stop the shared one."""
+    with running_server(trained[1], tmp_path) as server:
+        yield server
+
+
+def test_sigterm_stops_cleanly_with_status_0(own_server):
+    proc, url, log_path = own_server
     assert httpx.get(f"{url}/ping", timeout=5).status_code == 200
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0, log_path.read_text()[-2000:]

@@ -65,6 +65,15 @@ def quick(tmp_path_factory) -> SimpleNamespace:
     return SimpleNamespace(root=root, out=root / "output", common=common, outputs=json.loads(run.stdout))
 
 
+@pytest.fixture
+def own(quick, tmp_path) -> SimpleNamespace:
+    """A copy of the quick build for a test that writes to it, so the others read the build itself."""
+    out = Path(shutil.copytree(quick.out, tmp_path / "output"))
+    common = [*quick.common[: quick.common.index("--out")], "--out", str(out)]
+    common += quick.common[quick.common.index("--out") + 2 :]
+    return SimpleNamespace(root=quick.root, out=out, common=common, outputs=quick.outputs)
+
+
 def text_of(html: str) -> str:
     """The visible text of an HTML fragment."""
     return " ".join(html_mod.unescape(re.sub(r"<[^>]+>", " ", html)).split())
@@ -232,14 +241,14 @@ def test_chromium_loads_the_html_without_console_errors(quick, tmp_path):
     assert console == []
 
 
-def test_render_from_stored_results_trains_nothing(quick):
-    train_dir = quick.out / "cache" / "train"
+def test_render_from_stored_results_trains_nothing(own):
+    train_dir = own.out / "cache" / "train"
     before = {p.name: p.stat().st_mtime_ns for p in train_dir.iterdir()}
-    (drawn,) = (quick.out / "cache" / "figures").iterdir()  # the build stored its figures once
+    (drawn,) = (own.out / "cache" / "figures").iterdir()  # the build stored its figures once
     drawn_at = (drawn / "record.json").stat().st_mtime_ns
     run = cli(
         "render",
-        *quick.common,
+        *own.common,
         "--offline",
         "--json",
         "--author",
@@ -253,9 +262,9 @@ def test_render_from_stored_results_trains_nothing(quick):
     print(f"\nrender from stored results: {run.seconds:.1f} s; steps: {json.loads(run.stdout)['seconds']}")
     assert {p.name: p.stat().st_mtime_ns for p in train_dir.iterdir()} == before
     # Unchanged results and drawing code: the stored figures are reused, not drawn again.
-    assert [p.name for p in (quick.out / "cache" / "figures").iterdir()] == [drawn.name]
+    assert [p.name for p in (own.out / "cache" / "figures").iterdir()] == [drawn.name]
     assert (drawn / "record.json").stat().st_mtime_ns == drawn_at
-    page = (quick.out / "report.html").read_text()
+    page = (own.out / "report.html").read_text()
     assert "<h1>Rendered Again</h1>" in page and "Quick Look at Convolutions" not in page  # the flag wins
     assert "Ada Tester" in page
     import pikepdf
@@ -286,14 +295,14 @@ def test_render_and_export_refuse_to_train(quick, tmp_path):
     assert not (tmp_path / "fresh" / "cache" / "train").exists()
 
 
-def test_export_from_stored_results(quick):
-    run = cli("export", *quick.common, "--offline", "--json")
+def test_export_from_stored_results(own):
+    run = cli("export", *own.common, "--offline", "--json")
     assert run.code == 0, run.stderr
     meta = json.loads(run.stdout)
     assert {"fashion_mnist_cnn.keras", "model.tar.gz", "saved_model/saved_model.pb"} <= meta[
         "artifacts"
     ].keys()
-    assert verify_export(quick.out / "model")["training"]["record_key"] == meta["training"]["record_key"]
+    assert verify_export(own.out / "model")["training"]["record_key"] == meta["training"]["record_key"]
 
 
 @dataclass
@@ -303,8 +312,8 @@ class TinyFigure:
     section: str
 
 
-def test_a_failed_render_leaves_the_previous_report_whole(quick, monkeypatch):
-    out = quick.out
+def test_a_failed_render_leaves_the_previous_report_whole(own, monkeypatch):
+    out = own.out
     names = ("report.html", "report.pdf", "metrics.json", "metrics.csv")
     kept = {name: (out / name).read_bytes() for name in names}
     figures = {p.name: p.read_bytes() for p in (out / "figures").iterdir()}
@@ -321,7 +330,7 @@ def test_a_failed_render_leaves_the_previous_report_whole(quick, monkeypatch):
         lambda results, summary, **_: (stand_ins, {f.name: png() for f in stand_ins}),
     )
     monkeypatch.setattr(render, "render_pdf", fail)
-    run = cli("render", *quick.common, "--offline", "--quiet", "--title", "A Different Title")
+    run = cli("render", *own.common, "--offline", "--quiet", "--title", "A Different Title")
     assert run.code == 1 and "the PDF renderer failed" in run.stderr, run.exception
     assert {name: (out / name).read_bytes() for name in names} == kept
     assert {p.name: p.read_bytes() for p in (out / "figures").iterdir()} == figures

@@ -6,6 +6,7 @@ misbehaves fails a test instead of hanging it.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -51,11 +52,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def live_server(model_dir, tmp_path_factory):
+@contextlib.contextmanager
+def started_server(model_dir, folder):
     """`fmnist-report serve` in its own process on a free loopback port, logging at info."""
     port = free_port()
-    log_path = tmp_path_factory.mktemp("server") / "server.log"
+    log_path = folder / "server.log"
     log = log_path.open("wb")
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     cmd = [sys.executable, "-c", "from fmnist_report.cli import main; main()", "serve"]
@@ -63,23 +64,31 @@ def live_server(model_dir, tmp_path_factory):
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"server exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{url}/ping", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"server exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{url}/ping", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"server not ready in 90 s: {log_path.read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield proc, url, port, log_path
+    finally:
+        if proc.poll() is None:
             proc.kill()
-            pytest.fail(f"server not ready in 90 s: {log_path.read_text()[-2000:]}")
-        time.sleep(0.2)
-    yield proc, url, port, log_path
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait(10)
-    log.close()
+            proc.wait(10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def live_server(model_dir, tmp_path_factory):
+    """One server shared by the tests that leave it running."""
+    with started_server(model_dir, tmp_path_factory.mktemp("server")) as server:
+        yield server
 
 
 def connect(port: int) -> socket.socket:
@@ -280,11 +289,15 @@ def test_a_client_leaving_mid_body_is_one_log_line(live_server):
     assert httpx.get(f"{url}/ping", timeout=10).status_code == 200
 
 
-# -- stopping (last: it ends the server) ------------------------------------------------------
+# -- stopping (its own server, so the order of the tests does not matter) ------------------------------------------------------
 
 
-def test_sigterm_stops_cleanly_with_status_0(live_server):
-    proc, url, _, log_path = live_server
+def test_sigterm_stops_cleanly_with_status_0(model_dir, tmp_path):
+    with started_server(model_dir, tmp_path) as (proc, url, _, log_path):
+        stop_with_sigterm(proc, url, log_path)
+
+
+def stop_with_sigterm(proc, url, log_path) -> None:
     assert httpx.get(f"{url}/ping", timeout=5).status_code == 200
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0, log_path.read_text()[-2000:]

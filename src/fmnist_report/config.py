@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import tomllib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,23 +141,54 @@ _STUDY_RULES: dict[str, _Rule] = {
     ),
 }
 
+
+def _plain_text(value: str) -> bool:
+    """At most 300 characters, none of them a control character or a lone surrogate.
+
+    A control character (NUL, escape, a newline) would reach the HTML as it is, and a lone
+    surrogate (an undecodable byte in a command-line argument) cannot be written as UTF-8.
+    """
+    return len(value) <= 300 and not any(unicodedata.category(c) in ("Cc", "Cs") for c in value)
+
+
 _REPORT_RULES: dict[str, _Rule] = {
-    name: (str, lambda v: len(v) <= 300, "text of at most 300 characters")
+    name: (str, _plain_text, "text of at most 300 characters without control characters")
     for name in ("title", "author", "course", "date")
 }
+#: How much of a refused value an error message repeats.
+ECHO_CHARS = 60
 
 
-def _check(section: str, rules: Mapping[str, _Rule], values: Mapping[str, Any], origin: str) -> None:
+def _echo(value: Any) -> str:
+    """A value as an error message shows it: its repr, cut short when it is long."""
+    text = repr(value)
+    if len(text) <= ECHO_CHARS:
+        return text
+    size = f"{len(value):,} characters" if isinstance(value, str) else "cut short"
+    return f"{text[:ECHO_CHARS]}... ({size})"
+
+
+def _is_name(key: str) -> bool:
+    return key.isidentifier() and len(key) <= ECHO_CHARS
+
+
+def _check(section: str, rules: Mapping[str, _Rule], values: Any, origin: str) -> None:
+    if not isinstance(values, Mapping):
+        raise ConfigError(
+            f"{origin}: {section} must be a table of settings, got {_echo(values)}; "
+            f"write them under a [{section}] header, one `key = value` a line"
+        )
     for key, value in values.items():
         if key not in rules:
             raise ConfigError(
-                f"{origin}: unknown key {section}.{key}; known keys are {', '.join(sorted(rules))}"
+                f"{origin}: unknown key {section}.{key if _is_name(key) else _echo(key)}; "
+                f"known keys are {', '.join(sorted(rules))}"
             )
         types, ok, allowed = rules[key]
         # bool is an int in Python; never accept it where a number is meant.
         type_ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in _as_tuple(types))
         if not type_ok or not ok(value):
-            raise ConfigError(f"{origin}: {section}.{key} must be {allowed}, got {value!r}")
+            raise ConfigError(f"{origin}: {section}.{key} must be {allowed}, got {_echo(value)}")
 
 
 def _as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
@@ -170,6 +202,15 @@ def read_toml(path: Path) -> dict[str, Any]:
             data = tomllib.load(fh)
     except FileNotFoundError as exc:
         raise ConfigError(f"config file {path} does not exist; create it or drop --config") from exc
+    except OSError as exc:
+        raise ConfigError(
+            f"config file {path} cannot be read ({exc.strerror}); name a readable file"
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"config file {path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+            f"{exc.start}); name a TOML settings file, saved as UTF-8"
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML ({exc}); fix the syntax") from exc
     unknown = set(data) - {"report", "study"}
@@ -227,8 +268,8 @@ def load_config(
     if toml_path is not None:
         file_data = read_toml(toml_path)
 
-    file_study = dict(file_data.get("study", {}))
-    file_report = dict(file_data.get("report", {}))
+    file_study = file_data.get("study", {})
+    file_report = file_data.get("report", {})
     _check("study", _STUDY_RULES, file_study, str(toml_path))
     _check("report", _REPORT_RULES, file_report, str(toml_path))
     cli_study = {k: v for k, v in (study or {}).items() if v is not None}

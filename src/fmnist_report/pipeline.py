@@ -7,7 +7,9 @@ anywhere leaves the previous report whole.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import html
 import importlib.metadata
 import json
 import time
@@ -22,14 +24,22 @@ from rich.console import Console
 
 from fmnist_report.config import Config, as_dict
 from fmnist_report.data import Dataset
-from fmnist_report.errors import StoreError
+from fmnist_report.errors import ConfigError
 from fmnist_report.records import Record, make_key
 from fmnist_report.report import context as context_mod
 from fmnist_report.report import metrics, protocol, render
 from fmnist_report.report.environment import environment_info
 from fmnist_report.report.sections import interpretation
 from fmnist_report.serving import publish
-from fmnist_report.store import Store, atomic_dir, atomic_write, cached_or_run, ensure_writable
+from fmnist_report.store import (
+    DamagedEntryError,
+    Store,
+    atomic_dir,
+    atomic_write,
+    cached_or_run,
+    ensure_writable,
+)
+from fmnist_report.study.analyses import REBUILD, ModelLoader, NotBuiltError
 from fmnist_report.study.plan import plan
 from fmnist_report.study.results import StudyResults
 from fmnist_report.study.summary import Summary, summarize
@@ -42,10 +52,6 @@ METRICS_CSV = "metrics.csv"
 CONFIG_TOML = "configuration.toml"
 
 Info = Callable[[str], None]
-
-
-class NotBuiltError(StoreError):
-    """A command that never trains found a training run missing from the store."""
 
 
 @dataclass
@@ -108,7 +114,15 @@ def study(
         require_stored(cfg, data, store, parts)
     try:
         return run_study(
-            cfg, data, store, reporter, only=parts, fresh=fresh, executor=executor, ray_address=ray_address
+            cfg,
+            data,
+            store,
+            reporter,
+            only=parts,
+            fresh=fresh,
+            may_train=not stored_only,
+            executor=executor,
+            ray_address=ray_address,
         )
     finally:
         reporter.close()
@@ -118,9 +132,19 @@ def study(
 
 
 def require_stored(config: Config, data: Dataset, store: Store, parts: Iterable[str] | None = None) -> None:
-    """Fail with one line unless every planned training run is already in the store."""
+    """Fail with one line unless every planned training run is in the store, whole.
+
+    Each entry is read as a build would read it (record, arrays, the model's zip), so that a
+    damaged one stops here instead of being trained again by a command that never trains.
+    """
     specs = plan(config, data, parts)
-    missing = [s for s in specs if not store.has("train", s.key)]
+    missing = []
+    for spec in specs:
+        try:
+            if store.read("train", spec.key) is None:
+                missing.append(spec)
+        except DamagedEntryError as damage:
+            raise NotBuiltError(f"{damage} ({spec.label}, seed {spec.seed}); {REBUILD}") from None
     if missing:
         first = missing[0]
         raise NotBuiltError(
@@ -128,6 +152,18 @@ def require_stored(config: Config, data: Dataset, store: Store, parts: Iterable[
             f"{store.root} (first: {first.label}, seed {first.seed}); run `fmnist-report build` with the "
             "same options first"
         )
+
+
+def check_report_text(config: Config) -> None:
+    """Refuse, before any training, title-page text that the report's renderer would refuse at the end."""
+    for name, value in dataclasses.asdict(config.report).items():
+        leak = render.external_reference(html.escape(value))
+        if leak:
+            where = f"--{name} or {config.settings_file}" if config.settings_file else f"--{name}"
+            raise ConfigError(
+                f"report.{name} holds {leak.strip()[:40]!r}, which the self-contained report would read "
+                f"as a link to outside the file; remove the scheme or '//' from {where}"
+            )
 
 
 # -- export ------------------------------------------------------------------------------------------
@@ -159,12 +195,13 @@ def figures_key(results: StudyResults, summary: Summary) -> str:
 
 
 def make_figures(
-    results: StudyResults, summary: Summary, *, fresh: bool = False
+    results: StudyResults, summary: Summary, *, fresh: bool = False, warn: Info | None = None
 ) -> tuple[list[Any], dict[str, bytes]]:
     """Every figure of the report, as specs and PNG bytes; nothing is written to the output.
 
     Drawing is most of a render's time, so the PNGs are kept in the result store under a key
-    of everything that decides them, and a render of unchanged results reuses them.
+    of everything that decides them, and a render of unchanged results reuses them; a damaged
+    entry is reported through ``warn`` and drawn again.
     """
     from fmnist_report.report import figures
 
@@ -176,7 +213,7 @@ def make_figures(
         return Record(kind="figures", key=key, metrics={"figures": listing}, arrays=arrays)
 
     key = figures_key(results, summary)
-    record = cached_or_run(Store(results.config.cache_dir), "figures", key, draw, fresh=fresh)
+    record = cached_or_run(Store(results.config.cache_dir, warn=warn), "figures", key, draw, fresh=fresh)
     specs = [
         figures.FigureSpec(f["name"], f["caption"], None, f["section"]) for f in record.metrics["figures"]
     ]
@@ -211,14 +248,19 @@ def build_report(
     fresh: bool = False,
     reuse_export: bool = True,
     info: Info | None = None,
+    warn: Info | None = None,
+    may_train: bool = False,
 ) -> Outputs:
     """Summarise, export the model, draw the figures, render HTML and PDF, then write every output.
 
     The PDF is ``pdf_variant`` (`render.PDF_VARIANTS`) and carries metrics.json and the effective
     configuration as embedded files.
+    ``warn`` hears of each damaged cache entry; ``may_train`` lets a damaged stored model be
+    trained again (`build`) rather than stop the build with a one-line error (`render`).
     """
     say = info or (lambda message: None)
     cfg = results.config
+    load_model = ModelLoader(Store(cfg.cache_dir, warn=warn), results, may_train=may_train)
     seconds: dict[str, float] = {}
 
     def step(name: str, message: str, fn: Callable[[], Any]) -> Any:
@@ -232,12 +274,14 @@ def build_report(
     metadata = step(
         "export",
         f"exporting the CNN to {cfg.model_dir}",
-        lambda: publish.export_cnn(results, summary, reuse=reuse_export),
+        lambda: publish.export_cnn(results, summary, reuse=reuse_export, load_model=load_model),
     )
     predictions = step(
         "predictions", "sample predictions", lambda: publish.sample_predictions(results.data, cfg.model_dir)
     )
-    specs, pngs = step("figures", "drawing the figures", lambda: make_figures(results, summary, fresh=fresh))
+    specs, pngs = step(
+        "figures", "drawing the figures", lambda: make_figures(results, summary, fresh=fresh, warn=warn)
+    )
     ctx = step(
         "context",
         "writing the interpretation",

@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from fmnist_report.errors import StoreError
 from fmnist_report.records import Record
 
 TMP_PREFIX = ".tmp-"
+MODEL_FILE = "model.keras"
 #: What a user can do about an output path that cannot be written.
 OUT_FIX = "choose a writable output folder with --out"
 
@@ -97,6 +99,49 @@ def atomic_dir(target: Path, fill: Callable[[Path], None], *, fix: str = OUT_FIX
     return target
 
 
+#: What reading a damaged entry raises: a missing or truncated file, foreign or broken JSON,
+#: a broken zip (npz and .keras are both zips), a missing field.
+DAMAGE = (
+    OSError,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    EOFError,
+    zipfile.BadZipFile,
+    zlib.error,
+)
+#: How much of a reason a one-line message quotes.
+REASON_CHARS = 160
+
+
+class DamagedEntryError(StoreError):
+    """A stored entry that cannot be read back whole; the message is one line naming it and why."""
+
+    def __init__(self, kind: str, key: str, cause: BaseException) -> None:
+        self.kind, self.key = kind, key
+        super().__init__(f"cache entry {kind}/{key} is damaged ({one_line(cause)})")
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as ``Type: first line``, cut to a length that fits one message."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    reason = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return reason if len(reason) <= REASON_CHARS else reason[: REASON_CHARS - 3] + "..."
+
+
+def check_zip(path: Path) -> None:
+    """Raise unless ``path`` is a whole zip file: present, readable, every member's CRC right."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path.name} is missing")
+    if not zipfile.is_zipfile(path):
+        raise zipfile.BadZipFile(f"{path.name} is not a whole zip file")
+    with zipfile.ZipFile(path) as archive:
+        bad = archive.testzip()
+    if bad is not None:
+        raise zipfile.BadZipFile(f"{path.name}: {bad} fails its CRC check")
+
+
 class Store:
     """Cached experiment records under one root folder."""
 
@@ -124,42 +169,69 @@ class Store:
             if record.arrays:
                 np.savez_compressed(tmp / "arrays.npz", **record.arrays)
             if isinstance(record.model, bytes):  # serialised by a worker (study/executors.py)
-                (tmp / "model.keras").write_bytes(record.model)
+                (tmp / MODEL_FILE).write_bytes(record.model)
             elif record.model is not None:
-                record.model.save(tmp / "model.keras")
+                record.model.save(tmp / MODEL_FILE)
             # Written last: its presence marks a complete entry even on file systems
             # where the folder rename is not atomic.
             (tmp / "record.json").write_text(json.dumps(meta, indent=1, allow_nan=False))
 
         return atomic_dir(self.entry(record.kind, record.key), fill)
 
-    def get(self, kind: str, key: str, *, with_model: bool = False) -> Record | None:
-        """The stored record, or None when missing; a damaged entry is reported, dropped and None."""
+    def read(self, kind: str, key: str, *, with_model: bool = False) -> Record | None:
+        """The stored record, or None when there is none; a damaged entry raises DamagedEntryError.
+
+        Every file is checked: record.json must be this entry's, the arrays must load and
+        model.keras must be a whole zip (each member passes its CRC). The entry is left as it is.
+        """
         folder = self.entry(kind, key)
         if not folder.exists():
             return None
         try:
-            meta = json.loads((folder / "record.json").read_text())
-            if meta.get("key") != key or meta.get("kind") != kind:
+            meta = json.loads((folder / "record.json").read_text(encoding="utf-8"))
+            if not isinstance(meta, dict) or meta.get("key") != key or meta.get("kind") != kind:
                 raise ValueError("record.json belongs to another entry")
             arrays: dict[str, np.ndarray] = {}
             if meta["arrays"]:
                 with np.load(folder / "arrays.npz", allow_pickle=False) as npz:
                     arrays = {name: npz[name] for name in meta["arrays"]}
-            if meta["has_model"] and not (folder / "model.keras").is_file():
-                raise FileNotFoundError("model.keras is missing")
-            model = self.load_model(kind, key) if with_model and meta["has_model"] else None
-        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError) as exc:
-            self.warn(f"cache entry {kind}/{key} is damaged ({type(exc).__name__}: {exc}); recomputing it")
-            self.drop(kind, key)
+            if meta["has_model"]:
+                check_zip(folder / MODEL_FILE)
+            metrics = meta["metrics"]
+            if not isinstance(metrics, dict):
+                raise TypeError("record.json holds no metrics")
+        except DAMAGE as exc:
+            raise DamagedEntryError(kind, key, exc) from exc
+        model = self.load_model(kind, key) if with_model and meta["has_model"] else None
+        return Record(kind=kind, key=key, metrics=metrics, arrays=arrays, model=model)
+
+    def get(self, kind: str, key: str, *, with_model: bool = False) -> Record | None:
+        """The stored record, or None when missing; a damaged entry is reported, dropped and None."""
+        try:
+            return self.read(kind, key, with_model=with_model)
+        except DamagedEntryError as exc:
+            self.discard(exc)
             return None
-        return Record(kind=kind, key=key, metrics=meta["metrics"], arrays=arrays, model=model)
+
+    def discard(self, damage: DamagedEntryError, *, then: str = "recomputing it") -> None:
+        """Report a damaged entry in one line and remove it, so that it is computed again."""
+        self.warn(f"{damage}; {then}")
+        self.drop(damage.kind, damage.key)
 
     def load_model(self, kind: str, key: str) -> Any:
-        """Load a stored model in Keras safe mode (no arbitrary code from the file)."""
+        """Load a stored model in Keras safe mode (no arbitrary code from the file).
+
+        A model that cannot be loaded, a Lambda layer refused by safe mode included, raises
+        DamagedEntryError; the entry is left in place for the caller to recompute or report.
+        """
         import keras
 
-        return keras.saving.load_model(self.entry(kind, key) / "model.keras", safe_mode=True)
+        path = self.entry(kind, key) / MODEL_FILE
+        try:
+            check_zip(path)
+            return keras.saving.load_model(path, safe_mode=True)
+        except Exception as exc:  # Keras raises many kinds for a bad file; all mean damage here
+            raise DamagedEntryError(kind, key, exc) from exc
 
     def drop(self, kind: str, key: str) -> None:
         shutil.rmtree(self.entry(kind, key), ignore_errors=True)

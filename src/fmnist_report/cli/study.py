@@ -156,9 +156,11 @@ def run_cmd(
 
 def report_body(settings: Settings, *, trains: bool) -> None:
     """Run (build) or reuse (render) the study, then export, draw, render and write the report."""
-    from fmnist_report.pipeline import build_report
+    from fmnist_report.pipeline import build_report, check_report_text
+    from fmnist_report.ui import ConsoleReporter
 
     cfg = settings.load()
+    check_report_text(cfg)
     results = run_study(settings, cfg, stored_only=not trains)
     console = settings.console
     outputs = build_report(
@@ -167,6 +169,8 @@ def report_body(settings: Settings, *, trains: bool) -> None:
         pdf_variant=settings.pdf_variant,
         fresh=settings.fresh,
         info=None if settings.quiet or settings.as_json else console.print,
+        warn=ConsoleReporter(console, quiet=True).warn,
+        may_train=trains,
     )
     if settings.as_json:
         out.print_json(json.dumps({"profile": cfg.study.profile, **outputs.to_dict()}))

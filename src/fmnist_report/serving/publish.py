@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,8 @@ from fmnist_report.data import Dataset
 from fmnist_report.errors import ModelError, StoreError
 from fmnist_report.serving import export, inference
 from fmnist_report.serving.export_tf import export_in_tensorflow
-from fmnist_report.store import Store
+from fmnist_report.store import MODEL_FILE, Store
+from fmnist_report.study.analyses import ModelLoader
 from fmnist_report.study.results import StudyResults
 from fmnist_report.study.summary import Summary
 
@@ -59,10 +61,18 @@ def export_metadata(results: StudyResults, summary: Summary) -> dict[str, Any]:
     }
 
 
-def export_cnn(results: StudyResults, summary: Summary, *, reuse: bool = False) -> dict[str, Any]:
+def export_cnn(
+    results: StudyResults,
+    summary: Summary,
+    *,
+    reuse: bool = False,
+    load_model: Callable[[str], Any] | None = None,
+) -> dict[str, Any]:
     """Export the first seed's headline CNN to the model folder; returns the export's metadata.
 
     With ``reuse``, an intact export of the same run with the same metrics is kept as it is.
+    ``load_model`` gives a stored model by model id; by default a damaged one is a one-line
+    error, never a training run (`analyses.ModelLoader`).
     """
     cfg = results.config
     metadata = json.loads(json.dumps(export_metadata(results, summary)))
@@ -73,13 +83,14 @@ def export_cnn(results: StudyResults, summary: Summary, *, reuse: bool = False) 
             current = None
         if current is not None and all(current.get(k) == v for k, v in metadata.items()):
             return current
-    store = Store(cfg.cache_dir)
-    key = results.first(exported_id(summary)).key
+    load_model = load_model or ModelLoader(Store(cfg.cache_dir), results, may_train=False)
+    model = load_model(exported_id(summary))  # checked, and trained again if damaged and allowed
     import keras
 
     if keras.backend.backend() != "tensorflow":
-        return export_in_tensorflow(store.entry("train", key) / "model.keras", cfg.model_dir, metadata)
-    return export.export_model(store.load_model("train", key), cfg.model_dir, metadata)
+        entry = Store(cfg.cache_dir).entry("train", results.first(exported_id(summary)).key)
+        return export_in_tensorflow(entry / MODEL_FILE, cfg.model_dir, metadata)
+    return export.export_model(model, cfg.model_dir, metadata)
 
 
 def thumbnail(image: np.ndarray, scale: int = THUMBNAIL_SCALE) -> bytes:

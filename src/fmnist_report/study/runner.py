@@ -114,8 +114,9 @@ def run_study(
     fresh: bool = False,
     executor: str = "local",
     ray_address: str | None = None,
+    may_train: bool = True,
 ) -> StudyResults:
-    """EDA plus every planned training run, reusing the store."""
+    """EDA plus every planned training run, reusing the store (``may_train``: see `analyses.run_all`)."""
     reporter = reporter or NullReporter()
     chosen = parts(only)
     results = StudyResults(config=config, data=data)
@@ -132,5 +133,5 @@ def run_study(
     for spec in specs:
         results.runs.setdefault(spec.model_id, []).append(records[spec.key])
     if "interpret" in chosen:
-        results.analyses = analyses.run_all(results, store, fresh=fresh)
+        results.analyses = analyses.run_all(results, store, fresh=fresh, may_train=may_train)
     return results

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ def build(
     """Section 6's values: what `export` wrote for the headline CNN and what it predicts on sample images."""
     cnn = summary.roles.headline
     model_dir = results.config.model_dir.as_posix()
+    model_dir_arg = shlex.quote(model_dir)  # the commands below are meant to be pasted into a shell
     files = []
     if export is not None:
         files = [
@@ -52,15 +54,15 @@ def build(
         "n_correct": sum(p["correct"] for p in preds),
         "commands": [
             {
-                "command": f"fmnist-report predict --model-dir {model_dir} image.png",
+                "command": f"fmnist-report predict --model-dir {model_dir_arg} image.png",
                 "what": "classify PNG/JPEG images, .npy arrays or IDX files with the exported model",
             },
             {
-                "command": f"fmnist-report serve --model-dir {model_dir} --port 8080",
+                "command": f"fmnist-report serve --model-dir {model_dir_arg} --port 8080",
                 "what": "serve it over HTTP with the SageMaker contract: GET /ping, POST /invocations",
             },
             {
-                "command": f"fmnist-report deploy --model-dir {model_dir} --dry-run",
+                "command": f"fmnist-report deploy --model-dir {model_dir_arg} --dry-run",
                 "what": "print the steps that would upload model.tar.gz to S3 and create a SageMaker endpoint",
             },
         ],

@@ -1,0 +1,93 @@
+"""Training precision: what `auto` picks, bit-identical runs across processes, the Keras policy restored."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fmnist_report import runtime
+from fmnist_report.config import StudyConfig
+from fmnist_report.study import training
+
+from .factories import synthetic_dataset
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ({"avx512_bf16", "avx2"}, "mixed_bfloat16"),
+        ({"amx_bf16"}, "mixed_bfloat16"),
+        ({"avx512f", "avx2", "sse4_2"}, "float32"),
+        (set(), "float32"),  # flags unreadable: the safe choice
+    ],
+)
+def test_auto_precision_follows_the_cpu_flags(monkeypatch, flags, expected):
+    monkeypatch.setattr(runtime, "cpu_flags", lambda: frozenset(flags))
+    assert runtime.resolve_precision("auto") == expected
+    assert runtime.resolve_precision("float32") == "float32"  # an explicit choice is kept
+    assert runtime.resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
+
+
+TRAIN_BOTH = """
+import sys
+import numpy as np
+from fmnist_report import runtime
+runtime.configure()
+from fmnist_report.config import StudyConfig
+from fmnist_report.study import training
+sys.path.insert(0, sys.argv[2])
+from factories import synthetic_dataset
+data = synthetic_dataset(per_class_train=20, per_class_test=5)
+out = {}
+for precision in ("float32", "mixed_bfloat16"):
+    study = StudyConfig(epochs=1, batch_size=32, precision=precision)
+    spec = training.spec_for(study, data, "cnn", 0, kernel_size=3)
+    out[precision] = training.train(spec, data).arrays["probabilities"]
+np.savez(sys.argv[1], **out)
+"""
+
+
+@pytest.mark.slow
+def test_the_same_spec_in_two_fresh_processes_gives_bit_identical_probabilities(tmp_path):
+    tests_dir = str(Path(__file__).parent)  # where the subprocess finds factories.py
+    for i in range(2):  # one after the other: two TensorFlows at once would share 2 cores badly
+        done = subprocess.run(
+            [sys.executable, "-c", TRAIN_BOTH, str(tmp_path / f"run{i}.npz"), tests_dir],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+    first, second = (np.load(tmp_path / f"run{i}.npz") for i in range(2))
+    for precision in ("float32", "mixed_bfloat16"):
+        assert first[precision].shape == (50, 10)
+        np.testing.assert_array_equal(first[precision], second[precision], err_msg=precision)
+    # The two precisions are really two computations.
+    assert not np.array_equal(first["float32"], first["mixed_bfloat16"])
+
+
+def test_the_global_keras_policy_is_restored_when_training_fails(monkeypatch):
+    import keras
+
+    data = synthetic_dataset(per_class_train=2, per_class_test=1)
+    spec = training.spec_for(StudyConfig(epochs=1, precision="mixed_bfloat16"), data, "cnn", 0, kernel_size=3)
+    seen = []
+
+    def failing_build(arch, kernel_size):
+        seen.append(keras.mixed_precision.global_policy().name)
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(training.models, "build", failing_build)
+    previous = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy("float32")
+    try:
+        with pytest.raises(RuntimeError, match="out of memory"):
+            training.train(spec, data)
+        assert seen == ["mixed_bfloat16"]  # training did switch the policy...
+        assert keras.mixed_precision.global_policy().name == "float32"  # ...and switched it back
+    finally:
+        keras.mixed_precision.set_global_policy(previous)

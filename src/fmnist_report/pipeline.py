@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import html
 import importlib.metadata
 import json
+import shutil
+import subprocess
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,7 +25,6 @@ from rich.console import Console
 
 from fmnist_report.config import Config, as_dict
 from fmnist_report.data import Dataset
-from fmnist_report.errors import ConfigError
 from fmnist_report.records import Record, make_key
 from fmnist_report.report import context as context_mod
 from fmnist_report.report import metrics, protocol, render
@@ -154,16 +154,32 @@ def require_stored(config: Config, data: Dataset, store: Store, parts: Iterable[
         )
 
 
-def check_report_text(config: Config) -> None:
-    """Refuse, before any training, title-page text that the report's renderer would refuse at the end."""
+def font_covers(char: str) -> bool:
+    """Whether an installed font (fontconfig, which WeasyPrint uses) has a glyph for ``char``."""
+    if shutil.which("fc-list") is None:
+        return True  # nothing to ask; the PDF renderer will use what it finds
+    found = subprocess.run(["fc-list", f":charset={ord(char):x}", "family"], capture_output=True, text=True)
+    return bool(found.stdout.strip())
+
+
+def check_report_text(config: Config) -> list[str]:
+    """Look at the title-page text before any training; returns warnings for the user.
+
+    Text may hold anything, ``//`` and ``https:`` included: it is escaped, and the HTML guard
+    refuses only resource loads. What it can still lack is a font: characters that no
+    installed font has (Chinese or emoji on a machine with only DejaVu, say) would print as
+    empty boxes in the PDF, so each such setting gets one warning.
+    """
+    warnings = []
     for name, value in dataclasses.asdict(config.report).items():
-        leak = render.external_reference(html.escape(value))
-        if leak:
-            where = f"--{name} or {config.settings_file}" if config.settings_file else f"--{name}"
-            raise ConfigError(
-                f"report.{name} holds {leak.strip()[:40]!r}, which the self-contained report would read "
-                f"as a link to outside the file; remove the scheme or '//' from {where}"
+        missing = sorted({c for c in value if ord(c) > 0x24F and not c.isspace() and not font_covers(c)})
+        if missing:
+            warnings.append(
+                f"report.{name} holds characters no installed font has ({''.join(missing[:8])}); the PDF "
+                "would print them as empty boxes: install a font that has them (on Debian: apt-get "
+                "install fonts-noto-cjk fonts-noto-color-emoji) or change the text"
             )
+    return warnings
 
 
 # -- export ------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from fmnist_report.cli.options import (
     AuthorOpt,
@@ -160,7 +161,8 @@ def report_body(settings: Settings, *, trains: bool) -> None:
     from fmnist_report.ui import ConsoleReporter
 
     cfg = settings.load()
-    check_report_text(cfg)
+    for warning in check_report_text(cfg):
+        err.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     results = run_study(settings, cfg, stored_only=not trains)
     console = settings.console
     outputs = build_report(

@@ -179,7 +179,7 @@ def test_every_existing_metrics_key_is_kept(built):
 def test_the_configuration_file_repeats_the_configuration(settings, tmp_path):
     given = tmp_path / "given.toml"
     given.write_text(settings)
-    config = load_config(given, report={"author": "Line\nbreak"})
+    config = load_config(given, report={"author": 'Tab\\t and "quote" \u00e9'})
     written = tmp_path / "configuration.toml"
     written.write_text(protocol.config_toml(config))
     again = load_config(written)

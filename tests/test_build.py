@@ -269,7 +269,7 @@ def test_render_from_stored_results_trains_nothing(own):
     assert "Ada Tester" in page
     import pikepdf
 
-    with pikepdf.open(quick.out / "report.pdf") as pdf, pdf.open_metadata() as meta:
+    with pikepdf.open(own.out / "report.pdf") as pdf, pdf.open_metadata() as meta:
         assert meta["pdfuaid:part"] == "1" and "pdfaid:part" not in meta  # --pdf-variant pdf/ua-1
 
 

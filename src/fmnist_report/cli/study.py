@@ -128,21 +128,8 @@ def run_cmd(
     ray_address: RayAddressOpt = None,
 ) -> None:
     """Run the study's experiments (reusing cached runs) and print a summary table."""
-    settings = Settings(
-        profile,
-        seeds,
-        epochs,
-        out_dir,
-        config,
-        data_dir,
-        offline,
-        fresh=fresh,
-        quiet=quiet,
-        as_json=as_json,
-        backend=backend,
-        executor=executor,
-        ray_address=ray_address,
-    )
+    # The parameters are Settings' fields by name; `only` picks parts and is no setting.
+    settings = Settings(**{name: value for name, value in locals().items() if name != "only"})
     cfg = settings.load()
     results = run_study(settings, cfg, only)
     from fmnist_report.study.summary import summarize
@@ -249,18 +236,7 @@ def export_cmd(
     backend: BackendOpt = None,
 ) -> None:
     """Export the stored CNN 3x3 (first seed) for serving; never trains (run `build` first)."""
-    settings = Settings(
-        profile,
-        seeds,
-        epochs,
-        out_dir,
-        config,
-        data_dir,
-        offline,
-        quiet=True,
-        as_json=as_json,
-        backend=backend,
-    )
+    settings = Settings(**{**locals(), "quiet": True})  # the parameters are Settings' fields by name
     cfg = settings.load()
     results = run_study(settings, cfg, "cnn", stored_only=True)
     from fmnist_report.serving.publish import export_cnn

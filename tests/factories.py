@@ -166,7 +166,7 @@ COST = {
 
 def layer_table(model_id: str) -> list[dict[str, object]]:
     """The layer table ``models.layer_table`` gives for a model id, written out by hand."""
-    mid = ModelId.parse(model_id)
+    mid = ModelId.parse(model_id).base()
 
     def row(name: str, kind: str, shape: str, params: int) -> dict[str, object]:
         return {"name": name, "type": kind, "output_shape": shape, "params": params}
@@ -213,7 +213,7 @@ def train_record(
     probabilities = np.full((n, 10), (1 - confidence) / 9, dtype=np.float32)
     probabilities[np.arange(n), y_pred] = confidence
     confusion = training.confusion_matrix(y_true, y_pred)
-    params, flops = COST[str(mid.original())]
+    params, flops = COST[str(ModelId(mid.arch, mid.kernel_size))]
     k = mid.kernel_size or 1
     acc = np.asarray(curve if curve is not None else np.linspace(0.6, 0.8, epochs), dtype=float)
     metrics = {
@@ -224,6 +224,7 @@ def train_record(
             "epochs": len(acc),
             "precision": "mixed_bfloat16",
             "permutation_seed": seed if mid.permuted else None,
+            **({"variant": mid.variant, "overrides": [["dropout", 0.3]]} if mid.is_variant else {}),
         },
         "model_id": model_id,
         "label": mid.label,

@@ -84,7 +84,10 @@ def test_a_named_settings_file_is_the_one_recorded(tmp_path):
             {"validation_fraction": 0.7},
             r"validation_fraction must be a number greater than 0 and less than 0.5, got 0.7",
         ),
-        ({"kernel_sizes": [3, 4]}, r"kernel_sizes must be a list of distinct odd integers"),
+        (
+            {"kernel_sizes": [3, 4]},
+            r"kernel_sizes must be a list of 1 to 7 distinct odd integers from 1 to 13",
+        ),
         ({"seeds": True}, r"study.seeds must be an integer from 1 to 20, got True"),
         ({"precision": "fp16"}, r"precision must be one of auto, float32, mixed_bfloat16, got 'fp16'"),
     ],

@@ -7,21 +7,18 @@ import pytest
 from fmnist_report.report import render, wording
 from fmnist_report.report.sections import claim_translation
 from fmnist_report.study import stats, summary
-from fmnist_report.study.stats import Summary
 
 from .factories import make_context, make_results, mcnemar_result
 from .test_interpretation import shift_metrics
 
-GAIN = Summary(n=3, mean=0.012, std=0.002, ci_low=0.004, ci_high=0.020, confidence=0.95, has_ci=True)
-
 
 def kernel_family(worst: list[float]) -> list[dict]:
-    """Three kernel comparisons, each clearly one-directional, whose largest seed p are ``worst``."""
+    """Three one-seed kernel comparisons (McNemar decides) whose p-values are ``worst``."""
     found = []
     for (a, b), p in zip((("cnn3", "cnn5"), ("cnn3", "cnn7"), ("cnn5", "cnn7")), worst, strict=True):
-        tests = [mcnemar_result(p, 0.012), mcnemar_result(p / 2, 0.011), mcnemar_result(p / 3, 0.013)]
         labels = (f"CNN {a[-1]}x{a[-1]}", f"CNN {b[-1]}x{b[-1]}")
-        found.append(summary.paired_comparison((a, b), labels, [0, 1, 2], GAIN, tests))
+        one = stats.summarize([0.012])
+        found.append(summary.paired_comparison((a, b), labels, [0], one, [mcnemar_result(p, 0.012)]))
     return summary.holm_family("kernels", found)
 
 
@@ -32,17 +29,17 @@ def test_a_comparison_loses_significance_under_holm_and_the_sentence_says_so():
     assert lost["significant_uncorrected"] and not lost["significant"]
     assert kept["significant"] and not never["significant_uncorrected"] and not never["significant"]
     assert wording.comparison_sentence(lost) == (
-        "no significant difference between CNN 3x3 and CNN 5x5 after Holm's correction: 1.2 pp "
-        "(95% CI 0.4 to 2.0), largest McNemar p = 0.030 across 3 seeds, Holm-adjusted p = 0.060 over "
-        "3 comparisons; uncorrected, it would have passed at alpha 0.05"
+        "CNN 5x5 is higher than CNN 3x3 by 1.2 pp (1 seed, no interval) before correction, but not after "
+        "Holm's correction within its family: McNemar p = 0.030, Holm-adjusted p = 0.060 over 3 "
+        "comparisons; the claim is withheld at alpha 0.05"
     )
     assert wording.verdict(lost) == "none" and wording.lost_significance(lost)
     assert wording.comparison_sentence(kept) == (
-        "CNN 7x7 is higher than CNN 3x3 by 1.2 pp (95% CI 0.4 to 2.0); McNemar p < 0.001 on each of "
-        "3 seeds, Holm-adjusted p = 0.0012 over 3 comparisons"
+        "CNN 7x7 is higher than CNN 3x3 by 1.2 pp (1 seed, no interval); McNemar p < 0.001, "
+        "Holm-adjusted p = 0.0012 over 3 comparisons"
     )
     assert wording.comparison_sentence(never).endswith(
-        "largest McNemar p = 0.20 across 3 seeds, Holm-adjusted p = 0.20 over 3 comparisons"
+        "McNemar p = 0.20, Holm-adjusted p = 0.20 over 3 comparisons"
     )
     assert "after Holm's correction" not in wording.comparison_sentence(never)
 
@@ -56,13 +53,13 @@ def test_a_family_of_one_is_worded_as_before():
 def test_summarize_corrects_each_family_and_keeps_the_raw_p_values(tmp_path):
     s = summary.summarize(make_results(tmp_path))
     families = {c["family"] for c in s.comparisons.values()}
-    assert families == {"architecture", "kernels", "locality"}
+    assert families == {"architecture", "kernels", "locality"}  # no variant declared: no variants family
     assert s.families() == {"architecture": 1, "kernels": 3, "locality": 3}
     for c in s.comparisons.values():
         members = [m for m in s.comparisons.values() if m["family"] == c["family"]]
         assert c["family_size"] == len(members)
-        assert c["p_adjusted"] == pytest.approx(stats.holm([m["worst_p"] for m in members])[members.index(c)])
-        assert c["p_adjusted"] >= c["worst_p"]
+        assert c["p_adjusted"] == pytest.approx(stats.holm([m["p_value"] for m in members])[members.index(c)])
+        assert c["p_adjusted"] >= c["p_value"]
         assert c["significant"] == (c["significant_uncorrected"] and c["p_adjusted"] < summary.ALPHA)
 
 

@@ -77,7 +77,7 @@ def test_the_global_keras_policy_is_restored_when_training_fails(monkeypatch):
     spec = training.spec_for(StudyConfig(epochs=1, precision="mixed_bfloat16"), data, "cnn", 0, kernel_size=3)
     seen = []
 
-    def failing_build(arch, kernel_size):
+    def failing_build(arch, kernel_size, overrides=()):
         seen.append(keras.mixed_precision.global_policy().name)
         raise RuntimeError("out of memory")
 

@@ -22,15 +22,17 @@ def compared(name_a: str, name_b: str, diff: Summary, tests: list) -> dict:
 def test_significant_higher():
     tests = [mcnemar_result(1e-5, 0.03), mcnemar_result(2e-4, 0.028), mcnemar_result(1e-6, 0.029)]
     assert wording.comparison_sentence(compared("Dense", "CNN 3x3", HIGHER, tests)) == (
-        "CNN 3x3 is higher than Dense by 2.9 pp (95% CI 2.5 to 3.3); McNemar p < 0.001 on each of 3 seeds"
+        "CNN 3x3 is higher than Dense by 2.9 pp (95% CI 2.5 to 3.3); paired t-test over 3 seeds p = 0.0010; "
+        "McNemar p < 0.05 on all 3 seeds"
     )
 
 
-def test_significant_lower_reports_magnitude_and_largest_p():
+def test_significant_lower_reports_the_magnitude_and_the_t_test():
     diff = Summary(n=3, mean=-0.029, std=0.0016, ci_low=-0.033, ci_high=-0.025, confidence=0.95, has_ci=True)
     tests = [mcnemar_result(0.002, -0.03), mcnemar_result(0.012, -0.028), mcnemar_result(0.0004, -0.029)]
     assert wording.comparison_sentence(compared("CNN 3x3", "Dense", diff, tests)) == (
-        "Dense is lower than CNN 3x3 by 2.9 pp (95% CI 2.5 to 3.3); largest McNemar p = 0.012 across 3 seeds"
+        "Dense is lower than CNN 3x3 by 2.9 pp (95% CI 2.5 to 3.3); paired t-test over 3 seeds p = 0.0010; "
+        "McNemar p < 0.05 on all 3 seeds"
     )
 
 
@@ -39,7 +41,7 @@ def test_not_significant_gives_the_signed_mean_and_its_interval():
     tests = [mcnemar_result(0.41, 0.002), mcnemar_result(0.2, 0.004), mcnemar_result(0.9, 0.0)]
     assert wording.comparison_sentence(compared("5x5", "7x7", diff, tests)) == (
         "no significant difference between 5x5 and 7x7: 0.2 pp (95% CI -0.4 to 0.8), "
-        "largest McNemar p = 0.90 across 3 seeds"
+        "paired t-test over 3 seeds p = 0.29; McNemar p < 0.05 on none of the 3 seeds"
     )
 
 
@@ -78,7 +80,7 @@ def test_end_to_end_from_predictions():
     diff = paired_difference([0.90, 0.91, 0.90], [0.96, 0.97, 0.95])
     text = wording.comparison_sentence(compared("Dense", "CNN", diff, tests))
     assert text.startswith("CNN is higher than Dense by 5.7 pp (95% CI ")
-    assert text.endswith("; McNemar p < 0.001 on each of 3 seeds")
+    assert text.endswith("; paired t-test over 3 seeds p = 0.0034; McNemar p < 0.05 on all 3 seeds")
 
 
 def test_needs_one_test_per_seed():

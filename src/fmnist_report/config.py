@@ -5,13 +5,22 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import tomllib
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fmnist_report.constraints import (
+    Constraint,
+    Interval,
+    ListOf,
+    OddInterval,
+    Optional,
+    Options,
+    PlainText,
+)
 from fmnist_report.errors import ConfigError
+from fmnist_report.variants import Variant, parse_variants
 
 #: The settings file of a project folder, relative to it.
 DEFAULT_TOML = Path("report") / "report.toml"
@@ -43,6 +52,8 @@ class StudyConfig:
     train_per_class: int | None = None
     test_per_class: int | None = None
     backend: str = "auto"
+    #: The student's own variants (``[[variants]]``), each trained on every seed.
+    variants: tuple[Variant, ...] = ()
 
     @property
     def seed_list(self) -> tuple[int, ...]:
@@ -90,71 +101,26 @@ class Config:
 
 # -- validation ---------------------------------------------------------------------------
 
-_Rule = tuple[type | tuple[type, ...], Any, str]
-
-
-def _int_range(lo: int, hi: int) -> _Rule:
-    return (int, lambda v: lo <= v <= hi, f"an integer from {lo} to {hi}")
-
-
-_STUDY_RULES: dict[str, _Rule] = {
-    "profile": (str, lambda v: v in PROFILES, f"one of {', '.join(sorted(PROFILES))}"),
-    "epochs": _int_range(1, 1000),
-    "batch_size": _int_range(1, 60000),
-    "validation_fraction": (
-        (float, int),
-        lambda v: 0.0 < v < 0.5,
-        "a number greater than 0 and less than 0.5",
-    ),
-    "split": (str, lambda v: v in ("stratified", "last"), "one of last, stratified"),
-    "seeds": _int_range(1, 20),
-    "first_seed": _int_range(0, 2**31 - 1),
-    "kernel_sizes": (
-        (list, tuple),
-        lambda v: (
-            len(v) > 0
-            and len(set(v)) == len(v)
-            and all(isinstance(k, int) and not isinstance(k, bool) and k % 2 == 1 and 1 <= k <= 13 for k in v)
-        ),
-        "a list of distinct odd integers from 1 to 13, such as [3, 5, 7]",
-    ),
-    "learning_rate": ((float, int), lambda v: 0 < v <= 1, "a number greater than 0, at most 1"),
-    "precision": (
-        str,
-        lambda v: v in ("auto", "float32", "mixed_bfloat16"),
-        "one of auto, float32, mixed_bfloat16",
-    ),
-    "backend": (
-        str,
-        lambda v: v in ("auto", "tensorflow", "jax", "torch"),
-        "one of auto, tensorflow, jax, torch",
-    ),
-    "train_per_class": (
-        (int, type(None)),
-        lambda v: v is None or 20 <= v <= 6000,
-        "an integer from 20 to 6000, or absent for all",
-    ),
-    "test_per_class": (
-        (int, type(None)),
-        lambda v: v is None or 1 <= v <= 1000,
-        "an integer from 1 to 1000, or absent for all",
-    ),
+_STUDY_RULES: dict[str, Constraint] = {
+    "profile": Options(tuple(PROFILES)),
+    "epochs": Interval(1, 1000, integer=True),
+    "batch_size": Interval(1, 60000, integer=True),
+    "validation_fraction": Interval(0.0, 0.5, closed="neither"),
+    "split": Options(("stratified", "last")),
+    "seeds": Interval(1, 20, integer=True),
+    "first_seed": Interval(0, 2**31 - 1, integer=True),
+    "kernel_sizes": ListOf(OddInterval(1, 13, integer=True), 1, 7, distinct=True, example="[3, 5, 7]"),
+    "learning_rate": Interval(0.0, 1.0, closed="right"),
+    "precision": Options(("auto", "float32", "mixed_bfloat16")),
+    "backend": Options(("auto", "tensorflow", "jax", "torch")),
+    "train_per_class": Optional(Interval(20, 6000, integer=True), "absent for all"),
+    "test_per_class": Optional(Interval(1, 1000, integer=True), "absent for all"),
 }
-
-
-def _plain_text(value: str) -> bool:
-    """At most 300 characters, none of them a control character or a lone surrogate.
-
-    A control character (NUL, escape, a newline) would reach the HTML as it is, and a lone
-    surrogate (an undecodable byte in a command-line argument) cannot be written as UTF-8.
-    """
-    return len(value) <= 300 and not any(unicodedata.category(c) in ("Cc", "Cs") for c in value)
-
-
-_REPORT_RULES: dict[str, _Rule] = {
-    name: (str, _plain_text, "text of at most 300 characters without control characters")
-    for name in ("title", "author", "course", "date")
+_REPORT_RULES: dict[str, Constraint] = {
+    name: PlainText(300) for name in ("title", "author", "course", "date")
 }
+#: The sections a settings file may hold.
+SECTIONS = ("report", "study", "variants")
 #: How much of a refused value an error message repeats.
 ECHO_CHARS = 60
 
@@ -172,7 +138,7 @@ def _is_name(key: str) -> bool:
     return key.isidentifier() and len(key) <= ECHO_CHARS
 
 
-def _check(section: str, rules: Mapping[str, _Rule], values: Any, origin: str) -> None:
+def _check(section: str, rules: Mapping[str, Constraint], values: Any, origin: str) -> None:
     if not isinstance(values, Mapping):
         raise ConfigError(
             f"{origin}: {section} must be a table of settings, got {_echo(values)}; "
@@ -184,15 +150,8 @@ def _check(section: str, rules: Mapping[str, _Rule], values: Any, origin: str) -
                 f"{origin}: unknown key {section}.{key if _is_name(key) else _echo(key)}; "
                 f"known keys are {', '.join(sorted(rules))}"
             )
-        types, ok, allowed = rules[key]
-        # bool is an int in Python; never accept it where a number is meant.
-        type_ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in _as_tuple(types))
-        if not type_ok or not ok(value):
-            raise ConfigError(f"{origin}: {section}.{key} must be {allowed}, got {_echo(value)}")
-
-
-def _as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
-    return types if isinstance(types, tuple) else (types,)
+        if not rules[key].accepts(value):
+            raise ConfigError(f"{origin}: {section}.{key} must be {rules[key]}, got {_echo(value)}")
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -213,10 +172,11 @@ def read_toml(path: Path) -> dict[str, Any]:
         ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML ({exc}); fix the syntax") from exc
-    unknown = set(data) - {"report", "study"}
+    unknown = set(data) - set(SECTIONS)
     if unknown:
         raise ConfigError(
-            f"{path}: unknown section [{sorted(unknown)[0]}]; the sections are [report] and [study]"
+            f"{path}: unknown section [{sorted(unknown)[0]}]; the sections are [report], [study] "
+            "and [[variants]]"
         )
     return data
 
@@ -292,6 +252,12 @@ def load_config(
         merged["validation_fraction"] = float(merged["validation_fraction"])
     if "learning_rate" in merged:
         merged["learning_rate"] = float(merged["learning_rate"])
+    if "variants" in file_data:
+        merged["variants"] = parse_variants(
+            file_data["variants"],
+            str(toml_path),
+            learning_rate=merged.get("learning_rate", StudyConfig.learning_rate),
+        )
 
     return Config(
         study=StudyConfig(**merged),
@@ -311,4 +277,5 @@ def as_dict(config: Config) -> dict[str, Any]:
     out["settings_file"] = str(config.settings_file) if config.settings_file else None
     out["study"]["kernel_sizes"] = list(config.study.kernel_sizes)
     out["study"]["seed_list"] = list(config.study.seed_list)
+    out["study"]["variants"] = [v.to_dict() for v in config.study.variants]
     return out

@@ -7,20 +7,22 @@ from dataclasses import dataclass
 
 ARCHS = ("dense", "cnn")
 PERMUTED_SUFFIX = "-permuted"
-_PATTERN = re.compile(r"^(?:(dense)|cnn(\d+))(-permuted)?$")
+_PATTERN = re.compile(r"^(?:(dense)|cnn(\d+))(-permuted)?(?:\[([^\[\]\s]+)\])?$")
 
 
 @dataclass(frozen=True, order=True)
 class ModelId:
-    """Which network was trained: architecture, kernel size (CNNs only) and pixel order.
+    """Which network was trained: architecture, kernel size (CNNs only), pixel order and variant.
 
-    ``str`` gives the short name every seed shares (``dense``, ``cnn3``, ``cnn5-permuted``);
-    :meth:`parse` reads it back.
+    ``str`` gives the short name every seed shares (``dense``, ``cnn3``, ``cnn5-permuted``,
+    ``cnn3[dropout=0.3]``); :meth:`parse` reads it back. A variant keeps its base's
+    architecture and kernel size in the id; what it changes is its declaration's.
     """
 
     arch: str
     kernel_size: int | None = None
     permuted: bool = False
+    variant: str | None = None
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHS:
@@ -31,37 +33,56 @@ class ModelId:
             )
         if self.kernel_size is not None and self.kernel_size < 1:
             raise ValueError(f"kernel size must be positive, got {self.kernel_size}")
+        if self.variant is not None and (not self.variant or any(c in "[] " for c in self.variant)):
+            raise ValueError(f"a variant name is a non-empty word without brackets, got {self.variant!r}")
 
     @classmethod
     def parse(cls, text: str) -> ModelId:
         """The id written as ``str(ModelId)``; a ValueError for anything else."""
         match = _PATTERN.match(text)
         if match is None:
-            raise ValueError(f"not a model id: {text!r} (expected dense, cnnK or either with -permuted)")
-        dense, size, permuted = match.groups()
-        return cls("dense" if dense else "cnn", None if dense else int(size), permuted is not None)
+            raise ValueError(
+                f"not a model id: {text!r} (expected dense, cnnK or either with -permuted or [variant])"
+            )
+        dense, size, permuted, variant = match.groups()
+        return cls("dense" if dense else "cnn", None if dense else int(size), permuted is not None, variant)
 
     def __str__(self) -> str:
         base = "dense" if self.arch == "dense" else f"cnn{self.kernel_size}"
-        return base + (PERMUTED_SUFFIX if self.permuted else "")
+        return (
+            base + (PERMUTED_SUFFIX if self.permuted else "") + (f"[{self.variant}]" if self.variant else "")
+        )
 
     @property
     def label(self) -> str:
-        """How the report names the model: ``Dense``, ``CNN 5x5``, ``CNN 3x3 (permuted pixels)``."""
+        """How the report names the model: ``Dense``, ``CNN 5x5``, ``CNN 3x3 (permuted pixels)``,
+        ``CNN 3x3 [dropout=0.3]``."""
         base = "Dense" if self.arch == "dense" else f"CNN {self.kernel_size}x{self.kernel_size}"
-        return base + (" (permuted pixels)" if self.permuted else "")
+        return (
+            base
+            + (" (permuted pixels)" if self.permuted else "")
+            + (f" [{self.variant}]" if self.variant else "")
+        )
 
     @property
     def is_cnn(self) -> bool:
         return self.arch == "cnn"
 
+    @property
+    def is_variant(self) -> bool:
+        return self.variant is not None
+
     def twin(self) -> ModelId:
         """The same network trained on permuted pixels."""
-        return ModelId(self.arch, self.kernel_size, True)
+        return ModelId(self.arch, self.kernel_size, True, self.variant)
 
     def original(self) -> ModelId:
         """The same network on the original pixel order."""
-        return ModelId(self.arch, self.kernel_size, False)
+        return ModelId(self.arch, self.kernel_size, False, self.variant)
+
+    def base(self) -> ModelId:
+        """The built-in model a variant starts from (itself for a built-in one)."""
+        return ModelId(self.arch, self.kernel_size, self.permuted)
 
 
 DENSE = ModelId("dense")
@@ -70,3 +91,11 @@ DENSE = ModelId("dense")
 def cnn(kernel_size: int) -> ModelId:
     """The CNN with ``kernel_size`` x ``kernel_size`` kernels, original pixels."""
     return ModelId("cnn", kernel_size)
+
+
+def is_builtin(name: str) -> bool:
+    """Whether ``name`` is the id of a built-in model (``dense``, ``cnn5``, ``cnn3-permuted``...)."""
+    try:
+        return ModelId.parse(name).variant is None
+    except ValueError:
+        return False

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -69,7 +70,7 @@ class ConsoleReporter:
         if self.progress is not None:
             if self._epoch_task is not None:
                 self.progress.remove_task(self._epoch_task)
-            self._epoch_task = self.progress.add_task(f"  {desc}: epochs", total=spec.epochs)
+            self._epoch_task = self.progress.add_task(f"  {escape(desc)}: epochs", total=spec.epochs)
         else:
             self._line(f"training {desc} ({spec.epochs} epochs)")
 
@@ -98,7 +99,7 @@ class ConsoleReporter:
             self.close()
 
     def warn(self, message: str) -> None:
-        self.console.print(f"[yellow]warning:[/] {message}", soft_wrap=True)
+        self.console.print(f"[yellow]warning:[/] {escape(message)}", soft_wrap=True)
 
     def running(self, count: int) -> None:
         """How many runs are training at once (more than one on a cluster)."""
@@ -114,7 +115,7 @@ class ConsoleReporter:
 
     def _line(self, message: str) -> None:
         if not self.quiet:
-            self.console.print(message, soft_wrap=True, highlight=False)
+            self.console.print(message, soft_wrap=True, highlight=False, markup=False)
 
     def close(self) -> None:
         if self.progress is not None:
@@ -138,7 +139,7 @@ def summary_rows(summary: dict[str, Any]) -> list[list[str]]:
     """The headline table's cells, one row per model (mean ± 95% CI half-width where seeds > 1)."""
     return [
         [
-            row["label"],
+            escape(row["label"]),
             str(len(row["seeds"])),
             _mean_ci(row["test_accuracy"]),
             _mean_ci(row["test_loss"]),
@@ -162,5 +163,5 @@ def summary_table(summary: dict[str, Any]) -> Any:
     grid = Table.grid(padding=(0, 1))
     grid.add_row(table)
     for comp in summary["comparisons"].values():
-        grid.add_row(f"• {wording.comparison_sentence(comp)}")
+        grid.add_row(f"• {escape(wording.comparison_sentence(comp))}")
     return grid

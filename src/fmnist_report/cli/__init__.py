@@ -29,6 +29,7 @@ app.command("predict")(serving.predict_cmd)
 app.command("serve")(serving.serve_cmd)
 app.command("deploy")(serving.deploy_cmd)
 app.command("diff")(diff.diff_cmd)
+app.command("variants")(study.variants_cmd)
 
 
 def _version(value: bool) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -21,11 +21,15 @@ def diff_cmd(
         bool, typer.Option("--force", help="Compare builds made under different protocols anyway.")
     ] = False,
     as_json: JsonOpt = False,
+    only: Annotated[
+        Literal["study", "variants"] | None,
+        typer.Option("--only", help="Compare one group of numbers: study (the built-in models) or variants."),
+    ] = None,
 ) -> None:
     """Compare two builds: each headline number old and new, its change, and whether it exceeds seed noise."""
     from fmnist_report.report import diff
 
-    result = diff.compare(diff.load(old), diff.load(new), force=force)
+    result = diff.compare(diff.load(old), diff.load(new), force=force, only=only)
     if as_json:
         out.print_json(json.dumps(result))
     else:

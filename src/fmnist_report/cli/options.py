@@ -54,7 +54,8 @@ OutOpt = Annotated[
 OnlyOpt = Annotated[
     str | None,
     typer.Option(
-        "--only", help="Comma-separated parts to run: eda, dense, cnn, kernels, locality, interpret."
+        "--only",
+        help="Comma-separated parts to run: eda, dense, cnn, kernels, locality, variants, interpret.",
     ),
 ]
 FreshOpt = Annotated[bool, typer.Option("--fresh", help="Ignore cached results and recompute everything.")]

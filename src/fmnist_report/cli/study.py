@@ -1,18 +1,17 @@
-"""`fmnist-report run|build|render|export`: the study and its report.
+"""`fmnist-report run|build|render|export|variants`: the study and its report.
 
-`build` and `render` are one command body: `render` is `build` that never trains (and so
-has no `--fresh`).
+`build` and `render` spell out their own options and share one body: `render` is `build`
+that never trains (and so has no `--fresh`, `--executor` or `--ray-address`).
 """
 
 from __future__ import annotations
 
-import inspect
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.console import Console
 from rich.markup import escape
 
@@ -172,7 +171,8 @@ def report_body(settings: Settings, *, trains: bool) -> None:
     )
 
 
-def _report_options(
+@user_errors
+def build_cmd(
     profile: ProfileOpt = None,
     seeds: SeedsOpt = None,
     epochs: EpochsOpt = None,
@@ -191,35 +191,68 @@ def _report_options(
     backend: BackendOpt = None,
     executor: ExecutorOpt = "local",
     ray_address: RayAddressOpt = None,
-) -> Settings:
-    """The options of `build` and `render`, declared once (their signature is the commands')."""
-    return Settings(**locals())
+) -> None:
+    """Run the whole study (reusing stored runs), export the CNN and render the HTML and PDF report."""
+    settings = Settings(
+        profile=profile,
+        seeds=seeds,
+        epochs=epochs,
+        out_dir=out_dir,
+        config=config,
+        title=title,
+        author=author,
+        course=course,
+        fresh=fresh,
+        quiet=quiet,
+        as_json=as_json,
+        data_dir=data_dir,
+        offline=offline,
+        no_pdf=no_pdf,
+        pdf_variant=pdf_variant,
+        backend=backend,
+        executor=executor,
+        ray_address=ray_address,
+    )
+    report_body(settings, trains=True)
 
 
-def report_command(doc: str, *, trains: bool) -> Callable[..., None]:
-    """A `build`-like command: the shared options (no --fresh when it never trains), one body."""
-
-    @user_errors
-    def command(**options: Any) -> None:
-        report_body(_report_options(**options), trains=trains)
-
-    signature = inspect.signature(_report_options, eval_str=True)
-    training_only = ("fresh", "executor", "ray_address")
-    params = [p for p in signature.parameters.values() if trains or p.name not in training_only]
-    command.__signature__ = signature.replace(parameters=params, return_annotation=None)  # type: ignore[attr-defined]
-    del command.__wrapped__  # Typer must read the signature above, not the wrapped function's
-    command.__doc__ = doc
-    return command
-
-
-build_cmd = report_command(
-    "Run the whole study (reusing stored runs), export the CNN and render the HTML and PDF report.",
-    trains=True,
-)
-render_cmd = report_command(
-    "Render the report again from stored results, without training anything (run `build` first).",
-    trains=False,
-)
+@user_errors
+def render_cmd(
+    profile: ProfileOpt = None,
+    seeds: SeedsOpt = None,
+    epochs: EpochsOpt = None,
+    out_dir: OutOpt = None,
+    config: ConfigOpt = None,
+    title: TitleOpt = None,
+    author: AuthorOpt = None,
+    course: CourseOpt = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+    data_dir: DataDirOpt = None,
+    offline: OfflineOpt = False,
+    no_pdf: NoPdfOpt = False,
+    pdf_variant: PdfVariantOpt = DEFAULT_PDF_VARIANT,
+    backend: BackendOpt = None,
+) -> None:
+    """Render the report again from stored results, without training anything (run `build` first)."""
+    settings = Settings(
+        profile=profile,
+        seeds=seeds,
+        epochs=epochs,
+        out_dir=out_dir,
+        config=config,
+        title=title,
+        author=author,
+        course=course,
+        quiet=quiet,
+        as_json=as_json,
+        data_dir=data_dir,
+        offline=offline,
+        no_pdf=no_pdf,
+        pdf_variant=pdf_variant,
+        backend=backend,
+    )
+    report_body(settings, trains=False)
 
 
 @user_errors
@@ -251,3 +284,28 @@ def export_cmd(
     )
     for rel, info in metadata["artifacts"].items():
         out.print(f"  {rel}  {info['bytes']:,} bytes  sha256 {info['sha256'][:16]}")
+
+
+@user_errors
+def variants_cmd(
+    list_: Annotated[
+        bool, typer.Option("--list", help="Print every override a [[variants]] table can set.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The overrides a variant can declare: key, the bases it applies to with their values, allowed values."""
+    from fmnist_report.variants import vocabulary_rows
+
+    rows = vocabulary_rows()
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    if not list_:
+        out.print("Declare variants as [[variants]] tables in report/report.toml; `--list` prints the keys.")
+        return
+    from rich.table import Table
+
+    table = Table("key", "bases (their value)", "allowed", "what it changes", box=None, show_lines=False)
+    for row in rows:
+        table.add_row(row["key"], row["bases"], row["allowed"], row["help"])
+    out.print(table)

@@ -5,24 +5,42 @@ Nothing here is measured; the sections put these values beside the measured ones
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from fmnist_report import models
 
-#: The report's numbered sections: id (anchor), number, title.
-SECTIONS: tuple[tuple[str, str, str], ...] = (
-    ("data", "1", "Data exploration"),
-    ("dense", "2", "Dense baseline"),
-    ("cnn", "3", "Convolutional network"),
-    ("kernels", "4", "Kernel-size study"),
-    ("interpretation", "5", "Interpretation"),
-    ("deployment", "6", "Deployment"),
+#: The report's parts in order: id (anchor) and title. The numbered ones come first; a part
+#: whose study did not run (the variants, where none is declared) is left out and the
+#: numbers close up, so the built-in study keeps its numbering.
+PARTS: tuple[tuple[str, str], ...] = (
+    ("data", "Data exploration"),
+    ("dense", "Dense baseline"),
+    ("cnn", "Convolutional network"),
+    ("kernels", "Kernel-size study"),
+    ("variants", "Your variants"),
+    ("interpretation", "Interpretation"),
+    ("deployment", "Deployment"),
+)
+APPENDICES: tuple[tuple[str, str, str], ...] = (
     ("reproducibility", "A", "Appendix: reproducibility"),
     ("references", "B", "Appendix: references"),
 )
-#: Figure sections the study's partials place; any other section goes to section 5.
-PLACED_SECTIONS = ("eda", "dense", "cnn", "kernels")
+#: Parts shown only when their study ran.
+OPTIONAL_PARTS = ("variants",)
+
+
+def sections(shown: Iterable[str] = ()) -> tuple[tuple[str, str, str], ...]:
+    """The report's numbered sections as (id, number, title), with the optional parts in ``shown``."""
+    kept = [(i, t) for i, t in PARTS if i not in OPTIONAL_PARTS or i in set(shown)]
+    return (*((i, str(n), t) for n, (i, t) in enumerate(kept, start=1)), *APPENDICES)
+
+
+#: The report's sections when no optional part ran.
+SECTIONS = sections()
+#: Figure sections the study's partials place; any other section goes to the interpretation.
+PLACED_SECTIONS = ("eda", "dense", "cnn", "kernels", "variants")
 
 
 @dataclass(frozen=True)
@@ -112,5 +130,15 @@ CITATIONS: tuple[dict[str, str], ...] = (
         "text": "Zalando Research, Fashion-MNIST benchmark: scikit-learn classifiers on the official test "
         "set, published with the data set (zalandoresearch/fashion-mnist on GitHub).",
         "url": "https://github.com/zalandoresearch/fashion-mnist",
+    },
+    {
+        "text": "Dietterich, T. G. (1998). Approximate Statistical Tests for Comparing Supervised "
+        "Classification Learning Algorithms. Neural Computation, 10(7), 1895-1923.",
+        "url": "https://doi.org/10.1162/089976698300017197",
+    },
+    {
+        "text": "Colas, C., Sigaud, O. & Oudeyer, P.-Y. (2018). How Many Random Seeds? Statistical Power "
+        "Analysis in Deep Reinforcement Learning Experiments. arXiv:1806.08295.",
+        "url": "https://arxiv.org/abs/1806.08295",
     },
 )

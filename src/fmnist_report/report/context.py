@@ -17,6 +17,7 @@ from fmnist_report.report.sections import (
     cnn,
     dense,
     deployment,
+    family,
     interpretation,
     kernels,
     references,
@@ -86,6 +87,10 @@ def build_context(
     by_section, by_name = place_figures(figures, pngs)
     data = data_part.build(results, summary, by_section.get("eda", []))
     kernel_study = kernels.build(results, summary, rows, by_section.get("kernels", []))
+    variants = family.build(
+        summary, rows, "variants", list(results.data.class_names), by_section.get("variants", [])
+    )
+    numbered = content.sections(["variants"] if variants else [])
     report = results.config.report
     return {
         "meta": {
@@ -95,8 +100,8 @@ def build_context(
             "date": report.display_date,
             "profile": results.config.study.profile,
         },
-        "toc": [{"id": i, "number": n, "title": t} for i, n, t in content.SECTIONS],
-        "sections": {i: {"number": n, "title": t} for i, n, t in content.SECTIONS},
+        "toc": [{"id": i, "number": n, "title": t} for i, n, t in numbered],
+        "sections": {i: {"number": n, "title": t} for i, n, t in numbered},
         "summary": summary_part.build(results, summary, rows, data, kernel_study),
         "data": data,
         "dense": dense.build(results, summary, rows, by_section.get("dense", [])),
@@ -104,6 +109,7 @@ def build_context(
             results, summary, rows, by_section.get("cnn", []), [c["test"] for c in data["classes"]]
         ),
         "kernels": kernel_study,
+        "variants": variants,
         "interpretation": interpretation.build(evidence, by_section, by_name),
         "deployment": deployment.build(results, summary, rows, export, predictions),
         "reproducibility": reproducibility.build(results, rows, environment),

@@ -132,6 +132,24 @@ def headline(build: Build) -> dict[str, Number]:
     return {name: number for name, number in items if number is not None}
 
 
+#: The groups of headline numbers ``diff --only`` picks: the built-in study's, or the variants'.
+GROUPS = ("study", "variants")
+
+
+def variant_headline(build: Build) -> dict[str, Number]:
+    """Each declared variant's test accuracy and its difference from its base, with intervals."""
+    section = build.sections.get("variants", {})
+    items: list[tuple[str, Number | None]] = []
+    for m in _matches(section, r"models\.(.+)\.test_accuracy\.mean"):
+        items.append((f"test accuracy, {m}", _interval(section, f"models.{m}.test_accuracy", "pct")))
+    for key in _matches(section, r"comparisons\.(.+)\.diff\.mean"):
+        base, _, variant = key.partition("__vs__")
+        items.append(
+            (f"accuracy difference, {variant} - {base}", _interval(section, f"comparisons.{key}.diff", "pp"))
+        )
+    return {name: number for name, number in items if number is not None}
+
+
 def _cells(kernels: Section) -> Iterator[tuple[str, str]]:
     for key in kernels:
         found = re.fullmatch(r"per_class\.(.+)\.cells\.([^.]+)\.accuracy", key)
@@ -146,10 +164,28 @@ def protocol_differences(old: Build, new: Build) -> list[str]:
         return [f"no protocol recorded in {' and '.join(missing)} (built before metrics.json carried one)"]
     out = []
     for key in COMPARED:
-        a = old.protocol.get(key, PLATFORM_DEFAULTS.get(key))  # type: ignore[union-attr]
-        b = new.protocol.get(key, PLATFORM_DEFAULTS.get(key))  # type: ignore[union-attr]
+        a = old.protocol.get(key, PLATFORM_DEFAULTS.get(key, [] if key == "variants" else None))  # type: ignore[union-attr]
+        b = new.protocol.get(key, PLATFORM_DEFAULTS.get(key, [] if key == "variants" else None))  # type: ignore[union-attr]
         if a != b:
-            out.append(f"{key} {_plain(a)} vs {_plain(b)}")
+            out += variant_differences(a, b) if key == "variants" else [f"{key} {_plain(a)} vs {_plain(b)}"]
+    return out
+
+
+def variant_differences(old: Any, new: Any) -> list[str]:
+    """Each declared variant that only one build has, or that the two declare differently, by name."""
+    a = {v.get("name"): v for v in old or [] if isinstance(v, dict)}
+    b = {v.get("name"): v for v in new or [] if isinstance(v, dict)}
+    out = [f"variant {n} only in the old build" for n in a if n not in b]
+    out += [f"variant {n} only in the new build" for n in b if n not in a]
+    for name in (n for n in a if n in b and a[n] != b[n]):
+        changed = sorted(k for k in {*a[name], *b[name]} if a[name].get(k) != b[name].get(k))
+        out.append(
+            f"variant {name} differs ("
+            + ", ".join(
+                f"{k} {_plain(a[name].get(k, '-'))} vs {_plain(b[name].get(k, '-'))}" for k in changed
+            )
+            + ")"
+        )
     return out
 
 
@@ -165,15 +201,25 @@ def beyond_noise(old: Number, new: Number) -> bool | None:
     return abs(new.mean - old.mean) > max(old.half, new.half)
 
 
-def compare(old: Build, new: Build, *, force: bool = False) -> dict[str, Any]:
-    """Every headline number of both builds with its change; refuses differing protocols unless forced."""
+def compare(old: Build, new: Build, *, force: bool = False, only: str | None = None) -> dict[str, Any]:
+    """Every headline number of both builds with its change; refuses differing protocols unless forced.
+
+    ``only`` keeps one group of numbers (`GROUPS`): the built-in study's or the variants'.
+    """
+    if only is not None and only not in GROUPS:
+        raise DiffError(f"--only must be one of {', '.join(GROUPS)}, got {only!r}")
     differences = protocol_differences(old, new)
     if differences and not force:
         raise DiffError(
             f"the builds were made under different protocols ({'; '.join(differences)}), so their numbers "
             "are not comparable; --force compares them anyway"
         )
-    a, b = headline(old), headline(new)
+
+    def numbers(build: Build) -> dict[str, Number]:
+        study = headline(build) if only in (None, "study") else {}
+        return {**study, **(variant_headline(build) if only in (None, "variants") else {})}
+
+    a, b = numbers(old), numbers(new)
     rows = []
     for name in [*a, *(n for n in b if n not in a)]:
         x, y = a.get(name), b.get(name)

@@ -169,6 +169,7 @@ def plural(n: int, noun: str) -> str:
 FILTERS: dict[str, Callable[..., str]] = {
     "pct": pct,
     "pp": pp,
+    "points": points,
     "num": num,
     "mean_ci": mean_ci,
     "pvalue": pvalue,

@@ -31,6 +31,7 @@ COMPARED = (
     "learning_rate",
     "validation_fraction",
     "split",
+    "variants",
 )
 #: What a run that does not name its platform was trained on: TensorFlow, on the CPU.
 PLATFORM_DEFAULTS = {"backend": "tensorflow", "device": "cpu"}
@@ -66,6 +67,8 @@ def protocol(results: StudyResults) -> dict[str, Any]:
         "validation_fraction": study.validation_fraction,
         "split": study.split,
         "kernel_sizes": list(study.kernel_sizes),
+        # The declared variants: two builds of different studies are not compared.
+        "variants": [v.to_dict() for v in study.variants],
     }
 
 
@@ -94,7 +97,7 @@ def _toml_table(name: str, values: Mapping[str, Any]) -> list[str]:
 def config_toml(config: Config) -> str:
     """The effective configuration as a settings file: ``build --config`` with it repeats the study."""
     report = {**dataclasses.asdict(config.report), "date": config.report.display_date}
-    study = dataclasses.asdict(config.study)
+    study = {k: v for k, v in dataclasses.asdict(config.study).items() if k != "variants"}
     lines = [
         "# The effective configuration of this report (defaults, settings file and command line merged).",
         "# Repeat the study with: fmnist-report build --config <this file>",
@@ -102,4 +105,6 @@ def config_toml(config: Config) -> str:
         "",
         *_toml_table("study", study),
     ]
+    for variant in config.study.variants:
+        lines += ["", *_toml_table("[variants]", variant.to_dict())]
     return "\n".join(lines) + "\n"

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fmnist_report.report.formatting import points, pvalue
+from fmnist_report.report.formatting import num, points, pvalue
+from fmnist_report.study.design import FAMILIES
 from fmnist_report.study.summary import ALPHA
 
 Comparison = Mapping[str, Any]
@@ -46,11 +47,24 @@ def each_p_text(worst_p: float) -> str:
     return "McNemar p < 0.001 in each" if worst_p < 0.001 else f"largest McNemar {pvalue(worst_p)}"
 
 
+def decision_p_text(comparison: Comparison) -> str:
+    """The p-value the verdict rests on, and McNemar's per-seed evidence beside it.
+
+    With several seeds: the paired t-test over seeds, then on how many seeds McNemar's test of the
+    test-set predictions is below alpha. With one seed: McNemar's p, as before.
+    """
+    tests = comparison["mcnemar"]
+    if comparison.get("test", "mcnemar") != "t":
+        return seeds_p_text(comparison["worst_p"], len(tests))
+    passed, n = comparison["mcnemar_significant"], len(tests)
+    where = f"all {n}" if passed == n else "none of the" if passed == 0 else f"{passed} of"
+    seeds = f"{where} {n} seeds" if passed == 0 else f"{where} seeds" if passed == n else f"{where} {n} seeds"
+    return f"paired t-test over {n} seeds {pvalue(comparison['p_value'])}; McNemar p < {ALPHA:g} on {seeds}"
+
+
 #: What each family of comparisons covers, as the statistics paragraph names it.
 FAMILY_WORDS = {
-    "architecture": "Dense against the CNN",
-    "kernels": "every pair of kernel sizes",
-    "locality": "each network against its permuted-pixel twin, and the two twins against each other",
+    **{family.name: family.words for family in FAMILIES},
     "shift": "the four shift directions at the largest shift",
 }
 
@@ -80,11 +94,13 @@ def comparison_sentence(comparison: Comparison) -> str:
         - "B is higher/lower than A by X" only when the comparison is ``significant`` (the verdict
           after Holm's correction within its family); X is the magnitude and the interval is
           that of the magnitude.
+        - Where only Holm's correction withholds the claim (the interval excludes zero), the
+          sentence says that B differs before the correction and not after it.
         - Otherwise "no significant difference between A and B: X" with the signed mean of b - a;
-          where only the correction withholds the claim, the sentence says so.
+          with several seeds its interval then contains zero.
         - With one seed there is no interval: the text says "(1 seed, no interval)".
-        - p-values as :func:`seeds_p_text` words them, then the Holm-adjusted p (:func:`holm_text`)
-          where the family holds more than one comparison.
+        - The p-value the verdict rests on (:func:`decision_p_text`), then the Holm-adjusted p
+          (:func:`holm_text`) where the family holds more than one comparison.
     """
     diff, tests = comparison["diff"], comparison["mcnemar"]
     if len(tests) != diff["n"]:
@@ -92,25 +108,69 @@ def comparison_sentence(comparison: Comparison) -> str:
             f"need one McNemar test per seed: diff covers {diff['n']} seeds but {len(tests)} tests were given"
         )
     name_a, name_b = comparison["label_a"], comparison["label_b"]
-    p_text = ", ".join(filter(None, (seeds_p_text(comparison["worst_p"], len(tests)), holm_text(comparison))))
+    p_text = ", ".join(filter(None, (decision_p_text(comparison), holm_text(comparison))))
     significant, higher = comparison["significant"], diff["mean"] > 0
-    low, high = (
-        (diff["ci_low"], diff["ci_high"])
-        if higher or not significant
-        else (-diff["ci_high"], -diff["ci_low"])
-    )
+    flipped = not higher and (significant or lost_significance(comparison))
+    low, high = (-diff["ci_high"], -diff["ci_low"]) if flipped else (diff["ci_low"], diff["ci_high"])
     level = f"{diff['confidence'] * 100:g}% CI"
-    interval = f"({level} {points(low)} to {points(high)})" if diff["has_ci"] else "(1 seed, no interval)"
+    if not diff["has_ci"]:
+        interval = "(1 seed, no interval)"
+    elif diff["std"] == 0:
+        interval = f"(the same on all {diff['n']} seeds, no interval)"
+    else:
+        interval = f"({level} {points(low)} to {points(high)})"
+    word = "higher" if higher else "lower"
     if significant:
-        word = "higher" if higher else "lower"
         return f"{name_b} is {word} than {name_a} by {points(abs(diff['mean']))} pp {interval}; {p_text}"
     if lost_significance(comparison):
         return (
-            f"no significant difference between {name_a} and {name_b} after Holm's correction: "
-            f"{points(diff['mean'])} pp {interval}, {p_text}; uncorrected, it would have passed at "
-            f"alpha {ALPHA:g}"
+            f"{name_b} is {word} than {name_a} by {points(abs(diff['mean']))} pp {interval} before "
+            f"correction, but not after Holm's correction within its family: {p_text}; the claim is "
+            f"withheld at alpha {ALPHA:g}"
         )
     return f"no significant difference between {name_a} and {name_b}: {points(diff['mean'])} pp {interval}, {p_text}"
+
+
+def power_text(comparison: Comparison | None) -> str:
+    """What a comparison that found no significant difference could have found; '' for a significant one.
+
+    The detectable difference is at 80% power at the strictest level Holm's correction applies in
+    the family (alpha over its size), from the observed spread of the per-seed differences.
+    """
+    if comparison is None or comparison["significant"]:
+        return ""
+    diff, found = comparison["diff"], comparison.get("power")
+    if diff["n"] < 2:
+        return (
+            "With one seed there is no seed-to-seed spread, so the smallest difference this design "
+            "could detect cannot be estimated; two seeds or more give it."
+        )
+    if not found:
+        return (
+            f"All {diff['n']} seeds gave the same difference, so the seed-to-seed spread is zero and the "
+            "smallest detectable difference cannot be estimated."
+        )
+    size = comparison.get("family_size", 1)
+    level = f"alpha {found['alpha']:.3g}" + (
+        f" ({ALPHA:g} over the {size} comparisons of its family, the strictest level Holm's correction uses)"
+        if size > 1
+        else ""
+    )
+    text = (
+        f"With {found['n']} seeds this comparison detects a true difference of about "
+        f"{points(found['detectable'])} pp with {found['power'] * 100:g}% power at {level}, assuming the "
+        f"per-seed differences vary as much as observed (standard deviation {points(found['std'])} pp) and "
+        "the test set stays the same"
+    )
+    if found["observed"] == 0:
+        return text + "; the observed difference is zero, so no number of seeds would make it significant."
+    needed = found["seeds"]
+    if needed is None:
+        return (
+            text
+            + f"; the observed {points(found['observed'])} pp would need more than {num(found['limit'])} seeds."
+        )
+    return text + f"; the observed {points(found['observed'])} pp would need about {num(needed)} seeds."
 
 
 def significance_text(comparison: Comparison | None) -> str:
@@ -137,8 +197,34 @@ def multiplicity_text(families: Mapping[str, int], alpha: float) -> str:
     return (
         f"Each comparison is tested at alpha {alpha:g} with Holm's step-down correction within its "
         f"family, which keeps the chance of any false claim in a family at {alpha:g} or below. The "
-        f"families are: {listed}. A difference counts as significant only when its Holm-adjusted "
-        "McNemar p is below alpha, every seed's difference points the same way and, with several "
-        "seeds, the 95% t-interval of the difference excludes zero. The raw p-values are shown beside "
-        "the adjusted ones; the intervals themselves are not adjusted."
+        f"families are: {listed}. A difference counts as significant only when the Holm-adjusted p of "
+        "its test (below) is under alpha. The raw p-values are shown beside the adjusted ones; the "
+        "intervals themselves are not adjusted."
+    )
+
+
+def verdict_rule_text(alpha: float) -> str:
+    """Appendix A's paragraph on how a verdict is decided, and how McNemar's test enters it."""
+    return (
+        "With two seeds or more, the verdict is the paired t-test over seeds of the per-seed "
+        "difference in test accuracy: each seed is one draw of the training randomness (initial "
+        "weights, batch order, validation split), so the test gains power as seeds are added, and "
+        f"before correction it is significant at alpha {alpha:g} exactly when the 95% t-interval "
+        "printed beside it excludes zero. McNemar's exact test of each seed's predictions on the test "
+        "images is the evidence about the sampling of the test set; the report says on how many seeds "
+        "it passes, and it does not decide. With a single seed there is no spread to test, and "
+        "McNemar's test on that seed decides (Dietterich 1998; Colas, Sigaud & Oudeyer 2018)."
+    )
+
+
+def power_rule_text(alpha: float, power: float) -> str:
+    """Appendix A's paragraph on the power statements of comparisons that found no difference."""
+    return (
+        "For each comparison that is not significant, the report gives the smallest true difference "
+        f"its seeds would detect with {power * 100:g}% power, at alpha {alpha:g} divided by the number "
+        "of comparisons in its family (the strictest level Holm's correction applies), and roughly how "
+        "many seeds the observed difference would need. Both come from the noncentral t distribution "
+        "of the paired t-test, with the observed standard deviation of the per-seed differences taken "
+        "as the true one; a few seeds estimate that spread only loosely, so the numbers are a guide "
+        "to the design, not a guarantee (Colas, Sigaud & Oudeyer 2018)."
     )

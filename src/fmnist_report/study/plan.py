@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from fmnist_report import data as data_mod
-from fmnist_report.config import Config
+from fmnist_report.config import Config, StudyConfig
 from fmnist_report.errors import ConfigError
-from fmnist_report.study.results import HEADLINE_KERNEL
+from fmnist_report.study.design import PARTS, Declaration, declarations
 from fmnist_report.study.training import RunSpec, spec_for
 
-#: The parts of the study `--only` can pick.
-PARTS = ("eda", "dense", "cnn", "kernels", "locality", "interpret")
+__all__ = ["PARTS", "parts", "plan", "spec"]
 
 
 def parts(only: Iterable[str] | None) -> set[str]:
@@ -24,26 +23,32 @@ def parts(only: Iterable[str] | None) -> set[str]:
 
 
 def plan(config: Config, data: data_mod.Dataset, only: Iterable[str] | None = None) -> list[RunSpec]:
-    """Every training run the chosen parts need, each exactly once.
+    """Every training run the chosen parts need, each exactly once: the declared models times the seeds.
 
-    The CNN of the comparison and the 3x3 arm of the kernel study share one spec, so they
-    are one run. The locality check (pixels permuted) uses the first seed only.
+    A model two parts need (the CNN of the comparison is also the 3x3 arm of the kernel study)
+    is one run. The permuted-pixel twins of the locality check use the first seed only.
     """
     chosen = parts(only)
     s = config.study
-    specs: list[RunSpec] = []
-    for seed in s.seed_list:
-        if "dense" in chosen:
-            specs.append(spec_for(s, data, "dense", seed))
-        if "cnn" in chosen:
-            specs.append(spec_for(s, data, "cnn", seed, kernel_size=HEADLINE_KERNEL))
-        if "kernels" in chosen:
-            specs.extend(spec_for(s, data, "cnn", seed, kernel_size=k) for k in s.kernel_sizes)
-    if "locality" in chosen:
-        seed = s.first_seed
-        specs.append(spec_for(s, data, "dense", seed, permutation_seed=seed))
-        specs.append(spec_for(s, data, "cnn", seed, kernel_size=HEADLINE_KERNEL, permutation_seed=seed))
+    needed = [d for d in declarations(s) if d.parts & chosen]
+    specs = [spec(s, data, d, seed) for seed in s.seed_list for d in needed if not d.first_seed_only]
+    specs += [spec(s, data, d, s.first_seed) for d in needed if d.first_seed_only]
     unique: dict[str, RunSpec] = {}
-    for spec in specs:
-        unique.setdefault(spec.key, spec)
+    for one in specs:
+        unique.setdefault(one.key, one)
     return list(unique.values())
+
+
+def spec(study: StudyConfig, data: data_mod.Dataset, declared: Declaration, seed: int) -> RunSpec:
+    """The run of one declared model on one seed."""
+    m = declared.id
+    return spec_for(
+        study,
+        data,
+        m.arch,
+        seed,
+        kernel_size=m.kernel_size,
+        permutation_seed=seed if m.permuted else None,
+        variant=m.variant,
+        overrides=declared.overrides,
+    )

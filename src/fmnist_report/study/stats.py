@@ -1,4 +1,4 @@
-"""Statistics over training seeds: t-intervals, McNemar's exact test, Holm's correction and the verdict.
+"""Statistics over training seeds: t-intervals, McNemar's exact test, Holm's correction, the verdict and its power.
 
 The words for a verdict are the report's (`report.wording`); this module only decides it.
 """
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import optimize
 from scipy import stats as sps
 
 
@@ -166,19 +167,125 @@ def holm(p_values: Sequence[float]) -> list[float]:
     return adjusted.tolist()
 
 
+def paired_t_p(diff: Summary) -> float:
+    """Two-sided p of the paired t-test over seeds: is the mean per-seed difference zero?
+
+    It needs two seeds or more (NaN for one). Differences with no spread at all give 1.0 when
+    they are all zero and 0.0 otherwise, the limits of the test as the spread shrinks.
+    """
+    if diff.n < 2:
+        return math.nan
+    if diff.std == 0.0:
+        return 1.0 if diff.mean == 0.0 else 0.0
+    t = diff.mean / (diff.std / math.sqrt(diff.n))
+    return float(2.0 * sps.t.sf(abs(t), diff.n - 1))
+
+
+def decision_p(diff: Summary, tests: Sequence[McNemar]) -> tuple[float, str]:
+    """The p-value a verdict is decided on, and the test it comes from.
+
+    With several seeds it is the paired t-test over seeds (``t``), which accounts for training
+    randomness and whose power grows with the seeds; with one seed, or seeds that all gave the
+    same difference, there is no spread to test, and McNemar's test of the seeds' predictions
+    (``mcnemar``, the largest p) decides.
+    """
+    if diff.n >= 2 and diff.std > 0.0:
+        return paired_t_p(diff), "t"
+    return worst_p(tests), "mcnemar"
+
+
 def is_significant(
     diff: Summary, tests: Sequence[McNemar], *, alpha: float = 0.05, p_value: float | None = None
 ) -> bool:
-    """Whether B differs from A: McNemar's p below ``alpha``, every seed's difference in the
-    direction of the mean, and (with several seeds) a t-interval that excludes 0.
+    """Whether B differs from A: the decision p (:func:`decision_p`) below ``alpha``.
 
-    McNemar's p is the largest over the seeds (:func:`worst_p`), or ``p_value`` where given:
-    that value adjusted for the other comparisons of its family (:func:`holm`).
+    ``p_value`` is that p adjusted for the other comparisons of its family (:func:`holm`).
+    With several seeds and no adjustment the verdict is exactly "the (1 - alpha) t-interval of
+    the difference excludes zero", so it can never contradict the interval printed beside it.
     """
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha!r}")
-    sign = float(np.sign(diff.mean))
-    same_direction = sign != 0.0 and all(np.sign(t.diff) == sign for t in tests)
-    excludes_zero = not diff.has_ci or diff.ci_low > 0.0 or diff.ci_high < 0.0
-    p = worst_p(tests) if p_value is None else p_value
-    return p < alpha and same_direction and excludes_zero
+    p = decision_p(diff, tests)[0] if p_value is None else p_value
+    return bool(p < alpha and diff.mean != 0.0)  # no direction, no claim
+
+
+def t_power(effect: float, n: int, alpha: float) -> float:
+    """Power of the two-sided paired t-test with ``n`` seeds at level ``alpha``.
+
+    ``effect`` is the true mean difference in units of the per-seed standard deviation
+    (Cohen's d); the statistic then follows a noncentral t with n - 1 degrees of freedom and
+    noncentrality d * sqrt(n).
+    """
+    if n < 2:
+        raise ValueError(f"the paired t-test needs at least 2 seeds, got {n}")
+    df = n - 1
+    critical = sps.t.ppf(1.0 - alpha / 2.0, df)
+    nc = abs(effect) * math.sqrt(n)
+    upper = float(sps.nct.sf(critical, df, nc))
+    lower = float(sps.nct.cdf(-critical, df, nc))  # far in the tail it can come back NaN: it is ~0
+    return min(1.0, upper + (0.0 if math.isnan(lower) else lower))
+
+
+def minimum_effect(n: int, alpha: float, power: float = 0.8) -> float:
+    """The smallest effect (Cohen's d) the paired t-test with ``n`` seeds detects with ``power``."""
+    if not 0.0 < power < 1.0:
+        raise ValueError(f"power must be strictly between 0 and 1, got {power!r}")
+    high = 1.0
+    while t_power(high, n, alpha) < power:
+        high *= 2.0
+    return float(optimize.brentq(lambda d: t_power(d, n, alpha) - power, 0.0, high, xtol=1e-10))
+
+
+def seeds_needed(effect: float, alpha: float, power: float = 0.8, limit: int = 1000) -> int | None:
+    """The fewest seeds with which the paired t-test detects ``effect`` (Cohen's d) with
+    ``power`` at ``alpha``; None when more than ``limit`` would be needed (or the effect is 0)."""
+    if effect == 0.0 or t_power(effect, limit, alpha) < power:
+        return None
+    low, high = 2, limit
+    while low < high:  # power grows with n: the first n that reaches it
+        mid = (low + high) // 2
+        if t_power(effect, mid, alpha) >= power:
+            high = mid
+        else:
+            low = mid + 1
+    return low
+
+
+@dataclass(frozen=True)
+class Power:
+    """What a comparison that found no difference could have found.
+
+    ``detectable`` is the smallest true difference (in accuracy, like ``diff``) its seeds detect
+    with ``power`` at level ``alpha``, from the observed per-seed spread ``std``; ``seeds`` is
+    roughly how many seeds the observed difference would need (None: more than ``limit``).
+    """
+
+    alpha: float
+    power: float
+    n: int
+    std: float
+    detectable: float
+    observed: float
+    seeds: int | None
+    limit: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def power_of(diff: Summary, alpha: float, power: float = 0.8, limit: int = 1000) -> Power | None:
+    """The detectable difference and the seeds needed, or None where the spread is unknown
+    (one seed) or zero (every seed gave the same difference)."""
+    if diff.n < 2 or diff.std == 0.0:
+        return None
+    effect = abs(diff.mean) / diff.std
+    return Power(
+        alpha=alpha,
+        power=power,
+        n=diff.n,
+        std=diff.std,
+        detectable=minimum_effect(diff.n, alpha, power) * diff.std,
+        observed=diff.mean,
+        seeds=seeds_needed(effect, alpha, power, limit),
+        limit=limit,
+    )

@@ -6,13 +6,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from fmnist_report.records import Record
-from fmnist_report.study import stats
+from fmnist_report.study import design, stats
 from fmnist_report.study.experiments import efficiency, shift
 from fmnist_report.study.results import Roles, StudyResults
 
@@ -20,10 +20,11 @@ from fmnist_report.study.results import Roles, StudyResults
 SEED_METRICS = ("test_accuracy", "test_loss", "train_seconds", "latency_ms_batched", "latency_ms_single")
 #: Significance level of every family of pairwise comparisons (Holm's correction within each).
 ALPHA = 0.05
-#: The families of comparisons, each corrected with Holm's method: Dense against the headline
-#: CNN; every pair of kernel sizes; each model against its permuted twin and the twins against
-#: each other; and (in the analyses) the four shift directions of the translation experiment.
-FAMILIES = ("architecture", "kernels", "locality")
+#: The power a non-significant comparison's detectable difference is stated at.
+POWER = 0.8
+#: The families of comparisons, each corrected with Holm's method (`design.FAMILIES`); the
+#: four shift directions of the translation experiment are a family inside its analysis.
+FAMILIES = tuple(f.name for f in design.FAMILIES)
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Summary:
         layers: each model's layer table (name, type, output shape, parameters).
         analyses: each interpretation experiment's measurements; the cost rows of
             ``efficiency`` are this summary's own model rows.
+        curves: each model's per-epoch history (``loss``, ``val_accuracy``...), one list per seed.
     """
 
     models: dict[str, dict[str, Any]]
@@ -46,6 +48,7 @@ class Summary:
     layers: dict[str, list[dict[str, Any]]]
     analyses: dict[str, dict[str, Any]]
     platform: str = ""
+    curves: dict[str, dict[str, list[list[float]]]] = field(default_factory=dict)
 
     def row(self, model_id: str) -> dict[str, Any]:
         return self.models[model_id]
@@ -83,6 +86,8 @@ def model_summary(records: list[Record]) -> dict[str, Any]:
         row[name] = stats.summarize([r.metrics[name] for r in records]).to_dict()
     per_class = np.array([r.metrics["per_class"]["accuracy"] for r in records])
     row["per_class_accuracy"] = per_class.mean(axis=0).tolist()
+    if first["spec"].get("variant") is not None:  # a declared variant: what it changes
+        row["overrides"] = {k: v for k, v in first["spec"]["overrides"]}
     return row
 
 
@@ -118,11 +123,16 @@ def paired_comparison(
 ) -> dict[str, Any]:
     """The comparison of B against A as plain values, with the verdict decided once (``significant``).
 
+    The verdict is the paired t-test over seeds where there are several, McNemar's test where
+    there is one (`stats.decision_p`); McNemar per seed is kept as the evidence about the
+    sampling of the test set (``mcnemar``, ``mcnemar_significant``).
+
     Args:
         ids: the model ids of A and B; ``labels`` their names in the report.
         diff: the per-seed differences ``b - a`` (`stats.paired_difference`).
         tests: one McNemar test per seed, in seed order.
     """
+    p, test = stats.decision_p(diff, tests)
     significant = stats.is_significant(diff, tests, alpha=ALPHA)
     return {
         "a": ids[0],
@@ -133,49 +143,62 @@ def paired_comparison(
         "diff": diff.to_dict(),
         "mcnemar": [t.to_dict() for t in tests],
         "worst_p": stats.worst_p(tests),
+        "mcnemar_significant": sum(t.p_value < ALPHA for t in tests),
+        "test": test,
+        "p_value": p,
         # A comparison on its own is a family of one, where Holm changes nothing.
         "family": None,
         "family_size": 1,
-        "p_adjusted": stats.worst_p(tests),
+        "p_adjusted": p,
         "significant_uncorrected": significant,
         "significant": significant,
+        "power": _power(diff, significant, 1),
     }
+
+
+def _power(diff: stats.Summary, significant: bool, family_size: int) -> dict[str, Any] | None:
+    """What a comparison that found nothing could have found, at the strictest level Holm
+    applies in its family (alpha over the family's size); None for a significant one, and where
+    the spread is unknown (one seed) or zero."""
+    if significant:
+        return None
+    found = stats.power_of(diff, ALPHA / family_size, POWER)
+    return found.to_dict() if found else None
 
 
 def holm_family(family: str, comparisons: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The comparisons of one family with Holm-adjusted p-values and the corrected verdict.
 
     The adjusted p is never below the raw one, so the corrected verdict is the uncorrected one
-    (direction and interval included) with the adjusted p also below ``ALPHA``.
+    with the adjusted p also below ``ALPHA``.
     """
-    adjusted = stats.holm([c["worst_p"] for c in comparisons])
-    return [
-        {
-            **c,
-            "family": family,
-            "family_size": len(comparisons),
-            "p_adjusted": p,
-            "significant": c["significant_uncorrected"] and p < ALPHA,
-        }
-        for c, p in zip(comparisons, adjusted, strict=True)
-    ]
+    adjusted = stats.holm([c["p_value"] for c in comparisons])
+    out = []
+    for c, p in zip(comparisons, adjusted, strict=True):
+        significant = bool(c["significant_uncorrected"] and p < ALPHA)
+        diff = stats.Summary(**c["diff"])
+        out.append(
+            {
+                **c,
+                "family": family,
+                "family_size": len(comparisons),
+                "p_adjusted": p,
+                "significant": significant,
+                "power": _power(diff, significant, len(comparisons)),
+            }
+        )
+    return out
 
 
 def comparison_pairs(roles: Roles) -> list[tuple[str, str, str]]:
-    """``(family, a, b)``: Dense vs the headline CNN, every pair of kernel arms, each model
-    against its permuted twin, and the two twins against each other."""
-    dense, cnn = roles.dense, roles.headline
-    arms = roles.kernel_arms
-    pairs = [("architecture", dense, cnn)]
-    pairs += [("kernels", a, b) for i, a in enumerate(arms) for b in arms[i + 1 :]]
-    pairs += [("locality", m, roles.twins.get(m)) for m in (dense, cnn)]
-    pairs += [("locality", roles.twins.get(dense), roles.twins.get(cnn))]
+    """``(family, a, b)`` for every comparison the declared families make, each pair once."""
     seen: set[tuple[str, str]] = set()
     out = []
-    for family, a, b in pairs:
-        if a is not None and b is not None and a != b and (a, b) not in seen:
-            seen.add((a, b))
-            out.append((family, a, b))
+    for family in design.FAMILIES:
+        for a, b in family.pairs(roles):
+            if a is not None and b is not None and a != b and (a, b) not in seen:
+                seen.add((a, b))
+                out.append((family.name, a, b))
     return out
 
 
@@ -209,7 +232,11 @@ def summarize(results: StudyResults) -> Summary:
         analyses[shift.KIND] = {**moved, "max_shift_mcnemar": holm_directions(moved["max_shift_mcnemar"])}
     if efficiency.KIND in analyses:
         measured = {k: v for k, v in analyses[efficiency.KIND].items() if k != "models"}
-        analyses[efficiency.KIND] = {"models": efficiency.model_rows(list(models.values())), **measured}
+        studied = efficiency.builtin_ids(models)
+        analyses[efficiency.KIND] = {
+            "models": efficiency.model_rows([models[m] for m in studied]),
+            **measured,
+        }
     return Summary(
         models=models,
         comparisons=comparisons,
@@ -217,4 +244,11 @@ def summarize(results: StudyResults) -> Summary:
         layers={m: records[0].metrics["layers"] for m, records in results.runs.items()},
         analyses=analyses,
         platform=results.platform(),
+        curves={m: histories(records) for m, records in results.runs.items()},
     )
+
+
+def histories(records: list[Record]) -> dict[str, list[list[float]]]:
+    """Each history entry of a model's runs, one list of per-epoch values per seed."""
+    keys = records[0].metrics["history"]
+    return {k: [list(r.metrics["history"].get(k, [])) for r in records] for k in keys}

@@ -40,10 +40,22 @@ class RunSpec:
     precision: str
     data: str
     permutation_seed: int | None = None
+    #: A declared variant's name and overrides (`variants.VOCABULARY`); unset for the built-in models.
+    variant: str | None = None
+    overrides: tuple[tuple[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        # A spec read back from JSON holds lists: one form, so that equal specs are equal values.
+        frozen = tuple((str(k), tuple(v) if isinstance(v, list) else v) for k, v in self.overrides)
+        object.__setattr__(self, "overrides", frozen)
 
     @property
     def model(self) -> ModelId:
-        return ModelId(self.arch, self.kernel_size, self.permutation_seed is not None)
+        return ModelId(self.arch, self.kernel_size, self.permutation_seed is not None, self.variant)
+
+    def setting(self, name: str, default: Any) -> Any:
+        """An override of this run, or ``default`` where it declares none."""
+        return dict(self.overrides).get(name, default)
 
     @property
     def model_id(self) -> str:
@@ -55,7 +67,14 @@ class RunSpec:
         return self.model.label
 
     def params(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The spec as plain values; the variant fields only where set, so that the built-in
+        models keep the cache keys they had before variants existed."""
+        out = dataclasses.asdict(self)
+        if self.variant is None and not self.overrides:
+            del out["variant"], out["overrides"]
+        else:
+            out["overrides"] = [[k, list(v) if isinstance(v, tuple) else v] for k, v in self.overrides]
+        return out
 
     @property
     def key(self) -> str:
@@ -69,6 +88,8 @@ def spec_for(
     seed: int,
     kernel_size: int | None = None,
     permutation_seed: int | None = None,
+    variant: str | None = None,
+    overrides: tuple[tuple[str, Any], ...] = (),
 ) -> RunSpec:
     """The spec of one run under the study's protocol."""
     return RunSpec(
@@ -83,6 +104,8 @@ def spec_for(
         precision=runtime.resolve_precision(study.precision, backend.current().device),
         data=data.fingerprint,
         permutation_seed=permutation_seed,
+        variant=variant,
+        overrides=overrides,
     )
 
 
@@ -149,7 +172,7 @@ def cross_entropy(probabilities: np.ndarray, labels: np.ndarray) -> float:
 
 def layer_table(spec: RunSpec) -> list[dict[str, object]]:
     """The layer table of the network a spec trains, built without training it."""
-    return models.layer_table(models.build(spec.arch, spec.kernel_size))
+    return models.layer_table(models.build(spec.arch, spec.kernel_size, spec.overrides))
 
 
 def _epoch_timer():  # a Keras callback, built lazily so importing this module stays light
@@ -225,6 +248,36 @@ def batch_orders(train_idx: np.ndarray, epochs: int, seed: int) -> list[np.ndarr
     return [train_idx[rng.permutation(len(train_idx))] for _ in range(epochs)]
 
 
+def shift_images(images: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
+    """Each image moved by its own random whole-pixel offset in each direction, up to ``max_shift``.
+
+    Pixels shifted in are zero (the background); nothing is flipped or scaled.
+    """
+    n, h, w = images.shape[:3]
+    dy = rng.integers(-max_shift, max_shift + 1, size=n)
+    dx = rng.integers(-max_shift, max_shift + 1, size=n)
+    padded = np.pad(
+        images, ((0, 0), (max_shift, max_shift), (max_shift, max_shift), *((0, 0),) * (images.ndim - 3))
+    )
+    rows = (np.arange(h)[None, :] + max_shift - dy[:, None])[:, :, None]
+    cols = (np.arange(w)[None, :] + max_shift - dx[:, None])[:, None, :]
+    return padded[np.arange(n)[:, None, None], rows, cols]
+
+
+def epoch_arrays(
+    x: np.ndarray, y: np.ndarray, order: np.ndarray, epoch: int, spec: RunSpec
+) -> tuple[np.ndarray, np.ndarray]:
+    """The images and labels of one epoch, in its order; shifted where the run declares ``augment``.
+
+    The shifts come from a stream of the run's seed and the epoch, so they repeat exactly.
+    """
+    images = x[order]
+    max_shift = int(spec.setting("augment", 0))
+    if max_shift:
+        images = shift_images(images, max_shift, np.random.default_rng([spec.seed, 2, epoch]))
+    return images, y[order]
+
+
 def fit_reshuffled(
     trained: Any,
     x: np.ndarray,
@@ -243,9 +296,10 @@ def fit_reshuffled(
     """
     history: dict[str, list[float]] = {}
     for epoch, order in enumerate(batch_orders(train_idx, spec.epochs, spec.seed)):
+        images, labels = epoch_arrays(x, y, order, epoch, spec)
         fitted = trained.fit(
-            x[order],
-            y[order],
+            images,
+            labels,
             validation_data=(x[val_idx], y[val_idx]),
             initial_epoch=epoch,
             epochs=epoch + 1,
@@ -257,6 +311,22 @@ def fit_reshuffled(
         for name, values in fitted.history.items():
             history.setdefault(name, []).extend(values)
     return history
+
+
+def optimizer(spec: RunSpec) -> Any:
+    """The run's optimizer: Adam with Keras' defaults, unless a variant declares another.
+
+    ``sgd`` uses momentum 0.9; ``adamw`` Keras' default weight decay (0.004).
+    """
+    import keras
+
+    rate = float(spec.setting("learning_rate", spec.learning_rate))
+    name = spec.setting("optimizer", "adam")
+    if name == "sgd":
+        return keras.optimizers.SGD(learning_rate=rate, momentum=0.9)
+    if name == "adamw":
+        return keras.optimizers.AdamW(learning_rate=rate)
+    return keras.optimizers.Adam(learning_rate=rate)
 
 
 def train(spec: RunSpec, data: Dataset, callbacks: Sequence[Any] = ()) -> Record:
@@ -275,11 +345,13 @@ def train(spec: RunSpec, data: Dataset, callbacks: Sequence[Any] = ()) -> Record
     previous_policy = keras.mixed_precision.global_policy().name
     keras.mixed_precision.set_global_policy(spec.precision)
     try:
-        model = models.build(spec.arch, spec.kernel_size)
+        model = models.build(spec.arch, spec.kernel_size, spec.overrides)
         trained = logits_view(model)
         trained.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=spec.learning_rate),
-            loss=keras.losses.CategoricalCrossentropy(from_logits=True),
+            optimizer=optimizer(spec),
+            loss=keras.losses.CategoricalCrossentropy(
+                from_logits=True, label_smoothing=float(spec.setting("label_smoothing", 0.0))
+            ),
             metrics=["accuracy"],
             steps_per_execution=STEPS_PER_EXECUTION[keras.backend.backend()],
         )

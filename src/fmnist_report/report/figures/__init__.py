@@ -20,6 +20,7 @@ from fmnist_report.report.figures import (
     comparison,
     eda,
     efficiency,
+    family,
     filters,
     kernels,
     locality,
@@ -34,13 +35,14 @@ if TYPE_CHECKING:
     from fmnist_report.study.results import StudyResults
     from fmnist_report.study.summary import Summary
 
-#: Each part of the report that has figures, in report order: sections 1 to 4, then section 5
-#: in the order it discusses them.
+#: Each part of the report that has figures, in report order: sections 1 to 4, the variants,
+#: then the interpretation in the order it discusses them.
 PARTS = (
     eda.eda_figures,
     comparison.dense_figures,
     comparison.cnn_figures,
     kernels.kernel_figures,
+    family.family_figures,
     locality.locality_figures,
     efficiency.efficiency_figures,
     filters.filter_figures,

@@ -119,6 +119,9 @@ def build(
         ),
         "cost_text": cost_text(dense["label"], dense, cnn["label"], cnn),
         "significance": wording.significance_text(comp),
+        "power_text": wording.power_text(comp),
+        "detectable": (comp.get("power") or {}).get("detectable") if comp else None,
+        "seeds_needed": (comp.get("power") or {}).get("seeds") if comp else None,
         "diff": with_half(comp["diff"]) if comp else None,
         "mcnemar": [{"seed": s, **t} for s, t in zip(comp["seeds"], comp["mcnemar"], strict=True)]
         if comp

@@ -7,9 +7,9 @@ from typing import Any
 
 from fmnist_report import models
 from fmnist_report.ids import ModelId
-from fmnist_report.report import wording
 from fmnist_report.report.formatting import join_words, mean_ci, num, pct, ratio
-from fmnist_report.report.sections.values import Rows, with_half
+from fmnist_report.report.sections.family import comparison_row, power_notes
+from fmnist_report.report.sections.values import Rows
 from fmnist_report.study.results import HEADLINE_KERNEL, StudyResults
 from fmnist_report.study.summary import Summary
 
@@ -127,23 +127,12 @@ def build(
                 "receptive_field": models.receptive_fields(k)[-1]["receptive_field"],
             }
         )
-    pairs = []
-    for i, a in enumerate(arms):
-        for b in arms[i + 1 :]:
-            comp = summary.comparison(a, b)
-            if comp is not None:
-                pairs.append(
-                    {
-                        "key": f"{comp['a']}__vs__{comp['b']}",
-                        "label_a": comp["label_a"],
-                        "label_b": comp["label_b"],
-                        "diff": with_half(comp["diff"]),
-                        "worst_p": comp["worst_p"],
-                        "p_adjusted": comp["p_adjusted"],
-                        "significant": comp["significant"],
-                        "text": wording.significance_text(comp),
-                    }
-                )
+    pairs = [
+        comparison_row(comp)
+        for i, a in enumerate(arms)
+        for b in arms[i + 1 :]
+        if (comp := summary.comparison(a, b)) is not None
+    ]
     best = best_row(krows) if krows else None
     return {
         "rows": krows,
@@ -156,6 +145,7 @@ def build(
             for i, n in enumerate(names)
         ],
         "comparisons": pairs,
+        "power_notes": power_notes(pairs),
         "best": {
             "label": best["label"],
             "kernel_size": best["kernel_size"],

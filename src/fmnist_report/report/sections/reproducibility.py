@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fmnist_report.config import as_dict
+from fmnist_report.report.sections.family import describe
 from fmnist_report.report.sections.values import Rows
 from fmnist_report.study.results import StudyResults
 
@@ -40,10 +41,19 @@ PLATFORM_NOTE = (
 )
 
 
+def variant_text(declared: Mapping[str, Any]) -> str:
+    """A declared variant as the settings table shows it: ``base cnn; dropout 0.3``."""
+    overrides = {k: v for k, v in declared.items() if k not in ("name", "base")}
+    return f"base {declared['base']}; {describe(overrides)}"
+
+
 def build(results: StudyResults, rows: Rows, environment: Mapping[str, Any]) -> dict[str, Any]:
     """Appendix A's values, from the results, the summary rows and the machine's environment."""
     cfg = results.config
     study = as_dict(cfg)["study"]
+    # The variants get a line each in words, and none at all where the study declares none.
+    declared = study.pop("variants")
+    study.update({f"variant {v['name']}": variant_text(v) for v in declared})
     timings = []
     for mid, records in results.runs.items():
         seconds = [float(r.metrics["train_seconds"]) for r in records]

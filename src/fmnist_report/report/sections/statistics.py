@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fmnist_report.report import wording
-from fmnist_report.study.summary import ALPHA, Summary
+from fmnist_report.study.summary import ALPHA, POWER, Summary
 
 
 def build(summary: Summary) -> dict[str, Any]:
@@ -18,4 +18,6 @@ def build(summary: Summary) -> dict[str, Any]:
             for name, size in families.items()
         ],
         "text": wording.multiplicity_text(families, ALPHA),
+        "rule": wording.verdict_rule_text(ALPHA),
+        "power": wording.power_rule_text(ALPHA, POWER),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from typing import Any
 
 from fmnist_report import models
@@ -109,10 +110,16 @@ def job(results: StudyResults, roles: Roles) -> Job | None:
     The accuracy-against-cost rows come from the summary (:func:`model_rows`), not from
     this record, so they can never go stale.
     """
-    if not results.runs:
+    studied = builtin_ids(results.runs)  # the variants have their own section
+    if not studied:
         return None
 
     def compute(load: Loader) -> Measured:
-        return run({m: results.first(m).metrics["layers"] for m in results.runs})
+        return run({m: results.first(m).metrics["layers"] for m in studied})
 
-    return Job(KIND, VERSION, {}, [r.key for rs in results.runs.values() for r in rs], compute)
+    return Job(KIND, VERSION, {}, [r.key for m in studied for r in results.runs[m]], compute)
+
+
+def builtin_ids(model_ids: Iterable[str]) -> list[str]:
+    """The built-in models of the study among ``model_ids``, in their order (no declared variant)."""
+    return [m for m in model_ids if not ModelId.parse(m).is_variant]

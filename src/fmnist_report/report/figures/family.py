@@ -1,0 +1,103 @@
+"""A family's figures from the Summary alone: validation curves with seed bands, and accuracy against cost."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
+
+from fmnist_report.report.figures.curves import Series, band_note, final_values, plot_validation_curves
+from fmnist_report.report.figures.spec import FigureSpec
+from fmnist_report.report.figures.style import WIDTH, model_color, styled
+
+if TYPE_CHECKING:
+    from fmnist_report.study.results import StudyResults
+    from fmnist_report.study.summary import Summary
+
+#: The family the "Your variants" section shows, and that section's id.
+VARIANTS = "variants"
+
+
+def family_models(summary: Summary, family: str) -> list[str]:
+    """The models a family compares, bases first, in the order its comparisons were made."""
+    comps = [c for c in summary.comparisons.values() if c["family"] == family]
+    return list(dict.fromkeys(m for c in comps for m in (c["a"], c["b"])))
+
+
+@styled
+def plot_cost_accuracy(points: Sequence[Mapping[str, Any]]) -> Figure:
+    """Test accuracy (mean, 95% interval) against parameters and against training time, one point a model."""
+    fig = Figure(figsize=(WIDTH, 3.4), layout="constrained")
+    axes = fig.subplots(1, 2, sharey=True)
+    for ax, key, label in zip(
+        axes, ("params", "seconds"), ("trainable parameters", "training time per run (s)"), strict=True
+    ):
+        for p in points:
+            err = np.array([[p["accuracy"] - p["ci_low"]], [p["ci_high"] - p["accuracy"]]])
+            ax.errorbar(p[key], p["accuracy"], yerr=err, fmt="o", color=p["color"], ms=6, capsize=3)
+            ax.annotate(
+                p["label"], (p[key], p["accuracy"]), textcoords="offset points", xytext=(5, 4), fontsize=8
+            )
+        ax.set_xlabel(label)
+        ax.grid(color="0.92", linewidth=0.6)
+        ax.set_axisbelow(True)
+        ax.margins(x=0.25, y=0.15)
+    axes[0].set_ylabel("test accuracy")
+    axes[0].yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+    return fig
+
+
+def _point(row: Mapping[str, Any]) -> dict[str, Any]:
+    acc = row["test_accuracy"]
+    return {
+        "label": row["label"],
+        "color": model_color(row["model_id"]),
+        "params": row["params"],
+        "seconds": row["train_seconds"]["mean"],
+        "accuracy": acc["mean"],
+        "ci_low": acc["ci_low"],
+        "ci_high": acc["ci_high"],
+    }
+
+
+def family_figures(results: StudyResults, summary: Summary, family: str = VARIANTS) -> list[FigureSpec]:
+    """The family's validation curves and its cost-accuracy plot; none where the family made no comparison."""
+    ids = family_models(summary, family)
+    if not ids:
+        return []
+    series = [
+        Series(
+            summary.row(m)["label"], model_color(m), np.array(summary.curves[m]["val_accuracy"], dtype=float)
+        )
+        for m in ids
+        if summary.curves.get(m, {}).get("val_accuracy")
+    ]
+    counts = [len(summary.row(m)["seeds"]) for m in ids]
+    out = []
+    if series:
+        n = min(s.values.shape[1] for s in series)
+        series = [Series(s.label, s.color, s.values[:, :n]) for s in series]
+        out.append(
+            FigureSpec(
+                f"{family}_curves",
+                f"Validation accuracy per epoch of each variant and its base ({band_note(counts)}); after the "
+                f"last epoch: {final_values(series)}.",
+                plot_validation_curves(series),
+                family,
+            )
+        )
+    rows = [summary.row(m) for m in ids]
+    interval = "bars: 95% t-interval over seeds" if max(counts) > 1 else "one seed, so no interval"
+    out.append(
+        FigureSpec(
+            f"{family}_cost",
+            f"Test accuracy ({interval}) against trainable parameters and against training time per run, "
+            "for each variant and its base.",
+            plot_cost_accuracy([_point(r) for r in rows]),
+            family,
+        )
+    )
+    return out

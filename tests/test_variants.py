@@ -263,3 +263,15 @@ def test_every_override_builds_and_keeps_the_interface_names():
     assert {"conv1_bn", "head_dropout", "pool2_dropout"} <= names
     assert model.get_layer("conv1").kernel_size == (5, 5)
     assert type(model.get_layer("pool1")).__name__ == "AveragePooling2D"
+
+
+def test_weight_decay_puts_an_l2_penalty_on_every_kernel_and_none_by_default():
+    plain = models.build("cnn", 3)
+    assert all(getattr(layer, "kernel_regularizer", None) is None for layer in plain.layers)
+    decayed = models.build("cnn", 3, (("weight_decay", 1e-4),))
+    penalised = [
+        layer.name for layer in decayed.layers if getattr(layer, "kernel_regularizer", None) is not None
+    ]
+    assert penalised == ["conv1", "conv2", "dense_128"]
+    assert decayed.count_params() == plain.count_params()
+    assert len(decayed.losses) == 3  # one penalty term per kernel, added to the training loss

@@ -39,6 +39,14 @@ class Architecture:
     batch_norm: bool = False
     pooling: str = "max"
     activation: str = "relu"
+    weight_decay: float = 0.0
+
+    @property
+    def penalty(self) -> Any:
+        """The L2 penalty on every kernel, or None (no penalty: the study's own models)."""
+        import keras
+
+        return keras.regularizers.L2(self.weight_decay) if self.weight_decay else None
 
     @classmethod
     def of(cls, kernel_size: int | None, overrides: Iterable[tuple[str, Any]] = ()) -> Architecture:
@@ -53,8 +61,8 @@ def _hidden(x: Any, units: int, arch: Architecture, name: str) -> Any:
     from keras import layers
 
     if not arch.batch_norm:
-        return layers.Dense(units, activation=arch.activation, name=name)(x)
-    x = layers.Dense(units, name=name)(x)
+        return layers.Dense(units, activation=arch.activation, kernel_regularizer=arch.penalty, name=name)(x)
+    x = layers.Dense(units, kernel_regularizer=arch.penalty, name=name)(x)
     x = layers.BatchNormalization(name=f"{name}_bn")(x)
     return layers.Activation(arch.activation, name=f"{name}_act")(x)
 
@@ -101,11 +109,18 @@ def build_cnn(
     x = inputs
     for i, filters in enumerate(arch.filters, start=1):
         if arch.batch_norm:
-            x = layers.Conv2D(filters, k, padding="same", name=f"conv{i}")(x)
+            x = layers.Conv2D(filters, k, padding="same", kernel_regularizer=arch.penalty, name=f"conv{i}")(x)
             x = layers.BatchNormalization(name=f"conv{i}_bn")(x)
             x = layers.Activation(arch.activation, name=f"conv{i}_act")(x)
         else:
-            x = layers.Conv2D(filters, k, padding="same", activation=arch.activation, name=f"conv{i}")(x)
+            x = layers.Conv2D(
+                filters,
+                k,
+                padding="same",
+                activation=arch.activation,
+                kernel_regularizer=arch.penalty,
+                name=f"conv{i}",
+            )(x)
         x = pool(2, name=f"pool{i}")(x)
         if arch.stage_dropout:
             x = layers.Dropout(arch.stage_dropout, name=f"pool{i}_dropout")(x)

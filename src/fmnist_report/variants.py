@@ -79,6 +79,11 @@ VOCABULARY: dict[str, Override] = {
         {"cnn": 0, "dense": 0},
         "random shifts of up to this many pixels, drawn per image and epoch (no flips)",
     ),
+    "weight_decay": Override(
+        Interval(0.0, 0.1, closed="right"),
+        {"cnn": 0.0, "dense": 0.0},
+        "L2 penalty on the kernels of the conv and hidden dense layers",
+    ),
     "label_smoothing": Override(
         Interval(0.0, 0.5, closed="left"), {"cnn": 0.0, "dense": 0.0}, "label smoothing of the loss"
     ),

@@ -25,6 +25,7 @@ from fmnist_report.records import Record
 from fmnist_report.study import stats, training
 from fmnist_report.study.results import StudyResults
 from fmnist_report.study.summary import Summary, paired_comparison, summarize
+from fmnist_report.variants import Variant
 
 # -- data files ------------------------------------------------------------------------------------
 
@@ -376,8 +377,18 @@ FIGURES = [
 ]
 
 
-def make_results(out_dir: Path, *, seeds: int = 2, split: str = "stratified", **report) -> StudyResults:
-    """A StudyResults with every model of the study, built without training."""
+#: Variants the synthetic study can declare, with the skill of each (their base's, moved a little).
+VARIANTS = (
+    Variant("dropout", "cnn", (("dropout", 0.3),)),
+    Variant("wide", "dense", (("dense_units", (512,)),)),
+)
+VARIANT_SKILL = {"cnn3[dropout]": 0.92, "dense[wide]": 0.56}
+
+
+def make_results(
+    out_dir: Path, *, seeds: int = 2, split: str = "stratified", variants: Sequence[Variant] = (), **report
+) -> StudyResults:
+    """A StudyResults with every model of the study (and the ``variants`` declared), built without training."""
     from fmnist_report.study.experiments import eda
 
     data = synthetic_dataset(per_class_train=30, per_class_test=10)
@@ -389,14 +400,18 @@ def make_results(out_dir: Path, *, seeds: int = 2, split: str = "stratified", **
         **report,
     }
     cfg = Config(
-        study=StudyConfig(profile="quick", epochs=2, seeds=seeds, split=split),
+        study=StudyConfig(profile="quick", epochs=2, seeds=seeds, split=split, variants=tuple(variants)),
         report=ReportMeta(**meta),
         out_dir=out_dir,
     )
     measured = eda.run(data)
+    skill = {
+        **SKILL,
+        **{k: v for k, v in VARIANT_SKILL.items() if k.split("[")[1][:-1] in {v.name for v in variants}},
+    }
     results = fake_results(
-        tuple(SKILL),
-        lambda m, s, y: predictions_with_skill(SKILL[m], m, s, y),
+        tuple(skill),
+        lambda m, s, y: predictions_with_skill(skill[m], m, s, y),
         seeds=seeds,
         data=data,
         config=cfg,

@@ -140,7 +140,7 @@ def variant_headline(build: Build) -> dict[str, Number]:
     """Each declared variant's test accuracy and its difference from its base, with intervals."""
     section = build.sections.get("variants", {})
     items: list[tuple[str, Number | None]] = []
-    for m in _matches(section, r"models\.(.+)\.test_accuracy\.mean"):
+    for m in _matches(section, r"models\.(.+\])\.test_accuracy\.mean"):  # the variants, not their bases
         items.append((f"test accuracy, {m}", _interval(section, f"models.{m}.test_accuracy", "pct")))
     for key in _matches(section, r"comparisons\.(.+)\.diff\.mean"):
         base, _, variant = key.partition("__vs__")

@@ -1,0 +1,112 @@
+"""The generic comparison section and everything downstream of a declared variant."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fmnist_report.config import Config, StudyConfig, load_config
+from fmnist_report.report import diff, figures, metrics, protocol, render
+from fmnist_report.report.sections import family
+from fmnist_report.report.sections.values import model_rows
+from fmnist_report.study.summary import summarize
+from fmnist_report.variants import Variant
+
+from .factories import VARIANTS, make_context, make_results
+
+
+def test_the_variants_family_is_corrected_as_one_and_laid_out_from_the_summary(tmp_path):
+    results = make_results(tmp_path, seeds=3, variants=VARIANTS)
+    s = summarize(results)
+    members = [c for c in s.comparisons.values() if c["family"] == "variants"]
+    assert [(c["a"], c["b"]) for c in members] == [("cnn3", "cnn3[dropout]"), ("dense", "dense[wide]")]
+    assert all(c["family_size"] == 2 and c["test"] == "t" for c in members)
+    section = family.build(s, model_rows(s), "variants", list(results.data.class_names), [])
+    assert [m["model_id"] for m in section["models"]] == ["cnn3", "cnn3[dropout]", "dense", "dense[wide]"]
+    assert (
+        section["models"][1]["changes"] == "dropout 0.3"
+        and section["models"][0]["changes"] == "the study's own model"
+    )
+    row = section["comparisons"][0]
+    assert row["p_adjusted"] == members[0]["p_adjusted"] and row["test"] == "paired t"
+    assert row["diff"]["mean"] == pytest.approx(
+        s.row("cnn3[dropout]")["test_accuracy"]["mean"] - s.row("cnn3")["test_accuracy"]["mean"]
+    )
+    assert len(section["per_class"]) == 10 and len(section["per_class"][0]["cells"]) == 2
+    assert row["cost_text"].startswith("Against CNN 3x3, CNN 3x3 [dropout] has 1.0× the parameters")
+    # Not significant: its power sentence is there, and metrics carry the detectable difference.
+    for c in section["comparisons"]:
+        assert bool(c["power_text"]) == (not c["significant"])
+
+
+def test_no_variant_declared_means_no_section_and_the_old_numbering(tmp_path):
+    _, _, ctx = make_context(tmp_path)
+    assert ctx["variants"] is None
+    assert [t["number"] for t in ctx["toc"]][:6] == ["1", "2", "3", "4", "5", "6"]
+    assert ctx["sections"]["interpretation"]["number"] == "5"
+
+
+def test_the_variants_section_is_numbered_after_the_kernel_study_and_rendered(tmp_path):
+    _, s, ctx = make_context(tmp_path, seeds=3, variants=VARIANTS)
+    assert ctx["sections"]["variants"] == {"number": "5", "title": "Your variants"}
+    assert ctx["sections"]["interpretation"]["number"] == "6"
+    html = render.render_html(ctx)
+    assert '<section class="chapter" id="variants">' in html and "CNN 3x3 [dropout] vs CNN 3x3" in html
+    rows = dict(((sec, key), v) for sec, key, v in metrics.metrics_flat(ctx))
+    key = "comparisons.cnn3__vs__cnn3[dropout]"
+    assert rows[("variants", f"{key}.p_adjusted")] == s.comparisons["cnn3__vs__cnn3[dropout]"]["p_adjusted"]
+    assert (
+        rows[("variants", "models.cnn3[dropout].test_accuracy.mean")]
+        == s.row("cnn3[dropout]")["test_accuracy"]["mean"]
+    )
+
+
+def test_the_family_figures_come_from_the_summary(tmp_path):
+    results = make_results(tmp_path, seeds=3, variants=VARIANTS)
+    s = summarize(results)
+    specs = figures.family.family_figures(results, s)
+    assert [f.name for f in specs] == ["variants_curves", "variants_cost"]
+    assert all(f.section == "variants" for f in specs)
+    assert "bands from the lowest to the highest seed" in specs[0].caption
+    assert figures.family.family_figures(results, summarize(make_results(tmp_path))) == []
+
+
+def test_the_attached_configuration_repeats_the_variants(tmp_path):
+    cfg = Config(study=StudyConfig(variants=(*VARIANTS, Variant("f", "cnn", (("filters", (16, 32)),)))))
+    path = tmp_path / "configuration.toml"
+    path.write_text(protocol.config_toml(cfg), encoding="utf-8")
+    assert load_config(path).study.variants == cfg.study.variants
+
+
+def _build(tmp_path, name: str, variants) -> dict:
+    _, _, ctx = make_context(tmp_path / name, seeds=3, variants=variants)
+    results = make_results(tmp_path / name, seeds=3, variants=variants)
+    document = metrics.metrics_document(metrics.metrics_flat(ctx), protocol.protocol(results))
+    (tmp_path / f"{name}.json").write_text(document, encoding="utf-8")
+    return json.loads(document)
+
+
+def test_diff_shows_variant_rows_and_only_them_with_only_variants(tmp_path):
+    _build(tmp_path, "a", VARIANTS)
+    _build(tmp_path, "b", VARIANTS)
+    old, new = diff.load(tmp_path / "a.json"), diff.load(tmp_path / "b.json")
+    names = [r["name"] for r in diff.compare(old, new)["rows"]]
+    assert "test accuracy, cnn3[dropout]" in names and "test accuracy, dense" in names
+    assert "accuracy difference, cnn3[dropout] - cnn3" in names
+    only = [r["name"] for r in diff.compare(old, new, only="variants")["rows"]]
+    assert only and all("[" in n for n in only)
+    with pytest.raises(diff.DiffError, match="--only must be one of study, variants"):
+        diff.compare(old, new, only="kernels")
+
+
+def test_diff_refuses_builds_of_different_studies_and_names_the_variant(tmp_path):
+    _build(tmp_path, "a", VARIANTS)
+    _build(tmp_path, "b", (Variant("dropout", "cnn", (("dropout", 0.5),)),))
+    with pytest.raises(diff.DiffError) as raised:
+        diff.compare(diff.load(tmp_path / "a.json"), diff.load(tmp_path / "b.json"))
+    text = str(raised.value)
+    assert (
+        "variant wide only in the old build" in text
+        and "variant dropout differs (dropout 0.3 vs 0.5)" in text
+    )

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from fmnist_report.cli import app
 from fmnist_report.report import render
-from fmnist_report.report.formatting import mean_ci, num, points
+from fmnist_report.report.formatting import mean_ci, num, points, pvalue
 from fmnist_report.serving.export import verify_export
 
 from .factories import HEADINGS, REAL_DIR, assert_self_contained, check_html, needs_real_data
@@ -334,3 +334,32 @@ def test_a_failed_render_leaves_the_previous_report_whole(own, monkeypatch):
     assert run.code == 1 and "the PDF renderer failed" in run.stderr, run.exception
     assert {name: (out / name).read_bytes() for name in names} == kept
     assert {p.name: p.read_bytes() for p in (out / "figures").iterdir()} == figures
+
+
+def test_a_build_with_the_example_variants_gives_their_section_in_pdf_and_metrics(quick, tmp_path):
+    out = Path(
+        shutil.copytree(quick.out, tmp_path / "output")
+    )  # the built-in runs are stored: only variants train
+    tables = (Path(__file__).parents[1] / "report" / "examples" / "variants.toml").read_text(encoding="utf-8")
+    settings = tmp_path / "v.toml"
+    settings.write_text(CONFIG + tables[tables.index("[[variants]]") :], encoding="utf-8")
+    run = cli("build", "--config", str(settings), "--out", str(out), "--data-dir", str(REAL_DIR), "--offline")
+    assert run.code == 0, f"{run.stderr}\n{run.exception!r}"
+    assert "the variants add 6 of these runs (6 to train)" in run.stdout
+    numbers = json.loads((out / "metrics.json").read_text(encoding="utf-8"))["variants"]
+    text = " ".join(pdf_text(out / "report.pdf").replace("-\n", "-").split())
+    assert "5 Your variants" in text and "6 Interpretation" in text
+    for name in ("dropout", "batch-norm", "half-filters"):
+        model = f"cnn3[{name}]"
+        assert f"CNN 3x3 [{name}]" in text
+        accuracy = numbers[f"models.{model}.test_accuracy.mean"]
+        assert f"{accuracy * 100:.2f}%" in text
+        key = f"comparisons.cnn3__vs__{model}"
+        assert (
+            f"{pvalue(numbers[f'{key}.p_value'])} (paired t) {pvalue(numbers[f'{key}.p_adjusted'])}" in text
+        )
+        detectable = numbers.get(f"{key}.detectable")
+        if detectable is not None:  # not significant: the power sentence quotes the same number
+            assert f"detects a true difference of about {points(detectable)} pp" in text
+    assert "Validation accuracy per epoch of each variant and its base" in text
+    assert {"variants_curves.png", "variants_cost.png"} <= {p.name for p in (out / "figures").iterdir()}

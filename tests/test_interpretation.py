@@ -182,6 +182,9 @@ def test_not_appropriate_when_nothing_differs():
     text = " ".join(claim_not_appropriate.not_appropriate_text(after, before, ROW["dense"], ROW["cnn3"]))
     assert "brings no measurable benefit" in text
     assert "bought no significant accuracy" in text
+    worse = comparison("dense", "cnn3", "Dense", "CNN 3x3", 900, 850)  # the CNN significantly behind
+    text = " ".join(claim_not_appropriate.not_appropriate_text(None, worse, ROW["dense"], ROW["cnn3"]))
+    assert "The extra cost bought lower accuracy here" in text and "no significant accuracy" not in text
 
 
 # -- translation -----------------------------------------------------------------------------

@@ -275,3 +275,57 @@ def test_weight_decay_puts_an_l2_penalty_on_every_kernel_and_none_by_default():
     assert penalised == ["conv1", "conv2", "dense_128"]
     assert decayed.count_params() == plain.count_params()
     assert len(decayed.losses) == 3  # one penalty term per kernel, added to the training loss
+
+
+def test_the_build_says_how_many_runs_the_variants_add_and_how_long_they_take(tmp_path):
+    from fmnist_report.records import Record
+    from fmnist_report.store import Store
+    from fmnist_report.study.runner import variants_line
+
+    data = synthetic_dataset(5, 2)
+    specs = plan(Config(study=study_with(Variant("half", "cnn", (("filters", (16, 32)),)), seeds=2)), data)
+    store = Store(tmp_path / "cache")
+    line = variants_line(specs, set(), store)
+    assert line == (
+        "the variants add 2 of these runs (2 to train); no estimate of their time yet: their bases have "
+        "not trained on this machine"
+    )
+    base = next(s for s in specs if s.model_id == "cnn3" and s.seed == 0)
+    store.put(Record("train", base.key, {"flops": 8_520_074, "train_seconds": 100.0}))
+    line = variants_line(specs, set(), store)
+    # Half the filters: 2,455,050 FLOPs against 8,520,074, so 100 s x 0.288 = 29 s for seed 0.
+    assert line.startswith("the variants add 2 of these runs (2 to train), about 29 s on this machine")
+    assert line.endswith("(1 of 2; the others' bases have not trained yet)")
+    done = {s.key for s in specs if s.variant}
+    assert variants_line(specs, done, store) == "the variants add 2 of these runs (0 to train)"
+    assert variants_line([s for s in specs if not s.variant], set(), store) == ""
+
+
+def test_shifts_move_each_image_by_whole_pixels_and_repeat_for_a_seed():
+    import numpy as np
+
+    from fmnist_report.study import augment, training
+
+    images = np.zeros((50, 28, 28), dtype=np.uint8)
+    images[:, 10:18, 10:18] = 255
+    moved = augment.shift_images(images, 2, np.random.default_rng(0))
+    assert moved.shape == images.shape and moved.dtype == images.dtype
+    assert (moved.sum(axis=(1, 2)) == images.sum(axis=(1, 2))).all()  # the square stays whole inside
+    rows = [int(np.flatnonzero(m.any(axis=1))[0]) - 10 for m in moved]
+    assert set(rows) <= {-2, -1, 0, 1, 2} and len(set(rows)) > 1
+    spec = training.spec_for(
+        StudyConfig(epochs=2),
+        synthetic_dataset(2, 1),
+        "cnn",
+        0,
+        kernel_size=3,
+        variant="shift",
+        overrides=(("augment", 2),),
+    )
+    order = np.arange(50)
+    first, _ = training.epoch_arrays(images, order, order, 0, spec)
+    again, _ = training.epoch_arrays(images, order, order, 0, spec)
+    later, _ = training.epoch_arrays(images, order, order, 1, spec)
+    assert np.array_equal(first, again) and not np.array_equal(first, later)
+    plain = training.spec_for(StudyConfig(epochs=2), synthetic_dataset(2, 1), "cnn", 0, kernel_size=3)
+    assert np.array_equal(training.epoch_arrays(images, order, order, 0, plain)[0], images)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
-from fmnist_report import backend
+from fmnist_report import backend, models
 from fmnist_report import data as data_mod
 from fmnist_report.config import Config
 from fmnist_report.records import Record, make_key
@@ -25,6 +26,7 @@ class Reporter(Protocol):
     def run_finished(self, spec: RunSpec, record: Record, cached: bool) -> None: ...
     def warn(self, message: str) -> None: ...
     def running(self, count: int) -> None: ...
+    def info(self, message: str) -> None: ...
 
 
 class NullReporter:
@@ -41,6 +43,9 @@ class NullReporter:
         pass
 
     def running(self, count: int) -> None:
+        pass
+
+    def info(self, message: str) -> None:
         pass
 
 
@@ -73,6 +78,9 @@ def execute(
     todo: list[RunSpec] = []
     cached = set() if fresh else {s.key for s in specs if store.has("train", s.key)}
     reporter.plan(specs, cached)
+    added = variants_line(specs, cached, store)
+    if added:
+        reporter.info(added)
     for spec in specs:
         record = None if fresh else store.get("train", spec.key)
         if record is None:
@@ -102,6 +110,39 @@ def execute(
         reporter.run_finished(by_key[record.key], record, cached=False)
         results[record.key] = record
     return {spec.key: results[spec.key] for spec in specs}
+
+
+def variants_line(specs: Sequence[RunSpec], cached: set[str], store: Store) -> str:
+    """How many runs the declared variants add, and roughly how long those still to train take here.
+
+    The estimate scales each base run this store holds (same seed and protocol) by the FLOPs per
+    image of the variant against its base; a variant whose base has not trained yet has none.
+    """
+    variants = [s for s in specs if s.variant is not None]
+    if not variants:
+        return ""
+    todo = [s for s in variants if s.key not in cached]
+    line = f"the variants add {len(variants)} of these runs ({len(todo)} to train)"
+    if not todo:
+        return line
+    seconds, unknown = 0.0, 0
+    for spec in todo:
+        base = dataclasses.replace(spec, variant=None, overrides=())
+        record = store.get("train", base.key) if store.has("train", base.key) else None
+        if record is None:
+            unknown += 1
+            continue
+        scale = (
+            models.flops_per_image(models.build(spec.arch, spec.kernel_size, spec.overrides))
+            / record.metrics["flops"]
+        )
+        seconds += float(record.metrics["train_seconds"]) * scale
+    if unknown == len(todo):
+        return line + "; no estimate of their time yet: their bases have not trained on this machine"
+    known = len(todo) - unknown
+    estimate = f"about {seconds / 60:.0f} min" if seconds >= 90 else f"about {seconds:.0f} s"
+    tail = "" if not unknown else f" ({known} of {len(todo)}; the others' bases have not trained yet)"
+    return line + f", {estimate} on this machine from their bases' stored runs scaled by FLOPs{tail}"
 
 
 def run_study(

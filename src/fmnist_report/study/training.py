@@ -15,6 +15,7 @@ from fmnist_report.config import StudyConfig
 from fmnist_report.data import Dataset, one_hot, scale
 from fmnist_report.ids import ModelId
 from fmnist_report.records import Record, make_key
+from fmnist_report.study import augment
 
 #: Batches per compiled call: cuts Python overhead with the same updates in the same order.
 #: The PyTorch backend accepts only 1.
@@ -248,22 +249,6 @@ def batch_orders(train_idx: np.ndarray, epochs: int, seed: int) -> list[np.ndarr
     return [train_idx[rng.permutation(len(train_idx))] for _ in range(epochs)]
 
 
-def shift_images(images: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
-    """Each image moved by its own random whole-pixel offset in each direction, up to ``max_shift``.
-
-    Pixels shifted in are zero (the background); nothing is flipped or scaled.
-    """
-    n, h, w = images.shape[:3]
-    dy = rng.integers(-max_shift, max_shift + 1, size=n)
-    dx = rng.integers(-max_shift, max_shift + 1, size=n)
-    padded = np.pad(
-        images, ((0, 0), (max_shift, max_shift), (max_shift, max_shift), *((0, 0),) * (images.ndim - 3))
-    )
-    rows = (np.arange(h)[None, :] + max_shift - dy[:, None])[:, :, None]
-    cols = (np.arange(w)[None, :] + max_shift - dx[:, None])[:, None, :]
-    return padded[np.arange(n)[:, None, None], rows, cols]
-
-
 def epoch_arrays(
     x: np.ndarray, y: np.ndarray, order: np.ndarray, epoch: int, spec: RunSpec
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -274,7 +259,7 @@ def epoch_arrays(
     images = x[order]
     max_shift = int(spec.setting("augment", 0))
     if max_shift:
-        images = shift_images(images, max_shift, np.random.default_rng([spec.seed, 2, epoch]))
+        images = augment.shift_images(images, max_shift, np.random.default_rng([spec.seed, 2, epoch]))
     return images, y[order]
 
 

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from fmnist_report.report.figures.curves import Series, band_note, final_values, plot_validation_curves
 from fmnist_report.report.figures.spec import FigureSpec
-from fmnist_report.report.figures.style import WIDTH, model_color, styled
+from fmnist_report.report.figures.style import EXTRA_COLORS, MODEL_COLORS, WIDTH, model_color, styled
 
 if TYPE_CHECKING:
     from fmnist_report.study.results import StudyResults
@@ -27,6 +27,16 @@ def family_models(summary: Summary, family: str) -> list[str]:
     return list(dict.fromkeys(m for c in comps for m in (c["a"], c["b"])))
 
 
+def colors(ids: Sequence[str]) -> dict[str, str]:
+    """One color per model of a family, all different: the built-in models keep the report's
+    palette, the variants take the extra colors in turn."""
+    out = {m: model_color(m) for m in ids if "[" not in m}
+    spare = [c for c in (*EXTRA_COLORS, *MODEL_COLORS.values()) if c not in out.values()]
+    for i, m in enumerate(m for m in ids if "[" in m):
+        out[m] = spare[i % len(spare)]
+    return {m: out[m] for m in ids}
+
+
 @styled
 def plot_cost_accuracy(points: Sequence[Mapping[str, Any]]) -> Figure:
     """Test accuracy (mean, 95% interval) against parameters and against training time, one point a model."""
@@ -37,24 +47,38 @@ def plot_cost_accuracy(points: Sequence[Mapping[str, Any]]) -> Figure:
     ):
         for p in points:
             err = np.array([[p["accuracy"] - p["ci_low"]], [p["ci_high"] - p["accuracy"]]])
-            ax.errorbar(p[key], p["accuracy"], yerr=err, fmt="o", color=p["color"], ms=6, capsize=3)
-            ax.annotate(
-                p["label"], (p[key], p["accuracy"]), textcoords="offset points", xytext=(5, 4), fontsize=8
+            ax.errorbar(
+                p[key],
+                p["accuracy"],
+                yerr=err,
+                fmt=p["marker"],
+                color=p["color"],
+                ms=7,
+                capsize=3,
+                label=p["label"],
             )
         ax.set_xlabel(label)
         ax.grid(color="0.92", linewidth=0.6)
         ax.set_axisbelow(True)
         ax.margins(x=0.25, y=0.15)
+    axes[0].xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     axes[0].set_ylabel("test accuracy")
     axes[0].yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside right center", frameon=False)
     return fig
 
 
-def _point(row: Mapping[str, Any]) -> dict[str, Any]:
+#: Markers in turn, so that points of equal cost stay apart even in gray.
+MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*")
+
+
+def _point(row: Mapping[str, Any], color: str, marker: str) -> dict[str, Any]:
     acc = row["test_accuracy"]
     return {
         "label": row["label"],
-        "color": model_color(row["model_id"]),
+        "color": color,
+        "marker": marker,
         "params": row["params"],
         "seconds": row["train_seconds"]["mean"],
         "accuracy": acc["mean"],
@@ -68,10 +92,9 @@ def family_figures(results: StudyResults, summary: Summary, family: str = VARIAN
     ids = family_models(summary, family)
     if not ids:
         return []
+    palette = colors(ids)
     series = [
-        Series(
-            summary.row(m)["label"], model_color(m), np.array(summary.curves[m]["val_accuracy"], dtype=float)
-        )
+        Series(summary.row(m)["label"], palette[m], np.array(summary.curves[m]["val_accuracy"], dtype=float))
         for m in ids
         if summary.curves.get(m, {}).get("val_accuracy")
     ]
@@ -96,7 +119,9 @@ def family_figures(results: StudyResults, summary: Summary, family: str = VARIAN
             f"{family}_cost",
             f"Test accuracy ({interval}) against trainable parameters and against training time per run, "
             "for each variant and its base.",
-            plot_cost_accuracy([_point(r) for r in rows]),
+            plot_cost_accuracy(
+                [_point(r, palette[r["model_id"]], MARKERS[i % len(MARKERS)]) for i, r in enumerate(rows)]
+            ),
             family,
         )
     )

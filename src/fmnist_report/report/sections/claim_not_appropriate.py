@@ -51,7 +51,12 @@ def not_appropriate_text(
         if head_to_head is not None:
             v = verdict(head_to_head)
             text += f" In return, {comparison_sentence(head_to_head)}."
-            if v != "higher":
+            if v == "lower":
+                text += (
+                    " The extra cost bought lower accuracy here, so the Dense network is the choice these "
+                    "numbers support, and more so where latency, energy or memory is the constraint."
+                )
+            elif v == "none":
                 text += (
                     " The extra cost bought no significant accuracy here, so where latency, energy or memory "
                     "is the constraint, the Dense network is the choice these numbers support."

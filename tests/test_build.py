@@ -342,7 +342,7 @@ def test_a_build_with_the_example_variants_gives_their_section_in_pdf_and_metric
     )  # the built-in runs are stored: only variants train
     tables = (Path(__file__).parents[1] / "report" / "examples" / "variants.toml").read_text(encoding="utf-8")
     settings = tmp_path / "v.toml"
-    settings.write_text(CONFIG + tables[tables.index("[[variants]]") :], encoding="utf-8")
+    settings.write_text(CONFIG + tables[tables.index("\n[[variants]]") :], encoding="utf-8")
     run = cli("build", "--config", str(settings), "--out", str(out), "--data-dir", str(REAL_DIR), "--offline")
     assert run.code == 0, f"{run.stderr}\n{run.exception!r}"
     assert "the variants add 6 of these runs (6 to train)" in run.stdout

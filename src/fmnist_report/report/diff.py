@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from fmnist_report.errors import UserError
+from fmnist_report.ids import ModelId
 from fmnist_report.report.formatting import change, mean_ci, points, pp
 from fmnist_report.report.metrics import JSON_FILE
 from fmnist_report.report.protocol import COMPARED, PLATFORM_DEFAULTS
@@ -140,7 +141,8 @@ def variant_headline(build: Build) -> dict[str, Number]:
     """Each declared variant's test accuracy and its difference from its base, with intervals."""
     section = build.sections.get("variants", {})
     items: list[tuple[str, Number | None]] = []
-    for m in _matches(section, r"models\.(.+\])\.test_accuracy\.mean"):  # the variants, not their bases
+    variants = [m for m in _matches(section, r"models\.(.+)\.test_accuracy\.mean") if _is_variant(m)]
+    for m in variants:  # the variants, not their bases (the study's rows have those)
         items.append((f"test accuracy, {m}", _interval(section, f"models.{m}.test_accuracy", "pct")))
     for key in _matches(section, r"comparisons\.(.+)\.diff\.mean"):
         base, _, variant = key.partition("__vs__")
@@ -148,6 +150,13 @@ def variant_headline(build: Build) -> dict[str, Number]:
             (f"accuracy difference, {variant} - {base}", _interval(section, f"comparisons.{key}.diff", "pp"))
         )
     return {name: number for name, number in items if number is not None}
+
+
+def _is_variant(model_id: str) -> bool:
+    try:
+        return ModelId.parse(model_id).is_variant
+    except ValueError:  # a hand-edited file: not a model of ours
+        return False
 
 
 def _cells(kernels: Section) -> Iterator[tuple[str, str]]:

@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from fmnist_report.ids import ModelId
 from fmnist_report.report.figures.curves import Series, band_note, final_values, plot_validation_curves
 from fmnist_report.report.figures.spec import FigureSpec
 from fmnist_report.report.figures.style import EXTRA_COLORS, MODEL_COLORS, WIDTH, model_color, styled
@@ -30,9 +31,10 @@ def family_models(summary: Summary, family: str) -> list[str]:
 def colors(ids: Sequence[str]) -> dict[str, str]:
     """One color per model of a family, all different: the built-in models keep the report's
     palette, the variants take the extra colors in turn."""
-    out = {m: model_color(m) for m in ids if "[" not in m}
+    variants = [m for m in ids if ModelId.parse(m).is_variant]
+    out = {m: model_color(m) for m in ids if m not in variants}
     spare = [c for c in (*EXTRA_COLORS, *MODEL_COLORS.values()) if c not in out.values()]
-    for i, m in enumerate(m for m in ids if "[" in m):
+    for i, m in enumerate(variants):
         out[m] = spare[i % len(spare)]
     return {m: out[m] for m in ids}
 

@@ -27,7 +27,7 @@ from fmnist_report.config import Config, as_dict
 from fmnist_report.data import Dataset
 from fmnist_report.records import Record, make_key
 from fmnist_report.report import context as context_mod
-from fmnist_report.report import metrics, protocol, render
+from fmnist_report.report import metrics, notes, protocol, render
 from fmnist_report.report.environment import environment_info
 from fmnist_report.report.sections import interpretation
 from fmnist_report.serving import publish
@@ -94,10 +94,12 @@ def study(
     stored_only: bool = False,
     executor: str = "local",
     ray_address: str | None = None,
+    check_notes: bool = False,
 ) -> StudyResults:
     """Load the data and run (or reuse) every planned experiment, showing progress on ``console``.
 
     With ``stored_only`` nothing trains: a training run missing from the store is an error.
+    With ``check_notes`` the author's notes are checked against the planned models first.
     """
     from fmnist_report import runtime
 
@@ -110,6 +112,8 @@ def study(
     store = Store(cfg.cache_dir, warn=reporter.warn)
     data = load_data(cfg)
     reporter.info(f"data: {data.source} ({len(data.x_train):,} train / {len(data.x_test):,} test images)")
+    if check_notes:
+        notes.check(cfg, [spec.model_id for spec in plan(cfg, data, parts)])
     if stored_only:
         require_stored(cfg, data, store, parts)
     try:
@@ -310,6 +314,7 @@ def build_report(
             predictions=predictions,
             evidence=interpretation.evidence(results, summary, [s.name for s in specs]),
             environment=environment_info(),
+            notes=notes.build(cfg, summary),
         ),
     )
     html = step("html", "rendering the HTML", lambda: render.render_html(ctx))

@@ -89,10 +89,18 @@ class Settings:
         )
 
 
-def run_study(settings: Settings, cfg: Any, only: str | None = None, *, stored_only: bool = False) -> Any:
+def run_study(
+    settings: Settings,
+    cfg: Any,
+    only: str | None = None,
+    *,
+    stored_only: bool = False,
+    check_notes: bool = False,
+) -> Any:
     """Load the data and run (or reuse) every planned experiment, with progress.
 
-    With ``stored_only`` nothing trains: a training run missing from the store is an error.
+    With ``stored_only`` nothing trains: a training run missing from the store is an error;
+    ``check_notes`` checks the author's notes against the plan before anything trains.
     """
     from fmnist_report import pipeline
 
@@ -107,6 +115,7 @@ def run_study(settings: Settings, cfg: Any, only: str | None = None, *, stored_o
         stored_only=stored_only,
         executor=settings.executor,
         ray_address=settings.ray_address,
+        check_notes=check_notes,
     )
 
 
@@ -150,7 +159,7 @@ def report_body(settings: Settings, *, trains: bool) -> None:
     cfg = settings.load()
     for warning in check_report_text(cfg):
         err.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
-    results = run_study(settings, cfg, stored_only=not trains)
+    results = run_study(settings, cfg, stored_only=not trains, check_notes=True)
     console = settings.console
     outputs = build_report(
         results,

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from fmnist_report.report import content
+from fmnist_report.report.notes import DISCUSSION, attribution
 from fmnist_report.report.sections import (
     cnn,
     dense,
@@ -28,6 +29,9 @@ from fmnist_report.report.sections import summary as summary_part
 from fmnist_report.report.sections.values import data_uri, model_rows
 from fmnist_report.study.results import StudyResults
 from fmnist_report.study.summary import Summary
+
+#: The heading of the author's discussion.
+DISCUSSION_TITLE = "Discussion"
 
 
 class FigureLike(Protocol):
@@ -70,6 +74,7 @@ def build_context(
     predictions: Sequence[Mapping[str, Any]],
     evidence: Sequence[Mapping[str, Any]],
     environment: Mapping[str, Any],
+    notes: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """Every value the templates lay out.
 
@@ -81,12 +86,18 @@ def build_context(
             (bytes) and ``top`` ((class name, probability) pairs, most likely first).
         evidence: `sections.interpretation.evidence(results, summary, drawn)`.
         environment: ``versions`` (name -> version), ``platform``, ``cpu``, ``logical_cpus``, ``threads``.
+        notes: the author's notes by place (`report.notes.build`); none by default.
     """
     rows = model_rows(summary)
     by_section, by_name = place_figures(figures, pngs)
     data = data_part.build(results, summary, by_section.get("eda", []))
     kernel_study = kernels.build(results, summary, rows, by_section.get("kernels", []))
     report = results.config.report
+    notes = dict(notes or {})
+    toc = [{"id": i, "number": n, "title": t} for i, n, t in content.SECTIONS]
+    if DISCUSSION in notes:  # the author's discussion comes before the appendices
+        first_appendix = next(k for k, (_, n, _) in enumerate(content.SECTIONS) if not n.isdigit())
+        toc.insert(first_appendix, {"id": DISCUSSION, "number": "", "title": DISCUSSION_TITLE})
     return {
         "meta": {
             "title": report.title,
@@ -94,8 +105,10 @@ def build_context(
             "course": report.course,
             "date": report.display_date,
             "profile": results.config.study.profile,
+            "attribution": attribution(notes, report.author),
         },
-        "toc": [{"id": i, "number": n, "title": t} for i, n, t in content.SECTIONS],
+        "toc": toc,
+        "notes": notes,
         "sections": {i: {"number": n, "title": t} for i, n, t in content.SECTIONS},
         "summary": summary_part.build(results, summary, rows, data, kernel_study),
         "data": data,

@@ -317,9 +317,11 @@ def build_report(
             notes=notes.build(cfg, summary),
         ),
     )
-    html = step("html", "rendering the HTML", lambda: render.render_html(ctx))
     rows = metrics.metrics_flat(ctx)
     metrics_text = metrics.metrics_document(rows, protocol.protocol(results))
+    # The appendix prints the attachment's checksum, so that `verify` can tell it was not swapped.
+    ctx["meta"]["metrics_sha256"] = hashlib.sha256(metrics_text.encode()).hexdigest()
+    html = step("html", "rendering the HTML", lambda: render.render_html(ctx))
     pdf_bytes = (
         step(
             "pdf",

@@ -26,10 +26,10 @@ from rich.console import Console
 from fmnist_report.config import Config, as_dict
 from fmnist_report.data import Dataset
 from fmnist_report.records import Record, make_key
+from fmnist_report.report import bibliography, metrics, notes, protocol, render
 from fmnist_report.report import context as context_mod
-from fmnist_report.report import metrics, notes, protocol, render
 from fmnist_report.report.environment import environment_info
-from fmnist_report.report.sections import interpretation
+from fmnist_report.report.sections import interpretation, model_card
 from fmnist_report.serving import publish
 from fmnist_report.store import (
     DamagedEntryError,
@@ -240,6 +240,13 @@ def make_figures(
     return specs, {spec.name: record.arrays[spec.name].tobytes() for spec in specs}
 
 
+def model_card_md(results: StudyResults, summary: Summary) -> str:
+    """``model_card.md`` of the exported model, for `export`, which renders no report."""
+    from fmnist_report.report.sections.values import model_rows
+
+    return render.render_model_card(model_card.build(results, summary, model_rows(summary)))
+
+
 def attachments(metrics_text: str, cfg: Config) -> list[render.EmbeddedFile]:
     """What the PDF carries: its numbers (metrics.json) and the configuration that repeats it."""
     return [
@@ -331,8 +338,9 @@ def build_report(
         if pdf
         else None
     )
+    card = render.render_model_card(ctx["deployment"]["card"])
     write_start = time.perf_counter()
-    out = write_outputs(cfg, html, pdf_bytes, rows, pngs, metrics_text=metrics_text)
+    out = write_outputs(cfg, html, pdf_bytes, rows, pngs, metrics_text=metrics_text, card=card)
     seconds["write"] = time.perf_counter() - write_start
     out.seconds = seconds
     return out
@@ -346,10 +354,12 @@ def write_outputs(
     pngs: Mapping[str, bytes],
     *,
     metrics_text: str | None = None,
+    card: str | None = None,
 ) -> Outputs:
     """Write figures, metrics, PDF and HTML, each atomically; a stale PDF is removed with --no-pdf.
 
-    ``metrics_text`` is metrics.json as the PDF carries it; by default, the rows alone.
+    ``metrics_text`` is metrics.json as the PDF carries it; by default, the rows alone. ``card``
+    is the exported model's ``model_card.md``, written beside the export.
     """
 
     def fill(folder: Path) -> None:
@@ -357,7 +367,10 @@ def write_outputs(
             (folder / f"{name}.png").write_bytes(png)
 
     atomic_dir(cfg.figures_dir, fill)
+    if card is not None:
+        atomic_write(cfg.model_dir / model_card.CARD_FILE, card)
     out_dir = cfg.out_dir
+    atomic_write(out_dir / bibliography.BIB_FILE, bibliography.bibtex())
     metrics_path = atomic_write(out_dir / METRICS_JSON, metrics_text or metrics.metrics_document(rows))
     csv_path = atomic_write(out_dir / METRICS_CSV, metrics.metrics_csv(rows))
     pdf_path = None

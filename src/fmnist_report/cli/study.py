@@ -251,7 +251,13 @@ def export_cmd(
     from fmnist_report.serving.publish import export_cnn
     from fmnist_report.study.summary import summarize
 
-    metadata = export_cnn(results, summarize(results))
+    summary = summarize(results)
+    metadata = export_cnn(results, summary)
+    from fmnist_report.pipeline import model_card_md
+    from fmnist_report.report.sections.model_card import CARD_FILE
+    from fmnist_report.store import atomic_write
+
+    atomic_write(cfg.model_dir / CARD_FILE, model_card_md(results, summary))
     if as_json:
         out.print_json(json.dumps({"model_dir": str(cfg.model_dir), **metadata}))
         return

@@ -87,7 +87,7 @@ def test_figures_have_the_resolution_the_readme_names():
 @needs_poppler
 def test_the_running_head_shortens_a_long_title_with_an_ellipsis(pdf_words):
     later = [w for w in pdf_words if w["page"]["number"] == 3 and w["box"]]
-    width, height = later[0]["page"]["size"]
+    width, _ = later[0]["page"]["size"]
     head = [w for w in later if w["box"][1] < 22 * POINTS_PER_MM]  # in the top margin
     titled = [w["text"] for w in head if w["text"].startswith("W")]
     assert titled and titled[0].endswith("…") and len(titled[0]) < 80  # shortened, not the 300 W's

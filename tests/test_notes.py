@@ -129,7 +129,7 @@ def test_notes_appear_at_their_places_with_the_summary_number_and_the_author(tmp
         < page.index('id="reproducibility"')
     )
     assert page.count('<p class="note-author">Note by Mei Lin</p>') == 2
-    assert page.count('class="generated"') == len(content.SECTIONS)
+    assert page.count('class="generated"') == len(content.SECTIONS) + 1  # and the summary
     assert "passages marked as notes by Mei Lin are the author&#39;s own words" in page
 
 

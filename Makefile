@@ -55,4 +55,4 @@ lint:
 	$(BIN)/ruff format $(LINTED)
 
 clean:
-	rm -rf output/cache output/figures output/model output/report.* output/metrics.*
+	rm -rf output/cache output/figures output/model output/report.* output/metrics.* output/references.bib

@@ -82,3 +82,13 @@ def test_figures_have_the_resolution_the_readme_names():
     assert pngs
     for name, png in pngs.items():  # PNG stores pixels per metre: 5906 is 150.01 dpi
         assert Image.open(io.BytesIO(png)).info["dpi"] == pytest.approx((dpi, dpi), abs=0.05), name
+
+
+@needs_poppler
+def test_the_running_head_shortens_a_long_title_with_an_ellipsis(pdf_words):
+    later = [w for w in pdf_words if w["page"]["number"] == 3 and w["box"]]
+    width, _ = later[0]["page"]["size"]
+    head = [w for w in later if w["box"][1] < 22 * POINTS_PER_MM]  # in the top margin
+    titled = [w["text"] for w in head if w["text"].startswith("W")]
+    assert titled and titled[0].endswith("…") and len(titled[0]) < 80  # shortened, not the 300 W's
+    assert all(w["box"][0] >= 0 and w["box"][2] <= width for w in head)  # and inside the page

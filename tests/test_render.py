@@ -79,7 +79,7 @@ def test_text_and_links_may_name_addresses_but_nothing_is_loaded(tmp_path):
     ]
     _, _, ctx = make_context(tmp_path, evidence=evidence, title=title)
     html = render.render_html(ctx)
-    assert f"<h1>{title}</h1>" in html and "See https://example.com/paper." in html
+    assert f">{title}</h1>" in html and "See https://example.com/paper." in html
     checker = check_html(html)
     assert_self_contained(html, checker)
     assert "https://arxiv.org/abs/1708.07747" in checker.links

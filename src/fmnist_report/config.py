@@ -85,6 +85,8 @@ class Config:
     offline: bool = False
     #: The settings file read, or None where the defaults stood alone.
     settings_file: Path | None = None
+    #: The author's own notes, ``[report] notes``: (place, Markdown file) pairs, paths resolved.
+    notes: tuple[tuple[str, Path], ...] = ()
 
     @property
     def cache_dir(self) -> Path:
@@ -230,6 +232,10 @@ def load_config(
 
     file_study = file_data.get("study", {})
     file_report = file_data.get("report", {})
+    notes: tuple[tuple[str, Path], ...] = ()
+    if isinstance(file_report, dict) and "notes" in file_report:
+        file_report = dict(file_report)
+        notes = _notes(file_report.pop("notes"), toml_path)
     _check("study", _STUDY_RULES, file_study, str(toml_path))
     _check("report", _REPORT_RULES, file_report, str(toml_path))
     cli_study = {k: v for k, v in (study or {}).items() if v is not None}
@@ -266,7 +272,33 @@ def load_config(
         data_dir=data_dir,
         offline=offline,
         settings_file=toml_path,
+        notes=notes,
     )
+
+
+def _notes(table: Any, toml_path: Path | None) -> tuple[tuple[str, Path], ...]:
+    """``[report] notes``: place -> Markdown file, each path relative to the settings file.
+
+    Only the shape is checked here; which places exist is the report's to say (`report.notes`).
+    """
+    origin = str(toml_path)
+    example = '{ discussion = "notes/discussion.md", after_kernels = "notes/kernels.md" }'
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{origin}: report.notes must be a table such as {example}, got {_echo(table)}")
+    base = toml_path.parent if toml_path is not None else Path.cwd()
+    pairs = []
+    for key, value in table.items():
+        if not (_is_name(key) and (key == "discussion" or key.startswith("after_"))):
+            raise ConfigError(
+                f"{origin}: report.notes key {_echo(key)} names no place; use discussion or "
+                "after_<section id> (after_kernels, say)"
+            )
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(
+                f"{origin}: report.notes.{key} must be the path of a Markdown file, got {_echo(value)}"
+            )
+        pairs.append((key, base / value))
+    return tuple(pairs)
 
 
 def as_dict(config: Config) -> dict[str, Any]:
@@ -275,6 +307,7 @@ def as_dict(config: Config) -> dict[str, Any]:
     out["out_dir"] = str(config.out_dir)
     out["data_dir"] = str(config.data_dir) if config.data_dir else None
     out["settings_file"] = str(config.settings_file) if config.settings_file else None
+    out["notes"] = {place: str(path) for place, path in config.notes}
     out["study"]["kernel_sizes"] = list(config.study.kernel_sizes)
     out["study"]["seed_list"] = list(config.study.seed_list)
     out["study"]["variants"] = [v.to_dict() for v in config.study.variants]

@@ -26,10 +26,10 @@ from rich.console import Console
 from fmnist_report.config import Config, as_dict
 from fmnist_report.data import Dataset
 from fmnist_report.records import Record, make_key
+from fmnist_report.report import bibliography, metrics, notes, protocol, render
 from fmnist_report.report import context as context_mod
-from fmnist_report.report import metrics, protocol, render
 from fmnist_report.report.environment import environment_info
-from fmnist_report.report.sections import interpretation
+from fmnist_report.report.sections import interpretation, model_card
 from fmnist_report.serving import publish
 from fmnist_report.store import (
     DamagedEntryError,
@@ -94,10 +94,12 @@ def study(
     stored_only: bool = False,
     executor: str = "local",
     ray_address: str | None = None,
+    check_notes: bool = False,
 ) -> StudyResults:
     """Load the data and run (or reuse) every planned experiment, showing progress on ``console``.
 
     With ``stored_only`` nothing trains: a training run missing from the store is an error.
+    With ``check_notes`` the author's notes are checked against the planned models first.
     """
     from fmnist_report import runtime
 
@@ -110,6 +112,8 @@ def study(
     store = Store(cfg.cache_dir, warn=reporter.warn)
     data = load_data(cfg)
     reporter.info(f"data: {data.source} ({len(data.x_train):,} train / {len(data.x_test):,} test images)")
+    if check_notes:
+        notes.check(cfg, [spec.model_id for spec in plan(cfg, data, parts)])
     if stored_only:
         require_stored(cfg, data, store, parts)
     try:
@@ -236,6 +240,13 @@ def make_figures(
     return specs, {spec.name: record.arrays[spec.name].tobytes() for spec in specs}
 
 
+def model_card_md(results: StudyResults, summary: Summary) -> str:
+    """``model_card.md`` of the exported model, for `export`, which renders no report."""
+    from fmnist_report.report.sections.values import model_rows
+
+    return render.render_model_card(model_card.build(results, summary, model_rows(summary)))
+
+
 def attachments(metrics_text: str, cfg: Config) -> list[render.EmbeddedFile]:
     """What the PDF carries: its numbers (metrics.json) and the configuration that repeats it."""
     return [
@@ -310,11 +321,14 @@ def build_report(
             predictions=predictions,
             evidence=interpretation.evidence(results, summary, [s.name for s in specs]),
             environment=environment_info(),
+            notes=notes.build(cfg, summary),
         ),
     )
-    html = step("html", "rendering the HTML", lambda: render.render_html(ctx))
     rows = metrics.metrics_flat(ctx)
     metrics_text = metrics.metrics_document(rows, protocol.protocol(results))
+    # The appendix prints the attachment's checksum, so that `verify` can tell it was not swapped.
+    ctx["meta"]["metrics_sha256"] = hashlib.sha256(metrics_text.encode()).hexdigest()
+    html = step("html", "rendering the HTML", lambda: render.render_html(ctx))
     pdf_bytes = (
         step(
             "pdf",
@@ -324,8 +338,9 @@ def build_report(
         if pdf
         else None
     )
+    card = render.render_model_card(ctx["deployment"]["card"])
     write_start = time.perf_counter()
-    out = write_outputs(cfg, html, pdf_bytes, rows, pngs, metrics_text=metrics_text)
+    out = write_outputs(cfg, html, pdf_bytes, rows, pngs, metrics_text=metrics_text, card=card)
     seconds["write"] = time.perf_counter() - write_start
     out.seconds = seconds
     return out
@@ -339,10 +354,12 @@ def write_outputs(
     pngs: Mapping[str, bytes],
     *,
     metrics_text: str | None = None,
+    card: str | None = None,
 ) -> Outputs:
     """Write figures, metrics, PDF and HTML, each atomically; a stale PDF is removed with --no-pdf.
 
-    ``metrics_text`` is metrics.json as the PDF carries it; by default, the rows alone.
+    ``metrics_text`` is metrics.json as the PDF carries it; by default, the rows alone. ``card``
+    is the exported model's ``model_card.md``, written beside the export.
     """
 
     def fill(folder: Path) -> None:
@@ -350,7 +367,10 @@ def write_outputs(
             (folder / f"{name}.png").write_bytes(png)
 
     atomic_dir(cfg.figures_dir, fill)
+    if card is not None:
+        atomic_write(cfg.model_dir / model_card.CARD_FILE, card)
     out_dir = cfg.out_dir
+    atomic_write(out_dir / bibliography.BIB_FILE, bibliography.bibtex())
     metrics_path = atomic_write(out_dir / METRICS_JSON, metrics_text or metrics.metrics_document(rows))
     csv_path = atomic_write(out_dir / METRICS_CSV, metrics.metrics_csv(rows))
     pdf_path = None

@@ -88,10 +88,18 @@ class Settings:
         )
 
 
-def run_study(settings: Settings, cfg: Any, only: str | None = None, *, stored_only: bool = False) -> Any:
+def run_study(
+    settings: Settings,
+    cfg: Any,
+    only: str | None = None,
+    *,
+    stored_only: bool = False,
+    check_notes: bool = False,
+) -> Any:
     """Load the data and run (or reuse) every planned experiment, with progress.
 
-    With ``stored_only`` nothing trains: a training run missing from the store is an error.
+    With ``stored_only`` nothing trains: a training run missing from the store is an error;
+    ``check_notes`` checks the author's notes against the plan before anything trains.
     """
     from fmnist_report import pipeline
 
@@ -106,6 +114,7 @@ def run_study(settings: Settings, cfg: Any, only: str | None = None, *, stored_o
         stored_only=stored_only,
         executor=settings.executor,
         ray_address=settings.ray_address,
+        check_notes=check_notes,
     )
 
 
@@ -149,7 +158,7 @@ def report_body(settings: Settings, *, trains: bool) -> None:
     cfg = settings.load()
     for warning in check_report_text(cfg):
         err.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
-    results = run_study(settings, cfg, stored_only=not trains)
+    results = run_study(settings, cfg, stored_only=not trains, check_notes=True)
     console = settings.console
     outputs = build_report(
         results,
@@ -193,27 +202,8 @@ def build_cmd(
     ray_address: RayAddressOpt = None,
 ) -> None:
     """Run the whole study (reusing stored runs), export the CNN and render the HTML and PDF report."""
-    settings = Settings(
-        profile=profile,
-        seeds=seeds,
-        epochs=epochs,
-        out_dir=out_dir,
-        config=config,
-        title=title,
-        author=author,
-        course=course,
-        fresh=fresh,
-        quiet=quiet,
-        as_json=as_json,
-        data_dir=data_dir,
-        offline=offline,
-        no_pdf=no_pdf,
-        pdf_variant=pdf_variant,
-        backend=backend,
-        executor=executor,
-        ray_address=ray_address,
-    )
-    report_body(settings, trains=True)
+    # The parameters are Settings' fields by name.
+    report_body(Settings(**locals()), trains=True)
 
 
 @user_errors
@@ -235,24 +225,8 @@ def render_cmd(
     backend: BackendOpt = None,
 ) -> None:
     """Render the report again from stored results, without training anything (run `build` first)."""
-    settings = Settings(
-        profile=profile,
-        seeds=seeds,
-        epochs=epochs,
-        out_dir=out_dir,
-        config=config,
-        title=title,
-        author=author,
-        course=course,
-        quiet=quiet,
-        as_json=as_json,
-        data_dir=data_dir,
-        offline=offline,
-        no_pdf=no_pdf,
-        pdf_variant=pdf_variant,
-        backend=backend,
-    )
-    report_body(settings, trains=False)
+    # The parameters are Settings' fields by name.
+    report_body(Settings(**locals()), trains=False)
 
 
 @user_errors
@@ -275,7 +249,13 @@ def export_cmd(
     from fmnist_report.serving.publish import export_cnn
     from fmnist_report.study.summary import summarize
 
-    metadata = export_cnn(results, summarize(results))
+    summary = summarize(results)
+    metadata = export_cnn(results, summary)
+    from fmnist_report.pipeline import model_card_md
+    from fmnist_report.report.sections.model_card import CARD_FILE
+    from fmnist_report.store import atomic_write
+
+    atomic_write(cfg.model_dir / CARD_FILE, model_card_md(results, summary))
     if as_json:
         out.print_json(json.dumps({"model_dir": str(cfg.model_dir), **metadata}))
         return

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from fmnist_report.report import content
+from fmnist_report.report.notes import DISCUSSION, attribution
 from fmnist_report.report.sections import (
     cnn,
     dense,
@@ -29,6 +30,9 @@ from fmnist_report.report.sections import summary as summary_part
 from fmnist_report.report.sections.values import data_uri, model_rows
 from fmnist_report.study.results import StudyResults
 from fmnist_report.study.summary import Summary
+
+#: The heading of the author's discussion.
+DISCUSSION_TITLE = "Discussion"
 
 
 class FigureLike(Protocol):
@@ -71,6 +75,7 @@ def build_context(
     predictions: Sequence[Mapping[str, Any]],
     evidence: Sequence[Mapping[str, Any]],
     environment: Mapping[str, Any],
+    notes: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """Every value the templates lay out.
 
@@ -82,6 +87,7 @@ def build_context(
             (bytes) and ``top`` ((class name, probability) pairs, most likely first).
         evidence: `sections.interpretation.evidence(results, summary, drawn)`.
         environment: ``versions`` (name -> version), ``platform``, ``cpu``, ``logical_cpus``, ``threads``.
+        notes: the author's notes by place (`report.notes.build`); none by default.
     """
     rows = model_rows(summary)
     by_section, by_name = place_figures(figures, pngs)
@@ -92,6 +98,11 @@ def build_context(
     )
     numbered = content.sections(["variants"] if variants else [])
     report = results.config.report
+    notes = dict(notes or {})
+    toc = [{"id": i, "number": n, "title": t} for i, n, t in numbered]
+    if DISCUSSION in notes:  # the author's discussion comes before the appendices
+        first_appendix = next(k for k, (_, n, _) in enumerate(numbered) if not n.isdigit())
+        toc.insert(first_appendix, {"id": DISCUSSION, "number": "", "title": DISCUSSION_TITLE})
     return {
         "meta": {
             "title": report.title,
@@ -99,8 +110,10 @@ def build_context(
             "course": report.course,
             "date": report.display_date,
             "profile": results.config.study.profile,
+            "attribution": attribution(notes, report.author),
         },
-        "toc": [{"id": i, "number": n, "title": t} for i, n, t in numbered],
+        "toc": toc,
+        "notes": notes,
         "sections": {i: {"number": n, "title": t} for i, n, t in numbered},
         "summary": summary_part.build(results, summary, rows, data, kernel_study),
         "data": data,

@@ -7,6 +7,7 @@ wherever it appears; :data:`FILTERS` registers them with the report's Jinja envi
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -143,6 +144,19 @@ def cell(value: Any) -> str:
     return str(value)
 
 
+def running_title(text: str, width: int = 56) -> str:
+    """A title short enough for the running head: cut at ``width`` columns with an ellipsis.
+
+    Wide characters (Chinese, Japanese, Korean, emoji) count as two columns, as they print.
+    """
+    used = 0
+    for i, char in enumerate(text):
+        used += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+        if used > width:
+            return text[:i].rstrip() + "…"
+    return text
+
+
 # -- lists and counts in prose -----------------------------------------------------------------
 
 
@@ -178,4 +192,5 @@ FILTERS: dict[str, Callable[..., str]] = {
     "fmt": fmt,
     "filesize": filesize,
     "cell": cell,
+    "running_title": running_title,
 }

@@ -41,7 +41,7 @@ def metrics_flat(context: Mapping[str, Any]) -> list[tuple[str, str, float | int
     """Every number of the report as ``(section, key, value)`` rows, in report order."""
     rows = []
     for section, value in context.items():
-        if section in ("meta", "toc", "sections"):
+        if section in ("meta", "toc", "sections", "notes"):
             continue
         for key, number in _walk(value, ""):
             if isinstance(number, float) and not np.isfinite(number):

@@ -113,6 +113,11 @@ def render_html(context: Mapping[str, Any], template: str = TEMPLATE) -> str:
     return page
 
 
+def render_model_card(card: Mapping[str, Any]) -> str:
+    """``model_card.md``: the exported model's card (`sections.model_card`) as Markdown."""
+    return environment().get_template("model_card.md").render(card=card)
+
+
 def external_reference(html: str) -> str:
     """The first resource the page would load from outside itself, or ''.
 

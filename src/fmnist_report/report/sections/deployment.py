@@ -1,4 +1,4 @@
-"""Section 6, deployment: the exported model's files, sample predictions and the commands that use it."""
+"""Section 6, deployment: the exported model's files, its card, sample predictions and the commands that use it."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from fmnist_report.report.sections import model_card
 from fmnist_report.report.sections.values import Rows, data_uri
 from fmnist_report.study.results import StudyResults
 from fmnist_report.study.summary import Summary
@@ -52,6 +53,7 @@ def build(
         "predictions": preds,
         "n_predictions": len(preds),
         "n_correct": sum(p["correct"] for p in preds),
+        "card": model_card.build(results, summary, rows),
         "commands": [
             {
                 "command": f"fmnist-report predict --model-dir {model_dir_arg} image.png",

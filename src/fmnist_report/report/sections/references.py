@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from fmnist_report.report import content
+from fmnist_report.report import bibliography, content
 from fmnist_report.report.formatting import join_words, pct
 from fmnist_report.report.sections.values import Rows
 from fmnist_report.study.summary import Summary
@@ -52,4 +52,5 @@ def build(summary: Summary, rows: Rows, full: bool) -> dict[str, Any]:
         "ours": ours,
         "text": benchmark_text(ours, published, full),
         "citations": [dict(c) for c in content.CITATIONS],
+        "how_to_cite": bibliography.how_to_cite(),
     }

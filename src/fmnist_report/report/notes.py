@@ -1,0 +1,227 @@
+"""The author's own notes: Markdown files placed between the generated sections.
+
+A note is the author's text, not the tool's: it is rendered with raw HTML off, may embed
+only local images (as ``data:`` URIs) and quotes the study's numbers through placeholders,
+``{{ cnn3.test_accuracy }}``, filled from the `Summary` and printed as the report prints them,
+so that a sentence cannot go stale when the numbers change. :func:`check` looks at every note
+before any training and stops the build in one line at a place, a placeholder or an image that
+cannot be honoured.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from fmnist_report.config import Config
+from fmnist_report.errors import ConfigError
+from fmnist_report.report import content, formatting
+from fmnist_report.study.summary import SEED_METRICS, Summary
+
+#: The place of a note that is a section of its own, before the appendices.
+DISCUSSION = "discussion"
+#: How each per-seed metric is printed (`formatting.mean_ci` units); counts print as integers.
+UNITS = {
+    "test_accuracy": "pct",
+    "test_loss": "num",
+    "train_seconds": "s",
+    "latency_ms_batched": "ms",
+    "latency_ms_single": "ms",
+}
+COUNTS = ("params", "flops")
+#: The parts of a per-seed summary a placeholder may name after the metric.
+FIELDS = ("mean", "std", "ci_low", "ci_high", "n")
+#: ``{{ model.metric }}`` or ``{{ model.metric.field }}``; a model id may carry a bracketed
+#: part (``cnn3[dropout=0.3]``).
+PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
+NAME = re.compile(
+    r"^(?P<model>[A-Za-z0-9_-]+(?:\[[A-Za-z0-9_=,.\-]*\])?)\.(?P<metric>[a-z_]+)(?:\.(?P<field>[a-z_]+))?$"
+)
+#: Local images a note may embed, by suffix.
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
+REMOTE = re.compile(r"^([a-z][a-z0-9+.-]*:|//)", re.I)
+
+
+@dataclass(frozen=True)
+class Note:
+    """One note as read: its place, its file and its Markdown text."""
+
+    place: str
+    path: Path
+    text: str
+
+
+def places() -> list[str]:
+    """Every place a note may go: ``discussion`` and ``after_<id>`` for each section of the report."""
+    return [
+        DISCUSSION,
+        *(f"after_{section_id}" for section_id, _, _ in content.sections(content.OPTIONAL_PARTS)),
+    ]
+
+
+def metric_names() -> list[str]:
+    """The metrics a placeholder may name: the Summary's per-seed metrics, their fields and the counts."""
+    names = [*COUNTS]
+    for metric in SEED_METRICS:
+        names += [metric, *(f"{metric}.{f}" for f in FIELDS)]
+    return names
+
+
+def read(config: Config) -> list[Note]:
+    """The configured notes, read; a place that does not exist or an unreadable file is a ConfigError."""
+    known = places()
+    notes = []
+    for place, path in config.notes:
+        if place not in known:
+            raise ConfigError(
+                f"report.notes.{place} names no place of the report; the places are {', '.join(known)}"
+            )
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(
+                f"report.notes.{place}: {path} does not exist; write it or drop the key"
+            ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise ConfigError(
+                f"report.notes.{place}: {path} cannot be read ({why}); save it as UTF-8"
+            ) from None
+        notes.append(Note(place, path, text))
+    return notes
+
+
+def check(config: Config, model_ids: Iterable[str]) -> list[Note]:
+    """Every note, checked before training against the models the plan will train; returns them.
+
+    A placeholder that names no number, a remote image or a missing local one stops here in one
+    line; the placeholder's message lists the valid names.
+    """
+    notes = read(config)
+    ids = list(dict.fromkeys(model_ids))
+    for note in notes:
+        for name in placeholders(note.text):
+            parsed = NAME.match(name)
+            valid = parsed and parsed["model"] in ids and _metric(parsed) in metric_names()
+            if not valid:
+                examples = ", ".join(f"{m}.{x}" for m in ids for x in (*UNITS, *COUNTS))
+                raise ConfigError(
+                    f"{note.path}: {{{{ {name} }}}} names no number of this study; valid names are "
+                    f"<model>.<metric>[.{'|'.join(FIELDS)}] from {examples}"
+                )
+        _images(note)
+    return notes
+
+
+def placeholders(text: str) -> list[str]:
+    """The names inside ``{{ }}`` in a note's text, stripped."""
+    return [m.group(1).strip() for m in PLACEHOLDER.finditer(text)]
+
+
+def _metric(parsed: re.Match[str]) -> str:
+    return parsed["metric"] + (f".{parsed['field']}" if parsed["field"] else "")
+
+
+def value(summary: Summary, name: str) -> str:
+    """A placeholder's number, formatted as the report formats it (`report.formatting`)."""
+    parsed = NAME.match(name)
+    if not parsed or parsed["model"] not in summary.models or _metric(parsed) not in metric_names():
+        raise ConfigError(
+            f"{{{{ {name} }}}} names no number of this build; models are {', '.join(summary.models)}"
+        )
+    row = summary.models[parsed["model"]]
+    metric, field = parsed["metric"], parsed["field"]
+    if metric in COUNTS:
+        return formatting.num(row[metric])
+    unit = UNITS.get(metric, "num")
+    if field is None:
+        return formatting.mean_ci(row[metric], unit)
+    number = row[metric][field]
+    if field == "n":
+        return formatting.num(number)
+    return formatting.pct(number) if unit == "pct" else formatting.fmt(number, unit) + _SUFFIX.get(unit, "")
+
+
+_SUFFIX = {"s": " s", "ms": " ms"}
+
+
+def fill(text: str, summary: Summary) -> str:
+    """A note's text with every placeholder replaced by its number."""
+    return PLACEHOLDER.sub(lambda m: value(summary, m.group(1).strip()), text)
+
+
+def markdown() -> MarkdownIt:
+    """CommonMark with tables, raw HTML off: a ``<script>`` in a note prints as text."""
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def _image_tokens(tokens: Sequence[Token]) -> Iterable[Token]:
+    for token in tokens:
+        if token.type == "image":
+            yield token
+        if token.children:
+            yield from _image_tokens(token.children)
+
+
+def _images(note: Note) -> dict[str, str]:
+    """Each image a note shows, as src -> data: URI; a remote or missing one is a ConfigError."""
+    embedded = {}
+    for token in _image_tokens(markdown().parse(note.text)):
+        src = str(token.attrs.get("src", ""))
+        if REMOTE.match(src) and not src.startswith("data:"):
+            raise ConfigError(
+                f"{note.path}: the image {src[:60]!r} is not a local file; the report loads nothing from "
+                "outside, so save the image beside the note and name its path"
+            )
+        if src.startswith("data:"):
+            embedded[src] = src
+            continue
+        path = note.path.parent / src
+        media = IMAGE_TYPES.get(path.suffix.lower())
+        if media is None or not path.is_file():
+            raise ConfigError(
+                f"{note.path}: the image {src[:60]!r} is not a PNG, JPEG or GIF file beside the note; "
+                "fix the path"
+            )
+        embedded[src] = f"data:{media};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+    return embedded
+
+
+def to_html(note: Note, summary: Summary) -> str:
+    """One note as HTML: placeholders filled, Markdown rendered, images embedded."""
+    md = markdown()
+    images = _images(note)
+    tokens = md.parse(fill(note.text, summary))
+    for token in _image_tokens(tokens):
+        token.attrs["src"] = images[str(token.attrs["src"])]
+    # The note's headings sit under the report's section headings (h2).
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1]) + 2, 6)}"
+    return md.renderer.render(tokens, md.options, {})
+
+
+def build(config: Config, summary: Summary) -> dict[str, list[dict[str, Any]]]:
+    """The notes as template values by place: their HTML and their file's name."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for note in read(config):
+        out.setdefault(note.place, []).append({"html": to_html(note, summary), "file": note.path.name})
+    return out
+
+
+def attribution(notes: Mapping[str, Sequence[Any]], author: str) -> str:
+    """The front matter's sentence on which text is generated and which is the author's."""
+    generated = (
+        "Every section marked “generated from the measurements” was written by fmnist-report from this "
+        "build's numbers"
+    )
+    if not notes:
+        return f"{generated}; the report holds no text of the author's own."
+    return f"{generated}; the passages marked as notes by {author} are the author's own words."

@@ -1,0 +1,162 @@
+"""What a submission carries beside the report: the model card, references.bib, and verify's checks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+
+import numpy as np
+import pytest
+
+from fmnist_report.report import bibliography, metrics, render, verify
+from fmnist_report.report.formatting import running_title
+from fmnist_report.report.sections.values import confusion
+
+from .factories import make_context
+
+NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?%?")
+
+
+def numbers_of(markdown: str) -> list[str]:
+    """Every number a Markdown text prints, code spans (platform names, file names) left out."""
+    return NUMBER.findall(re.sub(r"`[^`]*`", "", markdown))
+
+
+def held(token: str, values: list[float]) -> bool:
+    """Whether a printed number is one of ``values`` at the precision it is printed with."""
+    text = token.replace(",", "")
+    scale = 100 if text.endswith("%") else 1
+    text = text.rstrip("%")
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    printed = float(text)
+    return any(abs(v * scale - printed) <= 0.5 * 10**-decimals + 1e-9 for v in values)
+
+
+def test_every_number_of_the_model_card_is_in_metrics_json(tmp_path):
+    _, _, ctx = make_context(tmp_path)
+    card = render.render_model_card(ctx["deployment"]["card"])
+    values = [float(v) for _, _, v in metrics.metrics_flat(ctx)]
+    printed = numbers_of(card)
+    assert len(printed) > 20  # accuracy, ten classes, confusions, protocol
+    assert [n for n in printed if not held(n, values)] == []
+    for heading in ("Intended use", "Not to be used for", "Training data and protocol", "Calibration"):
+        assert f"## {heading}" in card
+    assert "Photographs of real garments" in card and "Known confusions" in card
+
+
+def test_a_number_the_card_invents_would_be_caught(tmp_path):
+    _, _, ctx = make_context(tmp_path)
+    values = [float(v) for _, _, v in metrics.metrics_flat(ctx)]
+    assert not held("12.34%", values) and held(numbers_of("Test accuracy: 50.00%")[0], [0.5])
+
+
+def test_the_card_names_the_confusions_the_confusion_matrix_has(tmp_path):
+    results, summary, ctx = make_context(tmp_path)
+    card = ctx["deployment"]["card"]
+    matrix = confusion(results, summary.roles.headline)
+    off = matrix - np.diag(np.diag(matrix))
+    t, p = np.unravel_index(off.argmax(), off.shape)
+    first = card["confusions"][0]
+    names = results.data.class_names
+    assert (first["true"], first["predicted"], first["count"]) == (names[t], names[p], int(off.max()))
+    assert first["share"] == pytest.approx(off.max() / matrix[t].sum())
+    assert [c["count"] for c in card["confusions"]] == np.sort(off.ravel())[::-1][:3].tolist()
+    assert [c["name"] for c in card["per_class"]] == list(names)
+
+
+def test_references_bib_has_every_work_the_paragraph_cites():
+    bib = bibliography.bibtex()
+    keys = re.findall(r"^@\w+\{([^,]+),", bib, re.M)
+    assert {"xiao2017fashion", "holm1979", "mcnemar1947", "dietterich1998", "colas2018seeds"} <= set(keys)
+    paragraph = bibliography.how_to_cite()
+    assert all(f"({k})" in paragraph for k in keys)
+    assert bib.count("{") == bib.count("}")  # balanced, as BibTeX needs
+
+
+def test_the_references_appendix_says_how_to_cite(tmp_path):
+    _, _, ctx = make_context(tmp_path)
+    page = render.render_html(ctx)
+    assert "How to cite this report's methods" in page and "Holm (1979) for Holm&#39;s" in page
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [("Short", "Short"), ("W" * 300, "W" * 56 + "…"), ("卷积" * 40, "卷积" * 14 + "…")],
+)
+def test_running_title_counts_wide_characters_twice(title, expected):
+    assert running_title(title) == expected
+
+
+# -- verify's checks on what a PDF carries ---------------------------------------------------------
+
+
+def carried(tmp_path, **change) -> verify.Carried:
+    """What a faithful PDF of the synthetic report carries, with ``change`` applied."""
+    _, _, ctx = make_context(tmp_path)
+    rows = metrics.metrics_flat(ctx)
+    text = metrics.metrics_document(rows, {"format": 1})
+    ctx["meta"]["metrics_sha256"] = hashlib.sha256(text.encode()).hexdigest()
+    html = render.render_html(ctx)
+    plain = " ".join(re.sub(r"<[^>]+>", " ", html).replace("&#39;", "'").split())
+    config = b'[report]\ntitle = "T"\n[study]\nprofile = "quick"\n'
+    values = {
+        "attachments": {metrics.JSON_FILE: text.encode(), verify.CONFIG_TOML: config},
+        "text": plain,
+        "xmp": {"pdfaid:part": "3", "pdfaid:conformance": "A", "pdfuaid:part": ""},
+        "marked": True,
+        "structure": True,
+        **change,
+    }
+    return verify.Carried(**values)
+
+
+def failed(found: list[verify.Check]) -> list[tuple[str, str]]:
+    return [(c.name, c.detail) for c in found if not c.ok]
+
+
+def test_a_faithful_pdf_passes_every_check(tmp_path):
+    found = verify.checks(carried(tmp_path))
+    assert failed(found) == []
+    assert [c.name for c in found] == [
+        "attachments", "metrics.json", "checksum", "headline table", "tables", "conformance", "configuration",
+    ]  # fmt: skip
+
+
+def test_a_changed_headline_number_is_named(tmp_path):
+    good = carried(tmp_path)
+    document = json.loads(good.attachments[metrics.JSON_FILE])
+    cnn = verify.headline_numbers(document)["summary.cnn.accuracy"]
+    table_at = good.text.index(verify.HEADLINE[0])
+    text = good.text[:table_at] + good.text[table_at:].replace(cnn, "99.99%", 1)
+    ((name, detail),) = failed(verify.checks(carried(tmp_path, text=text)))
+    assert name == "headline table" and detail == (
+        f"summary.cnn.accuracy: metrics.json has {cnn}, the headline table does not print it"
+    )
+
+
+def test_a_swapped_metrics_attachment_is_named(tmp_path):
+    good = carried(tmp_path)
+    document = json.loads(good.attachments[metrics.JSON_FILE])
+    document["summary"]["dense.accuracy.mean"] += 0.01
+    swapped = {**good.attachments, metrics.JSON_FILE: json.dumps(document).encode()}
+    problems = failed(verify.checks(carried(tmp_path, attachments=swapped)))
+    assert problems[0][0] == "checksum" and "the appendix prints" in problems[0][1]
+    assert (problems[1][0], problems[1][1].split(":")[0]) == ("headline table", "summary.dense.accuracy")
+
+
+def test_a_tagging_claim_without_a_structure_tree_fails(tmp_path):
+    ((name, detail),) = failed(verify.checks(carried(tmp_path, structure=False)))
+    assert name == "conformance" and detail == "the XMP claims PDF/A-3a, but the PDF has no a structure tree"
+
+
+def test_a_configuration_build_would_refuse_fails_with_its_message(tmp_path):
+    good = carried(tmp_path)
+    bad = {**good.attachments, verify.CONFIG_TOML: b"[study]\nseeds = 0\n"}
+    ((name, detail),) = failed(verify.checks(carried(tmp_path, attachments=bad)))
+    assert name == "configuration" and "study.seeds must be an integer from 1 to 20, got 0" in detail
+    with pytest.raises(tomllib.TOMLDecodeError):
+        tomllib.loads("[study\n")  # the same check reads broken TOML as a failure, not a crash
+    broken = {**good.attachments, verify.CONFIG_TOML: b"[study\n"}
+    assert failed(verify.checks(carried(tmp_path, attachments=broken)))[0][0] == "configuration"

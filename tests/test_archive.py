@@ -112,6 +112,16 @@ def test_a_plain_pdf_claims_nothing_but_still_carries_its_files(built):
     assert sorted(pdf.attachments) == sorted([METRICS_JSON, CONFIG_TOML])
 
 
+@pytest.mark.parametrize("variant", render.PDF_VARIANTS)
+def test_every_variant_passes_qpdf_syntax_check_with_a_sorted_name_tree(built, variant):
+    _, _, pdfs = built
+    pdf = opened(pdfs[variant])
+    assert pdf.check_pdf_syntax() == []
+    names = pdf.Root.Names.EmbeddedFiles.Names
+    keys = [str(names[i]) for i in range(0, len(names), 2)]
+    assert keys == sorted(keys) == sorted([METRICS_JSON, CONFIG_TOML])
+
+
 def test_an_unknown_variant_is_one_line():
     with pytest.raises(render.RenderError, match=r"one of pdf/a-3a, pdf/ua-1, none, got 'pdf/x-4'"):
         render.render_pdf("<p>x</p>", variant="pdf/x-4")

@@ -152,6 +152,8 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
     )
+    # /invocations/ is a 404 that names the routes, not a redirect a client may not follow.
+    app.router.redirect_slashes = False
     app.state.runtime = runtime
     app.state.shutdown = limits.shutdown
 
@@ -170,7 +172,7 @@ def create_app(
         log.error("unhandled error on %s %s: %r", request.method, request.url.path, exc)
         return error(500, "internal error; see the server log")
 
-    @app.get("/ping")
+    @app.api_route("/ping", methods=["GET", "HEAD"])
     def ping() -> Response:
         if runtime.model is None:
             return error(503, "the model is not loaded yet; retry shortly")
@@ -183,6 +185,11 @@ def create_app(
                 raise HTTPError(503, "the model is not loaded yet; retry shortly")
             content_type = request.headers.get("content-type")
             codec.decoder(content_type)  # 415 and 406 before the body is read
+            encoding = request.headers.get("content-encoding", "identity").strip().lower()
+            if encoding != "identity":
+                raise HTTPError(
+                    415, f"Content-Encoding {encoding} is not supported; send the body uncompressed"
+                )
             answer = codec.negotiate(request.headers.get("accept"))
             body = await read_body(request, limits)
             if len(body) <= INLINE_DECODE_BYTES and not codec.media_type(content_type).startswith("image/"):

@@ -7,7 +7,6 @@ import sys
 import time
 import types
 
-import numpy as np
 import pytest
 
 from fmnist_report.errors import ConfigError
@@ -16,15 +15,9 @@ from fmnist_report.store import Store
 from fmnist_report.study import executors, runner
 from fmnist_report.study.training import RunSpec
 
+from .factories import tiny_record, tiny_spec
 
-def spec(seed: int) -> RunSpec:
-    return RunSpec("dense", None, seed, 1, 32, 0.1, "seeded", 0.001, "float32", "fingerprint")
-
-
-def record_of(s: RunSpec) -> Record:
-    return Record(
-        kind="train", key=s.key, metrics={"seed": s.seed, "layers": []}, arrays={"p": np.full(3, s.seed)}
-    )
+spec, record_of = tiny_spec, tiny_record
 
 
 class RayError(Exception):

@@ -17,6 +17,7 @@ from rich.progress import (
 
 from fmnist_report.records import Record
 from fmnist_report.report import wording
+from fmnist_report.report.formatting import plural
 from fmnist_report.study.training import RunSpec
 
 
@@ -48,7 +49,7 @@ class ConsoleReporter:
     def plan(self, specs: Sequence[RunSpec], cached: set[str]) -> None:
         self._total = len(specs)
         todo = self._total - len(cached)
-        self._line(f"{self._total} training runs planned: {len(cached)} cached, {todo} to train")
+        self._line(f"{plural(self._total, 'training run')} planned: {len(cached)} cached, {todo} to train")
         if self.live and todo:
             self.progress = Progress(
                 TextColumn("{task.description}"),
@@ -71,7 +72,7 @@ class ConsoleReporter:
                 self.progress.remove_task(self._epoch_task)
             self._epoch_task = self.progress.add_task(f"  {desc}: epochs", total=spec.epochs)
         else:
-            self._line(f"training {desc} ({spec.epochs} epochs)")
+            self._line(f"training {desc} ({plural(spec.epochs, 'epoch')})")
 
         def on_epoch(epoch: int, logs: dict[str, float]) -> None:
             if self.progress is not None:

@@ -65,6 +65,7 @@ class Settings:
     backend: str | None = None
     executor: str = "local"
     ray_address: str | None = None
+    only: str | None = None
 
     @property
     def console(self) -> Console:
@@ -95,10 +96,12 @@ def run_study(settings: Settings, cfg: Any, only: str | None = None, *, stored_o
     With ``stored_only`` nothing trains: a training run missing from the store is an error.
     """
     from fmnist_report import pipeline
+    from fmnist_report.study.executors import check_executor
 
-    parts = [p.strip() for p in only.split(",") if p.strip()] if only else None
+    parts = parse_only(only)
+    check_executor(settings.executor)  # before the data loads and the output folder is made
     quiet = settings.quiet or settings.as_json
-    return pipeline.study(
+    results = pipeline.study(
         cfg,
         settings.console,
         parts=parts,
@@ -108,6 +111,29 @@ def run_study(settings: Settings, cfg: Any, only: str | None = None, *, stored_o
         executor=settings.executor,
         ray_address=settings.ray_address,
     )
+    if parts is not None and "interpret" in parts and not results.analyses:
+        err.print(
+            "[yellow]hint:[/] --only interpret explains the CNN runs, and none were chosen or stored; "
+            "add them: --only cnn,interpret (stored runs are reused)",
+            soft_wrap=True,
+        )
+    return results
+
+
+def parse_only(only: str | None) -> list[str] | None:
+    """``--only a,b`` as its parts; None when it is not given, a one-line error when it names none."""
+    if only is None:
+        return None
+    parts = [p.strip() for p in only.split(",") if p.strip()]
+    if not parts:
+        from fmnist_report.errors import ConfigError
+        from fmnist_report.study.plan import PARTS
+
+        raise ConfigError(
+            f"--only {only!r} names no part; give one or more of {', '.join(PARTS)}, comma-separated "
+            "(or leave --only out to run them all)"
+        )
+    return parts
 
 
 @user_errors
@@ -150,7 +176,7 @@ def report_body(settings: Settings, *, trains: bool) -> None:
     cfg = settings.load()
     for warning in check_report_text(cfg):
         err.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
-    results = run_study(settings, cfg, stored_only=not trains)
+    results = run_study(settings, cfg, settings.only, stored_only=not trains)
     console = settings.console
     outputs = build_report(
         results,
@@ -191,6 +217,7 @@ def _report_options(
     backend: BackendOpt = None,
     executor: ExecutorOpt = "local",
     ray_address: RayAddressOpt = None,
+    only: OnlyOpt = None,
 ) -> Settings:
     """The options of `build` and `render`, declared once (their signature is the commands')."""
     return Settings(**locals())

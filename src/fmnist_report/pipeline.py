@@ -101,11 +101,13 @@ def study(
     """
     from fmnist_report import runtime
 
-    runtime.configure(backend=cfg.study.backend)
+    chosen = runtime.configure(backend=cfg.study.backend)
     from fmnist_report.study.runner import load_data, run_study
     from fmnist_report.ui import ConsoleReporter
 
     reporter = ConsoleReporter(console, quiet=quiet)
+    reporter.info(settings_line(cfg))
+    reporter.info(backend_line(cfg.study.backend, chosen))
     ensure_writable(cfg.out_dir)
     store = Store(cfg.cache_dir, warn=reporter.warn)
     data = load_data(cfg)
@@ -126,6 +128,25 @@ def study(
         )
     finally:
         reporter.close()
+
+
+def settings_line(cfg: Config) -> str:
+    """Which settings file this build read, or that the defaults apply (and how to change that)."""
+    if cfg.settings_file:
+        return f"settings: {cfg.settings_file}"
+    return (
+        "settings: no settings file found (report/report.toml of the project folder), so the defaults "
+        f'apply, author "{cfg.report.author}"; pass --config FILE to use one'
+    )
+
+
+def backend_line(choice: str, chosen: str) -> str:
+    """What the backend setting chose, and for ``auto`` why (`backend.auto_reason`)."""
+    from fmnist_report import backend
+
+    if choice != "auto":
+        return f"backend: {chosen} (asked for)"
+    return f"backend: {chosen} (auto: {backend.auto_reason(chosen)})"
 
 
 # -- the never-train check ------------------------------------------------------------------------
@@ -248,7 +269,7 @@ def attachments(metrics_text: str, cfg: Config) -> list[render.EmbeddedFile]:
         ),
         render.EmbeddedFile(
             CONFIG_TOML,
-            protocol.config_toml(cfg).encode(),
+            protocol.config_toml(cfg, json.loads(metrics_text).get("protocol")).encode(),
             "The effective configuration: fmnist-report build --config with it repeats the study",
             "Source",
             "application/toml",

@@ -170,9 +170,34 @@ def require_stored(config: Config, data: Dataset, store: Store, parts: Iterable[
         first = missing[0]
         raise NotBuiltError(
             f"{len(missing)} of {len(specs)} training runs of the {config.study.profile} profile are not in "
-            f"{store.root} (first: {first.label}, seed {first.seed}); run `fmnist-report build` with the "
-            "same options first"
+            f"{store.root} (first: {first.label}, seed {first.seed}); "
+            + (other_backend_hint(store) or "run `fmnist-report build` with the same options first")
         )
+
+
+def other_backend_hint(store: Store) -> str | None:
+    """A hint when the store's runs were trained on another backend than this process's, else None.
+
+    The backend enters every cache key, so a store built with ``--backend jax`` looks empty
+    to a TensorFlow process.
+    """
+    from fmnist_report import backend
+
+    here = backend.current().backend
+    found: set[str] = set()
+    for record_file in sorted((store.root / "train").glob("*/record.json"))[:200]:
+        try:
+            platform = json.loads(record_file.read_text(encoding="utf-8"))["metrics"].get("platform") or {}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue
+        found.add(str(platform.get("backend", "tensorflow")))
+    if not found or here in found:
+        return None
+    others = sorted(found)
+    return (
+        f"the stored runs were trained with {' and '.join(others)}, and this process runs {here}; "
+        f"pass --backend {others[0]} (the backend is part of every run's key)"
+    )
 
 
 def font_covers(char: str) -> bool:

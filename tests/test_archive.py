@@ -222,18 +222,18 @@ def test_the_configuration_records_what_auto_resolved_to_and_the_settings_file(b
 
 
 def test_the_console_names_the_settings_file_and_the_backend_choice(tmp_path):
-    from fmnist_report import pipeline
+    from fmnist_report import ui
 
     given = tmp_path / "s.toml"
     given.write_text('[report]\nauthor = "Ada"\n')
-    assert pipeline.settings_line(load_config(given)) == f"settings: {given}"
+    assert ui.settings_line(load_config(given)) == f"settings: {given}"
     bare = dataclasses.replace(load_config(given), settings_file=None)
-    assert pipeline.settings_line(bare) == (
+    assert ui.settings_line(bare) == (
         "settings: no settings file found (report/report.toml of the project folder), so the defaults "
         'apply, author "Ada"; pass --config FILE to use one'
     )
-    assert pipeline.backend_line("tensorflow", "tensorflow") == "backend: tensorflow (asked for)"
+    assert ui.backend_line("tensorflow", "tensorflow") == "backend: tensorflow (asked for)"
     assert (
-        pipeline.backend_line("auto", "tensorflow")
+        ui.backend_line("auto", "tensorflow")
         == "backend: tensorflow (auto: no GPU visible, so TensorFlow on the CPU)"
     )

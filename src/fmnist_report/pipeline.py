@@ -102,12 +102,12 @@ def study(
     from fmnist_report import runtime
 
     chosen = runtime.configure(backend=cfg.study.backend)
+    from fmnist_report import ui
     from fmnist_report.study.runner import load_data, run_study
-    from fmnist_report.ui import ConsoleReporter
 
-    reporter = ConsoleReporter(console, quiet=quiet)
-    reporter.info(settings_line(cfg))
-    reporter.info(backend_line(cfg.study.backend, chosen))
+    reporter = ui.ConsoleReporter(console, quiet=quiet)
+    reporter.info(ui.settings_line(cfg))
+    reporter.info(ui.backend_line(cfg.study.backend, chosen))
     ensure_writable(cfg.out_dir)
     store = Store(cfg.cache_dir, warn=reporter.warn)
     data = load_data(cfg)
@@ -128,25 +128,6 @@ def study(
         )
     finally:
         reporter.close()
-
-
-def settings_line(cfg: Config) -> str:
-    """Which settings file this build read, or that the defaults apply (and how to change that)."""
-    if cfg.settings_file:
-        return f"settings: {cfg.settings_file}"
-    return (
-        "settings: no settings file found (report/report.toml of the project folder), so the defaults "
-        f'apply, author "{cfg.report.author}"; pass --config FILE to use one'
-    )
-
-
-def backend_line(choice: str, chosen: str) -> str:
-    """What the backend setting chose, and for ``auto`` why (`backend.auto_reason`)."""
-    from fmnist_report import backend
-
-    if choice != "auto":
-        return f"backend: {chosen} (asked for)"
-    return f"backend: {chosen} (auto: {backend.auto_reason(chosen)})"
 
 
 # -- the never-train check ------------------------------------------------------------------------
@@ -183,14 +164,7 @@ def other_backend_hint(store: Store) -> str | None:
     """
     from fmnist_report import backend
 
-    here = backend.current().backend
-    found: set[str] = set()
-    for record_file in sorted((store.root / "train").glob("*/record.json"))[:200]:
-        try:
-            platform = json.loads(record_file.read_text(encoding="utf-8"))["metrics"].get("platform") or {}
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            continue
-        found.add(str(platform.get("backend", "tensorflow")))
+    here, found = backend.current().backend, store.backends("train")
     if not found or here in found:
         return None
     others = sorted(found)

@@ -15,6 +15,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from fmnist_report.config import Config
 from fmnist_report.records import Record
 from fmnist_report.report import wording
 from fmnist_report.report.formatting import plural
@@ -165,3 +166,22 @@ def summary_table(summary: dict[str, Any]) -> Any:
     for comp in summary["comparisons"].values():
         grid.add_row(f"• {wording.comparison_sentence(comp)}")
     return grid
+
+
+def settings_line(cfg: Config) -> str:
+    """Which settings file this build read, or that the defaults apply (and how to change that)."""
+    if cfg.settings_file:
+        return f"settings: {cfg.settings_file}"
+    return (
+        "settings: no settings file found (report/report.toml of the project folder), so the defaults "
+        f'apply, author "{cfg.report.author}"; pass --config FILE to use one'
+    )
+
+
+def backend_line(choice: str, chosen: str) -> str:
+    """What the backend setting chose, and for ``auto`` why (`backend.auto_reason`)."""
+    from fmnist_report import backend
+
+    if choice != "auto":
+        return f"backend: {chosen} (asked for)"
+    return f"backend: {chosen} (auto: {backend.auto_reason(chosen)})"

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
+from fmnist_report import backend
 from fmnist_report import data as data_mod
 
 from .factories import synthetic_dataset
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hide any GPU, real or a stand-in /dev/nvidia0, from the suite and the processes it starts.
+
+    `auto` would otherwise pick JAX or PyTorch where one has a CUDA build, and the in-process
+    tests, whose Keras already runs on TensorFlow, would fail. Tests of the GPU paths set it.
+    """
+    os.environ[backend.GPU_ENV] = "0"
 
 
 @pytest.fixture

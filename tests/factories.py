@@ -579,3 +579,18 @@ def assert_self_contained(html: str, checker: TagChecker) -> None:
     outside = re.sub(r'data:[^"]*', "", html)
     for marker in ("<script", "<link", "<iframe", "<object", "@import", "url("):
         assert marker not in outside.lower(), marker
+
+
+def tiny_spec(seed: int) -> training.RunSpec:
+    """A Dense run spec for tests of executors and the store: nothing here trains it."""
+    return training.RunSpec("dense", None, seed, 1, 32, 0.1, "seeded", 0.001, "float32", "fingerprint")
+
+
+def tiny_record(spec: training.RunSpec) -> Record:
+    """The record a run of ``spec`` would store, with its seed as metrics and arrays."""
+    return Record(
+        kind="train",
+        key=spec.key,
+        metrics={"seed": spec.seed, "layers": []},
+        arrays={"p": np.full(3, spec.seed)},
+    )

@@ -90,7 +90,8 @@ def test_metrics_and_configuration_are_attached_and_read_back(built):
     assert document["protocol"]["seeds"] == [0, 1] and document["summary"]["n_seeds"] == 2
     config = pdf.attachments[CONFIG_TOML]
     assert config.obj.AFRelationship == "/Source" and config.get_file().mime_type == "application/toml"
-    assert config.get_file().read_bytes().decode() == protocol.config_toml(results.config)
+    carried_protocol = json.loads(text)["protocol"]
+    assert config.get_file().read_bytes().decode() == protocol.config_toml(results.config, carried_protocol)
     assert tomllib.loads(config.get_file().read_bytes().decode())["report"]["title"] == TITLE
     # PDF/A-3 lists its associated files in the catalogue.
     assert len(pdf.Root.AF) == 2
@@ -110,6 +111,16 @@ def test_a_plain_pdf_claims_nothing_but_still_carries_its_files(built):
     pdf = opened(pdfs["none"])
     assert "/MarkInfo" not in pdf.Root and "/Metadata" not in pdf.Root
     assert sorted(pdf.attachments) == sorted([METRICS_JSON, CONFIG_TOML])
+
+
+@pytest.mark.parametrize("variant", render.PDF_VARIANTS)
+def test_every_variant_passes_qpdf_syntax_check_with_a_sorted_name_tree(built, variant):
+    _, _, pdfs = built
+    pdf = opened(pdfs[variant])
+    assert pdf.check_pdf_syntax() == []
+    names = pdf.Root.Names.EmbeddedFiles.Names
+    keys = [str(names[i]) for i in range(0, len(names), 2)]
+    assert keys == sorted(keys) == sorted([METRICS_JSON, CONFIG_TOML])
 
 
 def test_an_unknown_variant_is_one_line():
@@ -188,3 +199,41 @@ def test_the_configuration_file_repeats_the_configuration(settings, tmp_path):
         **dataclasses.asdict(config.report),
         "date": config.report.display_date,  # the date the report was built, fixed
     }
+
+
+def test_the_configuration_records_what_auto_resolved_to_and_the_settings_file(built, tmp_path):
+    results, text, pdfs = built
+    with opened(pdfs["pdf/a-3a"]) as pdf:
+        carried = pdf.attachments[CONFIG_TOML].get_file().read_bytes().decode()
+    block = json.loads(text)["protocol"]
+    study = tomllib.loads(carried)["study"]
+    assert results.config.study.backend == results.config.study.precision == "auto"
+    assert (study["backend"], study["precision"]) == (block["backend"], block["precision"])
+    assert study["backend"] == "tensorflow" and study["precision"] in ("float32", "mixed_bfloat16")
+    assert f'# backend: "auto" in the settings, resolved by this build to "{block["backend"]}"' in carried
+    assert "# Settings file read: none (the defaults)" in carried
+    # A mixed protocol (two backends) is no one value: the setting stays as given.
+    mixed = protocol.config_toml(results.config, {"backend": "jax, tensorflow", "precision": "float32"})
+    assert tomllib.loads(mixed)["study"]["backend"] == "auto"
+    given = tmp_path / "report.toml"
+    given.write_text('[study]\nbackend = "tensorflow"\n')
+    named = protocol.config_toml(load_config(given), {"backend": "tensorflow"})
+    assert "# Settings file read: report.toml" in named and "resolved" not in named
+
+
+def test_the_console_names_the_settings_file_and_the_backend_choice(tmp_path):
+    from fmnist_report import ui
+
+    given = tmp_path / "s.toml"
+    given.write_text('[report]\nauthor = "Ada"\n')
+    assert ui.settings_line(load_config(given)) == f"settings: {given}"
+    bare = dataclasses.replace(load_config(given), settings_file=None)
+    assert ui.settings_line(bare) == (
+        "settings: no settings file found (report/report.toml of the project folder), so the defaults "
+        'apply, author "Ada"; pass --config FILE to use one'
+    )
+    assert ui.backend_line("tensorflow", "tensorflow") == "backend: tensorflow (asked for)"
+    assert (
+        ui.backend_line("auto", "tensorflow")
+        == "backend: tensorflow (auto: no GPU visible, so TensorFlow on the CPU)"
+    )

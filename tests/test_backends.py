@@ -26,11 +26,77 @@ def test_auto_is_tensorflow_without_a_gpu(monkeypatch):
 
 def test_auto_prefers_jax_then_torch_on_a_gpu(monkeypatch):
     monkeypatch.setattr(backend, "gpu_visible", lambda: True)
+    monkeypatch.setattr(backend, "has_cuda_build", lambda name: True)
     monkeypatch.setattr(backend, "installed", lambda name: name in ("jax", "torch"))
     assert backend.resolve("auto") == "jax"
     monkeypatch.setattr(backend, "installed", lambda name: name == "torch")
     assert backend.resolve("auto") == "torch"
     monkeypatch.setattr(backend, "installed", lambda name: False)
+    assert backend.resolve("auto") == "tensorflow"
+
+
+def test_auto_never_picks_a_cpu_only_build_on_a_gpu(monkeypatch):
+    """The lock's jaxlib has no CUDA plugin: with a GPU visible, auto still trains on TensorFlow."""
+    monkeypatch.setenv(backend.GPU_ENV, "1")
+    assert backend.gpu_visible()
+    if backend.installed("jax"):
+        assert not backend.has_cuda_build("jax")  # the CPU-only jaxlib of the lock
+    monkeypatch.setattr(backend, "installed", lambda name: name in ("jax", "torch"))
+    monkeypatch.setattr(backend, "has_cuda_build", lambda name: name == "torch")
+    assert backend.resolve("auto") == "torch"
+    assert backend.auto_reason("torch") == "a GPU is visible and torch has a CUDA build"
+    monkeypatch.setattr(backend, "has_cuda_build", lambda name: False)
+    assert backend.resolve("auto") == "tensorflow"
+    assert backend.auto_reason("tensorflow").startswith(
+        "a GPU is visible, but the installed jax and torch are CPU-only, so TensorFlow;"
+    )
+    monkeypatch.setenv(backend.GPU_ENV, "0")
+    assert backend.auto_reason("tensorflow") == "no GPU visible, so TensorFlow on the CPU"
+
+
+def test_jax_has_a_cuda_build_only_with_its_plugin(monkeypatch):
+    versions = {"jaxlib": "0.10.2"}
+    monkeypatch.setattr(backend, "_version", versions.get)
+    assert not backend.has_cuda_build("jax")
+    versions["jax-cuda13-plugin"] = "0.10.2"
+    assert backend.has_cuda_build("jax")
+
+
+@pytest.mark.parametrize(("line", "cuda"), [("cuda: Optional[str] = None", False), ("cuda = '12.8'", True)])
+def test_torch_has_a_cuda_build_when_its_version_file_names_cuda(monkeypatch, tmp_path, line, cuda):
+    import importlib.machinery
+
+    (tmp_path / "torch").mkdir()
+    (tmp_path / "torch" / "version.py").write_text(f"__version__ = '2.9.0'\n{line}\ngit_version = 'x'\n")
+    found = importlib.machinery.ModuleSpec("torch", None, is_package=True)
+    found.submodule_search_locations = [str(tmp_path / "torch")]
+    monkeypatch.setattr(backend.importlib.util, "find_spec", lambda name: found if name == "torch" else None)
+    assert backend.has_cuda_build("torch") is cuda
+
+
+def test_gpu_visible_reads_the_override_cuda_visible_devices_and_the_device_file(monkeypatch, tmp_path):
+    monkeypatch.delenv(backend.GPU_ENV, raising=False)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setattr(backend.shutil, "which", lambda name: None)
+    device = tmp_path / "nvidia0"
+    monkeypatch.setattr(backend, "NVIDIA_DEVICE", device)
+    assert not backend.gpu_visible()
+    device.touch()  # a stand-in /dev/nvidia0
+    assert backend.gpu_visible()
+    for hidden in ("", "-1"):
+        monkeypatch.setenv("CUDA_VISIBLE_DEVICES", hidden)
+        assert not backend.gpu_visible()
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")
+    monkeypatch.setenv(backend.GPU_ENV, "0")
+    assert not backend.gpu_visible()
+    device.unlink()
+    monkeypatch.setenv(backend.GPU_ENV, "1")
+    assert backend.gpu_visible()
+
+
+def test_the_suite_hides_the_gpu_from_every_process_it_starts():
+    """conftest pins it, so that `auto` is TensorFlow here and in the CLI subprocesses alike."""
+    assert os.environ[backend.GPU_ENV] == "0"
     assert backend.resolve("auto") == "tensorflow"
 
 

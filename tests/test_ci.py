@@ -90,3 +90,60 @@ def test_make_test_fails_when_pytest_runs_no_test(pytestconfig):
     )
     assert done.returncode != 0
     assert "deselected" in done.stdout and re.search(r"make: \*\*\* \[.*test\] Error 5", done.stderr)
+
+
+def test_a_pull_request_is_compared_with_mains_published_quick_build(workflow):
+    by_id = jobs(workflow)
+    assert "PLACEHOLDER" not in workflow
+    step = by_id["report"].split("- name: Compare with main\n", 1)[1].split("- name:", 1)[0]
+    assert "if: github.event_name == 'pull_request'" in step
+    assert "/quick/metrics.json" in step and "scripts/compare_with_main.sh" in step
+    assert "--profile quick" in by_id["report"] and "cp output-quick/metrics.json site/quick/" in workflow
+
+
+def fake_tools(tmp_path, served: str | None):
+    """A `curl` that serves ``served`` (or fails, as for a site not yet published) and the CLI."""
+    import sys
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fetch = f'while [ "$1" != --output ]; do shift; done; cp "{served}" "$2"' if served else "exit 22"
+    (bin_dir / "curl").write_text(f"#!/bin/sh\n{fetch}\n")
+    (bin_dir / "cli").write_text(
+        f'#!/bin/sh\nexec "{sys.executable}" -c "from fmnist_report.cli import main; main()" "$@"\n'
+    )
+    for tool in bin_dir.iterdir():
+        tool.chmod(0o755)
+    return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "FMNIST_REPORT": str(bin_dir / "cli")}
+
+
+@pytest.mark.parametrize("published", [True, False])
+def test_the_comparison_script_appends_the_diff_or_one_line(pytestconfig, tmp_path, published):
+    import json
+
+    from fmnist_report.report import metrics, protocol
+
+    from .factories import make_context
+
+    results, _, ctx = make_context(tmp_path / "out")
+    new = tmp_path / "metrics.json"
+    new.write_text(metrics.metrics_document(metrics.metrics_flat(ctx), protocol.protocol(results)))
+    main = tmp_path / "main.json"
+    document = json.loads(new.read_text())
+    document["dense"]["accuracy.mean"] -= 0.01
+    main.write_text(json.dumps(document))
+    summary = tmp_path / "summary.md"
+    script = pytestconfig.rootpath / "scripts" / "compare_with_main.sh"
+    url = "https://example.invalid/quick/metrics.json"
+    env = fake_tools(tmp_path, str(main) if published else None)
+    done = subprocess.run(
+        ["sh", str(script), url, str(new), str(summary)], env=env, timeout=120, capture_output=True
+    )
+    assert done.returncode == 0, done.stderr
+    text = summary.read_text()
+    if published:
+        assert text.startswith("### Compared with main (quick profile)\n")
+        assert "| Number | Old | New | Change | Beyond seed noise |" in text
+        assert "test accuracy, dense" in text
+    else:
+        assert text == f"No comparison with main: its quick metrics.json is not published at {url} yet.\n"

@@ -46,7 +46,7 @@ def test_check_offline_on_real_data(isolated_env):
 @needs_real_data
 def test_fetch_downloads_over_https(isolated_env, monkeypatch):
     mirror = real_mirror()
-    monkeypatch.setattr("urllib.request.urlopen", mirror)
+    monkeypatch.setattr(data_mod, "https_opener", lambda: mirror)
     result = runner.invoke(app, ["data", "fetch", "--dest", str(isolated_env / "dl")])
     assert result.exit_code == 0, result.output
     assert "all four files verified" in " ".join(result.output.split())
@@ -55,7 +55,7 @@ def test_fetch_downloads_over_https(isolated_env, monkeypatch):
 
 def test_fetch_redirected_to_http_is_one_line(isolated_env, monkeypatch):
     mirror = Mirror({f"{s.filename}.gz": b"" for s in data_mod.FILES}, redirect_to="http://example.org/")
-    monkeypatch.setattr("urllib.request.urlopen", mirror)
+    monkeypatch.setattr(data_mod, "https_opener", lambda: mirror)
     result = runner.invoke(app, ["data", "fetch", "--dest", str(isolated_env / "dl")])
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if line.strip()]

@@ -88,6 +88,8 @@ class FakeAWS:
             return {"Account": "123456789012"}
         if operation == "head_bucket" and not self.bucket_exists:
             raise ClientError("404", "Not Found")
+        if operation == "describe_endpoint" and not any(c[1] == "create_endpoint" for c in self.calls):
+            raise ClientError("ValidationException", f"Could not find endpoint {kwargs['EndpointName']}.")
         if operation == "describe_endpoint":
             return {
                 "FailureReason": "The primary container for production variant AllTraffic did not pass the ping health check"
@@ -279,6 +281,7 @@ def test_execute_makes_the_boto3_calls_in_order(model_dir, monkeypatch):
     bucket = "sagemaker-eu-west-1-123456789012"
     key = f"models/fmnist/{plan.sha256[:12]}/model.tar.gz"
     assert aws.calls == [
+        ("sagemaker", "describe_endpoint", {"EndpointName": plan.endpoint_name}),
         ("sts", "get_caller_identity", {}),
         ("s3", "head_bucket", {"Bucket": bucket}),
         (

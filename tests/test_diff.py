@@ -142,5 +142,39 @@ def test_a_path_that_does_not_exist_is_one_line(document, tmp_path):
     assert result.exit_code == 1
     assert result.stderr.strip() == (
         f"error: {tmp_path / 'nowhere.json'} does not exist; give an output folder of "
-        "`fmnist-report build` or its metrics.json"
+        "`fmnist-report build`, its metrics.json or its report PDF"
     )
+
+
+def pdf_with(path: Path, files: dict[str, str]) -> Path:
+    from fmnist_report.report import render
+
+    attached = [render.EmbeddedFile(n, t.encode(), n, "Data", "application/json") for n, t in files.items()]
+    path.write_bytes(render.render_pdf("<p>report</p>", variant="none", attachments=attached))
+    return path
+
+
+def test_two_report_pdfs_are_compared_by_the_metrics_they_carry(document, tmp_path):
+    newer = shifted(document, "accuracy", 0.02)
+    old_pdf = pdf_with(tmp_path / "old.pdf", {"metrics.json": json.dumps(document), "configuration.toml": ""})
+    new_pdf = pdf_with(tmp_path / "new.pdf", {"metrics.json": json.dumps(newer)})
+    from_pdfs = run(old_pdf, new_pdf, "--json")
+    from_folders = run(write(tmp_path / "old", document), write(tmp_path / "new", newer), "--json")
+    assert from_pdfs.exit_code == 0, from_pdfs.output
+    read, expected = json.loads(from_pdfs.stdout), json.loads(from_folders.stdout)
+    assert (read.pop("old"), read.pop("new")) == (str(old_pdf), str(new_pdf))
+    assert read == {k: v for k, v in expected.items() if k not in ("old", "new")}
+
+
+def test_a_pdf_without_metrics_or_no_pdf_at_all_is_one_line(document, tmp_path):
+    bare = pdf_with(tmp_path / "bare.pdf", {"notes.json": "{}"})
+    result = run(bare, write(tmp_path / "good", document))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"error: {bare} carries no metrics.json; give a report PDF that `fmnist-report build` wrote"
+    )
+    fake = tmp_path / "fake.pdf"
+    fake.write_text("not a pdf")
+    result = run(fake, write(tmp_path / "good", document))
+    assert result.exit_code == 1 and result.stderr.startswith(f"error: {fake} is not a readable PDF (")
+    assert result.stderr.count("\n") == 1

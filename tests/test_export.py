@@ -22,6 +22,7 @@ CALLER_METADATA = {
     "training": {"arch": "cnn", "kernel_size": 3, "epochs": 1, "seed": 0},
     "metrics": {"test_accuracy": {"mean": np.float64(0.9), "ci95": np.array([0.88, 0.92])}},
 }
+CALLER_METADATA_JSON = {"training": CALLER_METADATA["training"], "metrics": {"test_accuracy": 0.9}}
 SIGNATURE_ARGS = ("--signature_def", "serving_default")
 
 
@@ -189,3 +190,29 @@ def test_export_replaces_an_older_export(exported, model, tmp_path):
     assert record["training"] == {"run": 2} and not (target / "stale.txt").exists()
     export.verify_export(target)
     assert [p.name for p in tmp_path.iterdir()] == ["model"]
+
+
+def test_two_exports_in_tensorflow_processes_give_the_same_bytes(model, tmp_path):
+    """`export_tf` (the export after a JAX or PyTorch training) twice: every artifact byte-identical."""
+    from fmnist_report.serving.export_tf import export_in_tensorflow
+
+    keras_file = tmp_path / "stored.keras"
+    model.save(keras_file)
+    first = export_in_tensorflow(keras_file, tmp_path / "a", CALLER_METADATA_JSON)
+    second = export_in_tensorflow(keras_file, tmp_path / "b", CALLER_METADATA_JSON)
+    assert first["training"] == CALLER_METADATA_JSON["training"]
+    assert first["artifacts"] == second["artifacts"]
+    for rel in first["artifacts"]:
+        assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
+    reloaded = export.load_model(tmp_path / "a")
+    x = np.random.default_rng(1).random((3, 28, 28, 1), dtype=np.float32)
+    np.testing.assert_allclose(reloaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+
+
+def test_the_keras_file_has_fixed_times_and_save_date(exported):
+    import zipfile
+
+    model_dir, _ = exported
+    with zipfile.ZipFile(model_dir / export.KERAS_FILE) as z:
+        assert {info.date_time for info in z.infolist()} == {(2000, 1, 1, 0, 0, 0)}
+        assert json.loads(z.read("metadata.json"))["date_saved"] == "2000-01-01@00:00:00"

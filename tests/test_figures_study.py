@@ -334,3 +334,53 @@ def test_palette_colors_are_distinct_and_other_models_get_a_stable_color():
     assert style.model_color("cnn3") == style.MODEL_COLORS["cnn3"]
     other = style.model_color("cnn11")
     assert other in style.EXTRA_COLORS and other == style.model_color("cnn11")
+
+
+def test_one_epoch_curves_have_one_whole_tick_and_show_the_seed_spread():
+    from matplotlib.collections import LineCollection
+
+    from fmnist_report.report.figures import curves
+
+    values = np.array([[0.80], [0.84], [0.82]])
+    series = {
+        key: [curves.Series("Dense", "#1f77b4", values), curves.Series("CNN 3x3", "#d62728", values + 0.05)]
+        for key in ("loss", "val_loss", "accuracy", "val_accuracy")
+    }
+    fig = curves.plot_training_curves(series)
+    for ax in fig.axes[:2]:
+        assert list(ax.get_xticks()) == [1] and ax.get_xlim() == (0.5, 1.5)
+        singles = [ln for ln in ax.lines if ln.get_xdata().size == 1]
+        assert len(singles) == 4 and all(ln.get_marker() == "o" for ln in singles)
+        # Training left of the tick, validation (hollow) right of it.
+        assert {round(float(ln.get_xdata()[0]), 2) for ln in singles} == {0.92, 1.08}
+        spreads = [c for c in ax.collections if isinstance(c, LineCollection)]
+        assert len(spreads) == 4  # each model, training and validation: a bar from lowest to highest seed
+        (low, high) = spreads[0].get_segments()[0][:, 1]
+        assert (low, high) == pytest.approx((0.80, 0.84))
+    many = curves.plot_validation_curves([curves.Series("Dense", "#1f77b4", np.random.rand(2, 30))])
+    assert all(float(t).is_integer() for t in many.axes[0].get_xticks())
+
+
+def test_labels_of_points_that_nearly_coincide_do_not_overprint():
+    from fmnist_report.report.figures import kernels
+
+    points = [
+        kernels.TradeoffPoint(
+            f"CNN {k}x{k}",
+            f"{k}x{k}",
+            "#333333",
+            0.90 + k * 1e-5,
+            0.899,
+            0.901,
+            1e7 * (1 + k * 1e-3),
+            30 + k * 0.01,
+            400_000,
+        )
+        for k in (3, 5, 7, 9)
+    ]
+    fig = kernels.plot_kernel_tradeoff(points)
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        boxes = [t.get_window_extent(renderer) for t in ax.texts]
+        assert len(boxes) == 4
+        assert not any(boxes[i].overlaps(boxes[j]) for j in range(4) for i in range(j))

@@ -240,3 +240,14 @@ def test_predict_cli_errors_are_one_line(exported, tmp_path):
     missing = runner.invoke(app, ["predict", str(tmp_path / "ok.npy"), "--model-dir", str(tmp_path / "nope")])
     assert missing.exit_code == 1 and "does not exist" in missing.output
     assert len(missing.output.strip().splitlines()) <= 2  # one message, maybe soft-wrapped
+
+
+def test_predict_prints_long_input_names_whole(exported, tmp_path):
+    _, model_dir = exported
+    folder = tmp_path / ("a-folder-with-a-long-name-" * 4)
+    folder.mkdir()
+    path = folder / "shirt-photographed-on-the-kitchen-table.npy"
+    np.save(path, garment())
+    result = runner.invoke(app, ["predict", str(path), "--model-dir", str(model_dir)], terminal_width=80)
+    assert result.exit_code == 0, result.output
+    assert str(path) in result.output and "…" not in result.output

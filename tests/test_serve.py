@@ -223,14 +223,30 @@ BAD_REQUESTS = [
         "application/json",
         "serving_default",
     ),
-    (b'"just a string"', "application/json", "a JSON str is not a request"),
+    (b'"just a string"', "application/json", "a JSON string is not a request"),
+    (b"null", "application/json", "a JSON null is not a request"),
+    (json.dumps({"inputs": [[0.5] * 784], "instances": None}).encode(), "application/json", "both"),
+    (json.dumps({"inputs": None}).encode(), "application/json", "non-empty list"),
+    (json.dumps({"instances": [None]}).encode(), "application/json", "nulls"),
+    (
+        json.dumps({"instances": [{"image": [0.5] * 784}, 3]}).encode(),
+        "application/json",
+        r'instance 1 is a JSON number, not an object \{"image": \.\.\.\}',
+    ),
     (huge_pixel(b"9" * 401), "application/json", "NaN or infinite"),  # float(): OverflowError
     (huge_pixel(b"9" * 5001), "application/json", "NaN or infinite"),  # past Python's int-digit limit
     (b'{"inputs": ' + huge_pixel(b"1" + b"0" * 400) + b"}", "application/json", "NaN or infinite"),
     (b'{"instances": [[NaN]]}', "application/json", "shape"),
     (json.dumps({"instances": [[0.5] * 28] * 28}).encode(), "application/json", r"shape \(28,\)"),
     (b"[" * 100_000 + b"]" * 100_000, "application/json", "nested too deeply"),
-    (json.dumps({"instances": [[2.0] * 784]}).encode(), "application/json", r"\[0, 1\]"),
+    (
+        json.dumps({"instances": [[2.5] * 784]}).encode(),
+        "application/json",
+        r"\[0, 1\] or whole numbers 0\.\.255",
+    ),
+    (json.dumps({"instances": [[256] * 784]}).encode(), "application/json", r"found 256\.\.256"),
+    (json.dumps({"instances": [[-1] + [3] * 783]}).encode(), "application/json", r"whole numbers 0\.\.255"),
+    (b",".join([b"2.5"] * 784), "text/csv", r"\[0, 1\] or whole numbers 0\.\.255"),
     (b"", "application/json", "empty"),
     (b"\x93NUMPY garbage", "application/x-npy", "not a valid .npy"),
     (b"not a png", "image/png", "not a readable PNG"),
@@ -281,6 +297,57 @@ def test_a_blank_or_tiny_image_is_answered_with_a_warning(client, caplog):
         "request answered with a warning: images 0, 1 are blank (pixel std below 0.01), "
         "so the predicted class is a guess"
     ]  # ...so it is logged, in one line
+
+
+def test_json_and_csv_integers_0_to_255_are_uint8_pixels(trained, client):
+    """What the SageMaker SDK's serialisers send for a uint8 array: whole numbers, in JSON and CSV alike."""
+    pixels = np.random.default_rng(3).integers(0, 256, (2, 784), dtype=np.uint8)
+    expected = probabilities(post(client, npy(pixels), "application/x-npy"))
+    as_json = post(client, json.dumps(pixels.tolist()).encode(), "application/json")
+    np.testing.assert_allclose(probabilities(as_json), expected, atol=1e-6)
+    rows = "\n".join(",".join(str(v) for v in row) for row in pixels)
+    np.testing.assert_allclose(probabilities(post(client, rows.encode(), "text/csv")), expected, atol=1e-6)
+    # Whole numbers no larger than 1 stay floats in [0, 1]: 1 is white, not almost black.
+    ones = np.ones((1, 784), np.float32)
+    as_ones = post(client, json.dumps([[1] * 784]).encode(), "application/json")
+    np.testing.assert_allclose(
+        probabilities(as_ones), probabilities(post(client, npy(ones), "application/x-npy"))
+    )
+    assert codec.decode_csv(b",".join([b"255"] * 784)).max() == 1.0
+
+
+def test_errors_name_json_types():
+    for value, name in (
+        (None, "null"),
+        ([], "array"),
+        ({}, "object"),
+        ("x", "string"),
+        (True, "boolean"),
+        (2.0, "number"),
+    ):
+        assert codec.json_type(value) == name
+    with pytest.raises(codec.CodecError, match=r"a JSON boolean is not a request"):
+        codec.from_json(False)
+
+
+def test_a_compressed_body_is_415_naming_its_encoding(client):
+    response = client.post(
+        "/invocations",
+        content=b"\x1f\x8b...",
+        headers={"content-type": "application/json", "content-encoding": "gzip"},
+    )
+    assert response.status_code == 415
+    assert response.json()["error"] == "Content-Encoding gzip is not supported; send the body uncompressed"
+
+
+def test_ping_answers_head_and_a_trailing_slash_is_not_redirected(client):
+    head = client.head("/ping")
+    assert head.status_code == 200 and head.content == b""
+    slashed = post(client, npy(np.zeros((28, 28), np.uint8)), "application/x-npy").status_code
+    assert slashed == 200
+    response = client.post("/invocations/", content=b"x", follow_redirects=False)
+    assert response.status_code == 404
+    assert response.json()["error"].startswith("no such path: /invocations/;")
 
 
 def test_wrong_path_or_method_is_a_json_error(client):

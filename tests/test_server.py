@@ -10,6 +10,7 @@ import contextlib
 import io
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -301,5 +302,26 @@ def stop_with_sigterm(proc, url, log_path) -> None:
     assert httpx.get(f"{url}/ping", timeout=5).status_code == 200
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0, log_path.read_text()[-2000:]
+    log = log_path.read_text()
+    assert "server stopped" in log and "Traceback" not in log
+
+
+def test_sigterm_during_a_slow_body_answers_json_and_stops_promptly(model_dir, tmp_path):
+
+    with started_server(model_dir, tmp_path) as (proc, _, port, log_path), connect(port) as sock:
+        sock.sendall(request_head(10_000) + b"\0" * 100)
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        signalled = time.monotonic()
+        for _ in range(100):  # a byte every 0.2 s keeps the body inside the 1 s pause limit
+            if select.select([sock], [], [], 0.2)[0]:
+                break
+            sock.sendall(b"\0")
+        status, headers, body = read_response(sock)
+        waited = time.monotonic() - signalled
+        assert proc.wait(timeout=30) == 0, log_path.read_text()[-2000:]
+    assert status == 503 and headers["content-type"] == "application/json"
+    assert "shutting down" in json.loads(body)["error"]
+    assert waited < 5, f"the answer came {waited:.1f} s after SIGTERM"
     log = log_path.read_text()
     assert "server stopped" in log and "Traceback" not in log

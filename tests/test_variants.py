@@ -197,7 +197,8 @@ def test_plan_trains_each_variant_on_every_seed_after_the_builtin_models():
         ("cnn3-permuted", 0),
     ]
     only = plan(Config(study=study_with(DROPOUT, WIDE)), data, ["variants"])
-    assert [s.model_id for s in only] == ["cnn3[dropout]", "dense[wide]"] * 2
+    # The variants alone, with the bases they are compared with.
+    assert [s.model_id for s in only] == ["dense", "cnn3", "cnn3[dropout]", "dense[wide]"] * 2
 
 
 def test_builtin_runs_keep_their_cache_keys_and_variants_get_their_own():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import os
+import re
 import shutil
 import sys
 from dataclasses import dataclass
@@ -51,28 +52,85 @@ def installed(backend: str) -> bool:
     return importlib.util.find_spec(backend) is not None
 
 
+#: Set to 1 to make `gpu_visible` report a GPU, 0 to hide one (the test suite hides it).
+GPU_ENV = "FMNIST_REPORT_GPU_VISIBLE"
+#: The device file the NVIDIA driver makes for the first GPU.
+NVIDIA_DEVICE = Path("/dev/nvidia0")
+#: The distributions that give JAX its CUDA backend (``pip install "jax[cuda13]"``).
+JAX_CUDA_PLUGINS = ("jax-cuda13-plugin", "jax-cuda12-plugin")
+
+
 def gpu_visible() -> bool:
     """Whether an NVIDIA GPU is visible to this process, asked without importing a framework."""
+    forced = os.environ.get(GPU_ENV, "").strip().lower()
+    if forced in ("1", "true", "yes"):
+        return True
+    if forced in ("0", "false", "no"):
+        return False
     if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
         return False
-    return Path("/dev/nvidia0").exists() or (
+    return NVIDIA_DEVICE.exists() or (
         shutil.which("nvidia-smi") is not None and Path("/proc/driver/nvidia").exists()
     )
 
 
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def has_cuda_build(name: str) -> bool:
+    """Whether the installed build of a GPU backend can run on CUDA, read from its files, not imported.
+
+    JAX on a GPU needs a CUDA plugin beside jaxlib (the lock's jaxlib alone is CPU-only, and
+    JAX falls back to the CPU with a warning); PyTorch records its CUDA version in torch/version.py
+    (None in a CPU build).
+    """
+    if name == "jax":
+        return any(_version(dist) for dist in JAX_CUDA_PLUGINS) or "+cuda" in (_version("jaxlib") or "")
+    if name == "torch":
+        spec = importlib.util.find_spec("torch")
+        folders = list(spec.submodule_search_locations or []) if spec else []
+        for folder in folders:
+            try:
+                text = (Path(folder) / "version.py").read_text(encoding="utf-8")
+            except OSError:
+                continue
+            found = re.search(r"^cuda\b[^=\n]*=\s*(\S+)", text, re.MULTILINE)
+            return bool(found) and found.group(1) != "None"
+    return False
+
+
 def resolve(choice: str) -> str:
-    """The backend a choice means here: ``auto`` is a GPU backend where a GPU and one are present."""
+    """The backend a choice means here: ``auto`` is a GPU backend only where that backend can use the GPU."""
     if choice not in BACKENDS:
         raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {choice!r}")
     if choice == "auto":
         if gpu_visible():
             for name in GPU_PREFERENCE:
-                if installed(name):
+                if installed(name) and has_cuda_build(name):
                     return name
         return "tensorflow"
     if not installed(choice):
         raise ConfigError(f"backend {choice} is not installed; install it with: {INSTALL_HINT[choice]}")
     return choice
+
+
+def auto_reason(chosen: str) -> str:
+    """Why ``auto`` chose ``chosen``, in a few words for the console."""
+    if not gpu_visible():
+        return "no GPU visible, so TensorFlow on the CPU"
+    if chosen != "tensorflow":
+        return f"a GPU is visible and {chosen} has a CUDA build"
+    cpu_only = [name for name in GPU_PREFERENCE if installed(name)]
+    if not cpu_only:
+        return "a GPU is visible, but neither JAX nor PyTorch is installed; TensorFlow uses the GPU if its build can"
+    return (
+        f"a GPU is visible, but the installed {' and '.join(cpu_only)} {'is' if len(cpu_only) == 1 else 'are'} "
+        'CPU-only, so TensorFlow; for JAX on the GPU: pip install "jax[cuda13]"'
+    )
 
 
 def select(choice: str) -> str:

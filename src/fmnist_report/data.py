@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import ssl
 import urllib.error
 import urllib.request
 import zlib
@@ -186,6 +187,27 @@ ProgressFn = Callable[[str, int, int], None]
 Opener = Callable[..., Any]
 
 
+class HTTPSOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to another https:// URL, refusing any other before it is requested.
+
+    urllib follows redirects itself, so a check of the final URL would come after the
+    plain-HTTP request had been sent; this one runs before.
+    """
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
+        if not newurl.lower().startswith("https://"):
+            raise DataError(f"{req.full_url} redirected to {newurl}, which is not HTTPS; not downloading it")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def https_opener(context: ssl.SSLContext | None = None) -> Opener:
+    """``urlopen`` whose redirects stay on HTTPS (`HTTPSOnlyRedirects`); ``context`` sets the TLS trust."""
+    handlers: list[Any] = [HTTPSOnlyRedirects()]
+    if context is not None:
+        handlers.append(urllib.request.HTTPSHandler(context=context))
+    return urllib.request.build_opener(*handlers).open
+
+
 def fetch(
     dest: Path | None = None,
     *,
@@ -198,9 +220,9 @@ def fetch(
 
     Each file must decompress to the official payload (its MD5), the same check a local
     copy gets; it is then moved into place atomically, so an interrupted download never
-    leaves a bad file behind. ``opener`` defaults to :func:`urllib.request.urlopen`.
+    leaves a bad file behind. ``opener`` defaults to `https_opener`.
     """
-    opener = opener or urllib.request.urlopen
+    opener = opener or https_opener()
     dest = Path(dest or user_cache_dir())
     try:
         dest.mkdir(parents=True, exist_ok=True)

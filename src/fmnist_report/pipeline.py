@@ -103,11 +103,13 @@ def study(
     """
     from fmnist_report import runtime
 
-    runtime.configure(backend=cfg.study.backend)
+    chosen = runtime.configure(backend=cfg.study.backend)
+    from fmnist_report import ui
     from fmnist_report.study.runner import load_data, run_study
-    from fmnist_report.ui import ConsoleReporter
 
-    reporter = ConsoleReporter(console, quiet=quiet)
+    reporter = ui.ConsoleReporter(console, quiet=quiet)
+    reporter.info(ui.settings_line(cfg))
+    reporter.info(ui.backend_line(cfg.study.backend, chosen))
     ensure_writable(cfg.out_dir)
     store = Store(cfg.cache_dir, warn=reporter.warn)
     data = load_data(cfg)
@@ -153,9 +155,27 @@ def require_stored(config: Config, data: Dataset, store: Store, parts: Iterable[
         first = missing[0]
         raise NotBuiltError(
             f"{len(missing)} of {len(specs)} training runs of the {config.study.profile} profile are not in "
-            f"{store.root} (first: {first.label}, seed {first.seed}); run `fmnist-report build` with the "
-            "same options first"
+            f"{store.root} (first: {first.label}, seed {first.seed}); "
+            + (other_backend_hint(store) or "run `fmnist-report build` with the same options first")
         )
+
+
+def other_backend_hint(store: Store) -> str | None:
+    """A hint when the store's runs were trained on another backend than this process's, else None.
+
+    The backend enters every cache key, so a store built with ``--backend jax`` looks empty
+    to a TensorFlow process.
+    """
+    from fmnist_report import backend
+
+    here, found = backend.current().backend, store.backends("train")
+    if not found or here in found:
+        return None
+    others = sorted(found)
+    return (
+        f"the stored runs were trained with {' and '.join(others)}, and this process runs {here}; "
+        f"pass --backend {others[0]} (the backend is part of every run's key)"
+    )
 
 
 def font_covers(char: str) -> bool:
@@ -259,7 +279,7 @@ def attachments(metrics_text: str, cfg: Config) -> list[render.EmbeddedFile]:
         ),
         render.EmbeddedFile(
             CONFIG_TOML,
-            protocol.config_toml(cfg).encode(),
+            protocol.config_toml(cfg, json.loads(metrics_text).get("protocol")).encode(),
             "The effective configuration: fmnist-report build --config with it repeats the study",
             "Source",
             "application/toml",

@@ -233,6 +233,17 @@ class Store:
         except Exception as exc:  # Keras raises many kinds for a bad file; all mean damage here
             raise DamagedEntryError(kind, key, exc) from exc
 
+    def backends(self, kind: str) -> set[str]:
+        """The Keras backends the entries of a kind name in their metrics' ``platform`` (TensorFlow if none)."""
+        found: set[str] = set()
+        for record_file in sorted((self.root / kind).glob("*/record.json"))[:200]:
+            try:
+                metrics = json.loads(record_file.read_text(encoding="utf-8"))["metrics"]
+                found.add(str((metrics.get("platform") or {}).get("backend", "tensorflow")))
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                continue  # damage is read and named elsewhere
+        return found
+
     def drop(self, kind: str, key: str) -> None:
         shutil.rmtree(self.entry(kind, key), ignore_errors=True)
 

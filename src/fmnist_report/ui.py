@@ -16,8 +16,10 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from fmnist_report.config import Config
 from fmnist_report.records import Record
 from fmnist_report.report import wording
+from fmnist_report.report.formatting import plural
 from fmnist_report.study.training import RunSpec
 
 
@@ -49,7 +51,7 @@ class ConsoleReporter:
     def plan(self, specs: Sequence[RunSpec], cached: set[str]) -> None:
         self._total = len(specs)
         todo = self._total - len(cached)
-        self._line(f"{self._total} training runs planned: {len(cached)} cached, {todo} to train")
+        self._line(f"{plural(self._total, 'training run')} planned: {len(cached)} cached, {todo} to train")
         if self.live and todo:
             self.progress = Progress(
                 TextColumn("{task.description}"),
@@ -72,7 +74,7 @@ class ConsoleReporter:
                 self.progress.remove_task(self._epoch_task)
             self._epoch_task = self.progress.add_task(f"  {escape(desc)}: epochs", total=spec.epochs)
         else:
-            self._line(f"training {desc} ({spec.epochs} epochs)")
+            self._line(f"training {desc} ({plural(spec.epochs, 'epoch')})")
 
         def on_epoch(epoch: int, logs: dict[str, float]) -> None:
             if self.progress is not None:
@@ -165,3 +167,22 @@ def summary_table(summary: dict[str, Any]) -> Any:
     for comp in summary["comparisons"].values():
         grid.add_row(f"• {escape(wording.comparison_sentence(comp))}")
     return grid
+
+
+def settings_line(cfg: Config) -> str:
+    """Which settings file this build read, or that the defaults apply (and how to change that)."""
+    if cfg.settings_file:
+        return f"settings: {cfg.settings_file}"
+    return (
+        "settings: no settings file found (report/report.toml of the project folder), so the defaults "
+        f'apply, author "{cfg.report.author}"; pass --config FILE to use one'
+    )
+
+
+def backend_line(choice: str, chosen: str) -> str:
+    """What the backend setting chose, and for ``auto`` why (`backend.auto_reason`)."""
+    from fmnist_report import backend
+
+    if choice != "auto":
+        return f"backend: {chosen} (asked for)"
+    return f"backend: {chosen} (auto: {backend.auto_reason(chosen)})"

@@ -63,7 +63,8 @@ BackendOpt = Annotated[
     str | None,
     typer.Option(
         "--backend",
-        help="Keras backend: auto (a GPU backend when a GPU is visible, else tensorflow), tensorflow, jax, torch.",
+        help="Keras backend: auto (jax or torch where its CUDA build sees a GPU, else tensorflow), "
+        "tensorflow, jax, torch.",
     ),
 ]
 ExecutorOpt = Annotated[

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 
 from fmnist_report.cli.options import JsonOpt, ModelDirOpt, err, out, user_errors
@@ -52,7 +54,10 @@ def predict_cmd(
     table = Table("input", *(f"#{i + 1}" for i in range(top)))
     for name, classes in zip(names, ranked, strict=True):
         table.add_row(escape(name), *(f"{c} {p:.1%}" for c, p in classes))
-    out.print(table)
+    # As wide as the rows need, past the terminal if it must be: a cut name names no file.
+    needed = Measurement.get(out, out.options.update_width(100_000), table).maximum
+    console = out if needed <= out.width else Console(file=out.file, width=needed, highlight=False)
+    console.print(table)
 
 
 class LogLevel(StrEnum):

@@ -64,6 +64,7 @@ class Settings:
     backend: str | None = None
     executor: str = "local"
     ray_address: str | None = None
+    only: str | None = None
 
     @property
     def console(self) -> Console:
@@ -102,10 +103,12 @@ def run_study(
     ``check_notes`` checks the author's notes against the plan before anything trains.
     """
     from fmnist_report import pipeline
+    from fmnist_report.study.executors import check_executor
 
-    parts = [p.strip() for p in only.split(",") if p.strip()] if only else None
+    parts = parse_only(only)
+    check_executor(settings.executor)  # before the data loads and the output folder is made
     quiet = settings.quiet or settings.as_json
-    return pipeline.study(
+    results = pipeline.study(
         cfg,
         settings.console,
         parts=parts,
@@ -116,6 +119,29 @@ def run_study(
         ray_address=settings.ray_address,
         check_notes=check_notes,
     )
+    if parts is not None and "interpret" in parts and not results.analyses:
+        err.print(
+            "[yellow]hint:[/] --only interpret explains the CNN runs, and none were chosen or stored; "
+            "add them: --only cnn,interpret (stored runs are reused)",
+            soft_wrap=True,
+        )
+    return results
+
+
+def parse_only(only: str | None) -> list[str] | None:
+    """``--only a,b`` as its parts; None when it is not given, a one-line error when it names none."""
+    if only is None:
+        return None
+    parts = [p.strip() for p in only.split(",") if p.strip()]
+    if not parts:
+        from fmnist_report.errors import ConfigError
+        from fmnist_report.study.plan import PARTS
+
+        raise ConfigError(
+            f"--only {only!r} names no part; give one or more of {', '.join(PARTS)}, comma-separated "
+            "(or leave --only out to run them all)"
+        )
+    return parts
 
 
 @user_errors
@@ -158,7 +184,7 @@ def report_body(settings: Settings, *, trains: bool) -> None:
     cfg = settings.load()
     for warning in check_report_text(cfg):
         err.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
-    results = run_study(settings, cfg, stored_only=not trains, check_notes=True)
+    results = run_study(settings, cfg, settings.only, stored_only=not trains, check_notes=True)
     console = settings.console
     outputs = build_report(
         results,
@@ -200,6 +226,7 @@ def build_cmd(
     backend: BackendOpt = None,
     executor: ExecutorOpt = "local",
     ray_address: RayAddressOpt = None,
+    only: OnlyOpt = None,
 ) -> None:
     """Run the whole study (reusing stored runs), export the CNN and render the HTML and PDF report."""
     # The parameters are Settings' fields by name.
@@ -223,6 +250,7 @@ def render_cmd(
     no_pdf: NoPdfOpt = False,
     pdf_variant: PdfVariantOpt = DEFAULT_PDF_VARIANT,
     backend: BackendOpt = None,
+    only: OnlyOpt = None,
 ) -> None:
     """Render the report again from stored results, without training anything (run `build` first)."""
     # The parameters are Settings' fields by name.

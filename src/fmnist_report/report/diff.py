@@ -1,6 +1,7 @@
 """Two builds side by side: their headline numbers, old and new, and whether a change exceeds noise.
 
-`fmnist-report diff OLD NEW` reads each build's ``metrics.json``. Builds made under different
+`fmnist-report diff OLD NEW` reads each build's ``metrics.json``, from its output folder or
+from the report PDF that carries it. Builds made under different
 protocols (epochs, seeds, precision, data, platform...) measure different things, so they
 are compared only when asked to (``force``), and the differences are named either way.
 """
@@ -71,9 +72,12 @@ def load(path: Path) -> Build:
     file = path / JSON_FILE if path.is_dir() else path
     if not file.is_file():
         where = f"no {JSON_FILE} in {path}" if path.is_dir() else f"{path} does not exist"
-        raise DiffError(f"{where}; give an output folder of `fmnist-report build` or its {JSON_FILE}")
+        raise DiffError(
+            f"{where}; give an output folder of `fmnist-report build`, its {JSON_FILE} or its report PDF"
+        )
     try:
-        document = json.loads(file.read_text(encoding="utf-8"))
+        text = pdf_metrics(file) if file.suffix.lower() == ".pdf" else file.read_text(encoding="utf-8")
+        document = json.loads(text)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DiffError(f"{file} is not an fmnist-report {JSON_FILE}: {exc}") from None
     sections = document if isinstance(document, dict) else {}
@@ -88,6 +92,24 @@ def load(path: Path) -> Build:
         if name != "protocol" and isinstance(section, dict)
     }
     return Build(file, numbers, protocol if isinstance(protocol, dict) else None)
+
+
+def pdf_metrics(file: Path) -> str:
+    """The metrics.json a report PDF carries as an attachment, as text."""
+    try:
+        import pikepdf
+    except ImportError:
+        raise DiffError(f"reading {file} needs pikepdf; install it with: pip install pikepdf") from None
+    try:
+        with pikepdf.open(file) as pdf:
+            attached = pdf.attachments.get(JSON_FILE)
+            if attached is None:
+                raise DiffError(
+                    f"{file} carries no {JSON_FILE}; give a report PDF that `fmnist-report build` wrote"
+                )
+            return attached.get_file().read_bytes().decode("utf-8")
+    except pikepdf.PdfError as exc:
+        raise DiffError(f"{file} is not a readable PDF ({str(exc).splitlines()[0]})") from None
 
 
 def _interval(section: Section, prefix: str, unit: str) -> Number | None:

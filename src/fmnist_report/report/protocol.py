@@ -94,13 +94,31 @@ def _toml_table(name: str, values: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def config_toml(config: Config) -> str:
-    """The effective configuration as a settings file: ``build --config`` with it repeats the study."""
+#: Settings whose ``auto`` a build resolves; the configuration records what it resolved to.
+RESOLVED = ("backend", "precision")
+
+
+def config_toml(config: Config, resolved: Mapping[str, str] | None = None) -> str:
+    """The effective configuration as a settings file: ``build --config`` with it repeats the study.
+
+    Args:
+        resolved: the build's protocol (or any mapping with `RESOLVED` keys): where a setting
+            said ``auto``, the value it resolved to is written instead, when it is one value.
+    """
     report = {**dataclasses.asdict(config.report), "date": config.report.display_date}
     study = {k: v for k, v in dataclasses.asdict(config.study).items() if k != "variants"}
+    notes = []
+    for key in RESOLVED:
+        value = str((resolved or {}).get(key, ""))
+        if study.get(key) == "auto" and value and "," not in value:
+            study[key] = value
+            notes.append(f'# {key}: "auto" in the settings, resolved by this build to "{value}"')
+    source = config.settings_file.name if config.settings_file else "none (the defaults)"
     lines = [
         "# The effective configuration of this report (defaults, settings file and command line merged).",
         "# Repeat the study with: fmnist-report build --config <this file>",
+        f"# Settings file read: {source}",
+        *notes,
         *_toml_table("report", report),
         "",
         *_toml_table("study", study),

@@ -199,7 +199,8 @@ def render_pdf(
             description=a.description,
             relationship=a.relationship,
         )
-        for a in attachments
+        # WeasyPrint writes the name tree in the order given; ISO 32000-1 7.9.6 wants its keys sorted.
+        for a in sorted(attachments, key=lambda a: a.name)
     ]
     try:
         return HTML(string=html, url_fetcher=fetcher, media_type="print").write_pdf(

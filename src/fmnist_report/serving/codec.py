@@ -55,7 +55,7 @@ CSV = "text/csv"
 
 _ONE_IMAGE = ((SIDE, SIDE), (PIXELS,), (SIDE, SIDE, 1))
 _SHAPES_HINT = "expected (28, 28), (784,), (28, 28, 1), (n, 28, 28), (n, 28, 28, 1) or (n, 784)"
-_IMAGE_HINT = "each image is 784, 28x28 or 28x28x1 numbers in [0, 1]"
+_IMAGE_HINT = "each image is 784, 28x28 or 28x28x1 numbers in [0, 1] (or whole numbers 0..255)"
 _JSON_HINT = 'send a list of images, {"instances": [...]} or {"inputs": [...]}'
 
 
@@ -76,6 +76,23 @@ class UnsupportedMediaType(CodecError):
 
 class NotAcceptable(CodecError):
     """An Accept header that names no response type this codec writes (HTTP 406)."""
+
+
+#: Python's types of parsed JSON, by the names JSON gives them (a client knows only these).
+_JSON_TYPES = (
+    (bool, "boolean"),
+    (dict, "object"),
+    (list, "array"),
+    (str, "string"),
+    ((int, float), "number"),
+)
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a parsed JSON value's type: ``None`` is "null", a dict "object"."""
+    if value is None:
+        return "null"
+    return next((name for kind, name in _JSON_TYPES if isinstance(value, kind)), type(value).__name__)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -153,12 +170,12 @@ def from_json(obj: Any, source: str = "JSON body") -> np.ndarray:
     - ``{"inputs": [...]}`` or ``{"inputs": {"image": [...]}}``, TF Serving's columnar format.
 
     ``signature_name`` may accompany the last two. The first dimension is always the batch;
-    each image is 784, 28x28 or 28x28x1 float pixels in [0, 1].
+    each image is 784, 28x28 or 28x28x1 pixels, floats in [0, 1] or whole numbers 0..255.
     """
     if isinstance(obj, list):
         return _json_images(obj, f"{source}: the list")
     if not isinstance(obj, dict):
-        raise CodecError(f"{source}: a JSON {type(obj).__name__} is not a request; {_JSON_HINT}")
+        raise CodecError(f"{source}: a JSON {json_type(obj)} is not a request; {_JSON_HINT}")
     signature = obj.get("signature_name", SIGNATURE)
     if signature != SIGNATURE:
         raise CodecError(
@@ -180,9 +197,10 @@ def from_json(obj: Any, source: str = "JSON body") -> np.ndarray:
 
 
 def _named_input(value: Any, what: str) -> Any:
-    if not isinstance(value, dict) or set(value) != {INPUT_NAME}:
-        names = sorted(value) if isinstance(value, dict) else type(value).__name__
-        raise CodecError(f'{what} names the inputs {names}; this model has one input, "{INPUT_NAME}"')
+    if not isinstance(value, dict):
+        raise CodecError(f'{what} is a JSON {json_type(value)}, not an object {{"{INPUT_NAME}": ...}}')
+    if set(value) != {INPUT_NAME}:
+        raise CodecError(f'{what} names the inputs {sorted(value)}; this model has one input, "{INPUT_NAME}"')
     return value[INPUT_NAME]
 
 
@@ -203,7 +221,26 @@ def _json_images(value: Any, what: str) -> np.ndarray:
         raise CodecError(
             f"{what}: each image must be 784, 28x28 or 28x28x1 numbers, got images of shape {arr.shape[1:]}"
         )
-    return to_batch(arr, what)
+    return to_batch(text_pixels(arr, what), what)
+
+
+def text_pixels(arr: np.ndarray, source: str) -> np.ndarray:
+    """JSON or CSV numbers as pixels: whole numbers 0..255 (what serialisers write for uint8) as uint8.
+
+    Numbers in [0, 1] stay floats, so 0 and 1 written without a decimal point, as JavaScript
+    writes 0.0 and 1.0, keep their meaning. Anything else is refused with both accepted ranges.
+    """
+    finite = np.isfinite(arr).all()
+    if not finite or arr.size == 0:
+        return arr  # `to_batch` names the problem
+    lo, hi = float(arr.min()), float(arr.max())
+    if lo >= 0.0 and hi <= 1.0:
+        return arr
+    if lo >= 0.0 and hi <= 255.0 and bool((arr == np.round(arr)).all()):
+        return arr.astype(np.uint8)
+    raise CodecError(
+        f"{source}: pixels must be floats in [0, 1] or whole numbers 0..255 (as uint8), found {lo:g}..{hi:g}"
+    )
 
 
 # -- images -------------------------------------------------------------------------------
@@ -246,7 +283,7 @@ def decode_json(body: bytes) -> np.ndarray:
 
 
 def decode_csv(body: bytes, source: str = "CSV body") -> np.ndarray:
-    """A text/csv body, one image per row of 784 comma-separated float pixels in [0, 1]."""
+    """A text/csv body, one image per row of 784 comma-separated pixels: floats in [0, 1] or 0..255."""
     try:
         rows = [line for line in body.decode("utf-8").splitlines() if line.strip()]
     except UnicodeDecodeError as exc:
@@ -264,7 +301,7 @@ def decode_csv(body: bytes, source: str = "CSV body") -> np.ndarray:
             out[i] = [float(c) for c in cells]
         except ValueError as exc:
             raise CodecError(f"{source}: row {i + 1} holds a value that is not a number") from exc
-    return to_batch(out, source)
+    return to_batch(text_pixels(out, source), source)
 
 
 def decode_image(body: bytes, source: str) -> Decoded:

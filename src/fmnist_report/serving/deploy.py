@@ -24,6 +24,13 @@ from typing import Any
 from fmnist_report.errors import ConfigError, ModelError, UserError
 from fmnist_report.serving import containers
 from fmnist_report.serving.artifacts import TARBALL, read_metadata, verify_artifact
+from fmnist_report.serving.aws_checks import (
+    BucketMissing,
+    EndpointExists,
+    bucket_exists,
+    endpoint_status,
+    ensure_bucket,
+)
 
 DEFAULT_INSTANCE_TYPE = "ml.m5.large"
 DEFAULT_S3_PREFIX = "fmnist-report/model"
@@ -279,12 +286,27 @@ def execute(plan: DeployPlan, *, echo: Callable[[str], None] = print) -> str:
     try:
         session = boto3.Session(region_name=plan.region)
         s3, sagemaker = session.client("s3"), session.client("sagemaker")
+        step = "check the endpoint"
+        status = endpoint_status(sagemaker, plan.endpoint_name)
+        if status is not None:
+            raise EndpointExists(
+                f"the endpoint {plan.endpoint_name} already exists ({status}); nothing was changed. Delete it "
+                f"first (aws sagemaker delete-endpoint --endpoint-name {plan.endpoint_name}) or pass "
+                "--endpoint-name to deploy beside it"
+            )
         bucket = plan.bucket
+        if bucket is not None:
+            step = "check the bucket"
+            if not bucket_exists(s3, bucket, forbidden_is_missing=True):
+                raise BucketMissing(
+                    f"the bucket {bucket} does not exist or is not this account's; nothing was changed. "
+                    "Create it, or leave --bucket out to use SageMaker's default bucket"
+                )
         if bucket is None:
             step = "find the default bucket"
             account = session.client("sts").get_caller_identity()["Account"]
             bucket = f"sagemaker-{plan.region}-{account}"
-            _ensure_bucket(s3, bucket, plan.region, echo)
+            ensure_bucket(s3, bucket, plan.region, echo)
         model_data = f"s3://{bucket}/{plan.s3_key}"
         step = "upload"
         echo(f"uploading {plan.tarball} to {model_data}")
@@ -324,26 +346,14 @@ def execute(plan: DeployPlan, *, echo: Callable[[str], None] = print) -> str:
         except Exception as exc:
             reason = sagemaker.describe_endpoint(EndpointName=plan.endpoint_name).get("FailureReason")
             raise RuntimeError(reason or _first_line(exc)) from exc
+    except (EndpointExists, BucketMissing) as exc:
+        raise UserError(str(exc)) from None
     except Exception as exc:  # botocore raises many types; the user needs the message
         left = f"; created so far: {', '.join(made)}" if made else ""
         raise UserError(
             f"SageMaker deployment failed at step '{step}' ({_first_line(exc)}){left}; fix that and run again"
         ) from exc
     return plan.endpoint_name
-
-
-def _ensure_bucket(s3: Any, bucket: str, region: str | None, echo: Callable[[str], None]) -> None:
-    """Create SageMaker's default bucket for the account and region if it does not exist yet."""
-    try:
-        s3.head_bucket(Bucket=bucket)
-        return
-    except Exception as exc:
-        code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
-        if code not in ("404", "NoSuchBucket", "NotFound"):
-            raise
-    echo(f"creating the bucket {bucket}")
-    where = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-    s3.create_bucket(Bucket=bucket, **where)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import hashlib
 import io
 import json
 import platform
 import tarfile
+import zipfile
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -72,6 +74,7 @@ __all__ = [
     "sha256_file",
     "verify_artifact",
     "verify_export",
+    "write_keras_file",
     "write_saved_model",
     "write_tarball",
 ]
@@ -95,6 +98,9 @@ RESERVED_KEYS = frozenset(
 )
 # Entries of model.tar.gz get this fixed time, so the same files give the same archive.
 _TAR_MTIME = 946684800  # 2000-01-01T00:00:00Z
+#: The same for the entries of the .keras zip (zip times are local and start in 1980).
+_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
+_KERAS_DATE = "2000-01-01@00:00:00"
 
 #: What metadata.json records about the input the model expects (`codec` does all of it).
 PREPROCESSING: dict[str, str] = {
@@ -171,7 +177,7 @@ def export_model(model: Any, model_dir: Path, metadata: Mapping[str, Any] | None
 
 
 def _write_export(model: Any, out: Path, extra: dict[str, Any]) -> dict[str, Any]:
-    model.save(out / KERAS_FILE)
+    write_keras_file(model, out / KERAS_FILE)
     write_saved_model(model, out / SAVED_MODEL_DIR)
     write_tarball(out / SAVED_MODEL_DIR, out / TARBALL)
     artifacts = {
@@ -218,18 +224,54 @@ def _relative_files(root: Path) -> list[str]:
 
 
 def write_saved_model(model: Any, path: Path) -> None:
-    """A SavedModel whose ``serving_default`` maps float32 ``image`` (None, 28, 28, 1) to ``probabilities``."""
-    import keras
+    """A SavedModel whose ``serving_default`` maps float32 ``image`` (None, 28, 28, 1) to ``probabilities``.
+
+    The same model gives the same bytes: the module tracks the model's variables in the
+    model's own order (Keras' ExportArchive lists them as the traced function met them, which
+    changes from process to process), and the fingerprint's random UUID is replaced by one
+    derived from the fingerprint's content hashes.
+    """
     import tensorflow as tf
 
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    archive.add_endpoint(
-        name=SIGNATURE,
-        fn=lambda image: {OUTPUT_NAME: model(image, training=False)},
+    module = tf.Module()
+    module.weights = [v.value for v in model.variables]  # the tf.Variables behind the Keras ones
+    module.serve = tf.function(
+        lambda image: {OUTPUT_NAME: model(image, training=False)},
         input_signature=[tf.TensorSpec((None, 28, 28, 1), tf.float32, name=INPUT_NAME)],
     )
-    archive.write_out(str(path), verbose=False)
+    tf.saved_model.save(module, str(path), signatures={SIGNATURE: module.serve.get_concrete_function()})
+    _fix_fingerprint_uuid(path / "fingerprint.pb")
+
+
+def _fix_fingerprint_uuid(fingerprint: Path) -> None:
+    from tensorflow.core.protobuf import fingerprint_pb2
+
+    if not fingerprint.is_file():
+        return
+    record = fingerprint_pb2.FingerprintDef()
+    record.ParseFromString(fingerprint.read_bytes())
+    record.uuid = ""
+    digest = hashlib.sha256(record.SerializeToString(deterministic=True)).digest()
+    record.uuid = str(int.from_bytes(digest[:16], "big"))
+    fingerprint.write_bytes(record.SerializeToString(deterministic=True))
+
+
+def write_keras_file(model: Any, path: Path) -> None:
+    """``model.save`` with its zip made repeatable: fixed entry times and a fixed save date inside."""
+    model.save(path)
+    with zipfile.ZipFile(path) as src:
+        entries = [(info, src.read(info)) for info in src.infolist()]
+    tmp = path.with_name(path.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w") as dst:
+        for info, data in entries:
+            if info.filename == "metadata.json":
+                meta = json.loads(data)
+                meta["date_saved"] = _KERAS_DATE  # the time of saving, which would change every byte
+                data = json.dumps(meta).encode()
+            fixed = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
+            fixed.compress_type, fixed.external_attr = info.compress_type, info.external_attr
+            dst.writestr(fixed, data)
+    tmp.replace(path)
 
 
 def handler_files() -> dict[str, bytes]:

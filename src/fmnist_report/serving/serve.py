@@ -4,7 +4,8 @@ Requests carry a batch of images in one of five content types, decoded and answe
 `codec` exactly as the SageMaker handler does; the images of concurrent requests run through
 the model together (`batcher`). Every error answers with a JSON body ``{"error": "..."}``:
 400 bad input, 404 and 405 a wrong path or method, 406 unsupported Accept, 408 a body too
-slow to arrive, 413 too large, 415 unsupported Content-Type, 500 a bug, 503 not ready.
+slow to arrive, 413 too large, 415 unsupported Content-Type, 500 a bug, 503 not ready or
+shutting down (a body still arriving when the server stops is answered at once, not cut off).
 Running the app under uvicorn, with its connection limits, is `server`.
 """
 
@@ -14,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,20 @@ class ClientGone(Exception):
     """The client disconnected before its body was complete."""
 
 
+class Shutdown:
+    """Whether the server is stopping, and the requests whose bodies are still arriving."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+        self.readers: set[asyncio.Task[Any]] = set()
+
+    def begin(self) -> None:
+        """Stop waiting for bodies: each reader gets a 503 now, instead of a cut-off at the grace's end."""
+        self.stopping = True
+        for task in self.readers:
+            task.cancel()
+
+
 @dataclass
 class Runtime:
     """The loaded model and its batcher; ``model`` is None until start-up finishes."""
@@ -116,7 +131,7 @@ def create_app(
     if max_bytes < 1 or max_batch < 1 or timeout <= 0 or body_deadline <= 0:
         raise ValueError("max_bytes, max_batch, timeout and body_deadline must be positive")
     runtime = Runtime(Path(model_dir))
-    limits = BodyLimits(max_bytes, timeout, body_deadline)
+    limits = BodyLimits(max_bytes, timeout, body_deadline, Shutdown())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -137,7 +152,10 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
     )
+    # /invocations/ is a 404 that names the routes, not a redirect a client may not follow.
+    app.router.redirect_slashes = False
     app.state.runtime = runtime
+    app.state.shutdown = limits.shutdown
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -154,7 +172,7 @@ def create_app(
         log.error("unhandled error on %s %s: %r", request.method, request.url.path, exc)
         return error(500, "internal error; see the server log")
 
-    @app.get("/ping")
+    @app.api_route("/ping", methods=["GET", "HEAD"])
     def ping() -> Response:
         if runtime.model is None:
             return error(503, "the model is not loaded yet; retry shortly")
@@ -167,6 +185,11 @@ def create_app(
                 raise HTTPError(503, "the model is not loaded yet; retry shortly")
             content_type = request.headers.get("content-type")
             codec.decoder(content_type)  # 415 and 406 before the body is read
+            encoding = request.headers.get("content-encoding", "identity").strip().lower()
+            if encoding != "identity":
+                raise HTTPError(
+                    415, f"Content-Encoding {encoding} is not supported; send the body uncompressed"
+                )
             answer = codec.negotiate(request.headers.get("accept"))
             body = await read_body(request, limits)
             if len(body) <= INLINE_DECODE_BYTES and not codec.media_type(content_type).startswith("image/"):
@@ -203,6 +226,7 @@ class BodyLimits:
     max_bytes: int
     timeout: float
     deadline: float
+    shutdown: Shutdown = field(default_factory=Shutdown)
 
 
 async def read_body(request: Request, limits: BodyLimits) -> bytes:
@@ -245,28 +269,46 @@ async def receive_chunks(request: Request, declared: int | None, limits: BodyLim
     end = loop.time() + limits.deadline
     received, more = 0, True
     expected = f" of {declared}" if declared is not None else ""
-    while more:
-        wait = min(limits.timeout, end - loop.time())
-        try:
-            async with asyncio.timeout(max(wait, 0)):
-                message = await request.receive()
-        except TimeoutError:
-            what = (
-                f"no byte arrived for {limits.timeout:g} s" if wait >= limits.timeout else "it took too long"
-            )
-            raise HTTPError(
-                408,
-                f"the request body stalled after {received}{expected} bytes ({what}); send the whole body "
-                f"promptly, within {limits.deadline:g} s, with a Content-Length that matches it",
-                close=True,
-            ) from None
-        if message["type"] == "http.disconnect":
-            raise ClientGone(f"after {received}{expected} bytes of the body")
-        chunk = message.get("body", b"")
-        more = message.get("more_body", False)
-        received += len(chunk)
-        if chunk:
-            yield chunk
+    task = asyncio.current_task()
+    if limits.shutdown.stopping or task is None:
+        raise shutting_down()
+    limits.shutdown.readers.add(task)
+    try:
+        while more:
+            wait = min(limits.timeout, end - loop.time())
+            try:
+                async with asyncio.timeout(max(wait, 0)):
+                    message = await request.receive()
+            except asyncio.CancelledError:
+                if not limits.shutdown.stopping:
+                    raise
+                task.uncancel()  # the shutdown's own cancel, turned into an answer the request still sends
+                raise shutting_down() from None
+            except TimeoutError:
+                what = (
+                    f"no byte arrived for {limits.timeout:g} s"
+                    if wait >= limits.timeout
+                    else "it took too long"
+                )
+                raise HTTPError(
+                    408,
+                    f"the request body stalled after {received}{expected} bytes ({what}); send the whole "
+                    f"body promptly, within {limits.deadline:g} s, with a Content-Length that matches it",
+                    close=True,
+                ) from None
+            if message["type"] == "http.disconnect":
+                raise ClientGone(f"after {received}{expected} bytes of the body")
+            chunk = message.get("body", b"")
+            more = message.get("more_body", False)
+            received += len(chunk)
+            if chunk:
+                yield chunk
+    finally:
+        limits.shutdown.readers.discard(task)
+
+
+def shutting_down() -> HTTPError:
+    return HTTPError(503, "the server is shutting down; send the request again shortly", close=True)
 
 
 async def drain(request: Request, declared: int | None, limits: BodyLimits) -> bool:

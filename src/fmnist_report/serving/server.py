@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import h11
+import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from fmnist_report.errors import UserError
@@ -99,6 +100,18 @@ class HeadTimeoutProtocol(H11Protocol):
         self.transport.close()
 
 
+class StoppingServer(uvicorn.Server):
+    """uvicorn's server that, as it starts to shut down, answers the bodies still arriving with a 503.
+
+    Without this a slow upload outlives the shutdown grace and is cancelled, and the client
+    reads uvicorn's plain-text 500 while the log shows a traceback.
+    """
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.config.app.state.shutdown.begin()
+        await super().shutdown(sockets)
+
+
 def log_config(level: str) -> dict[str, Any]:
     """uvicorn's logging set-up, extended to this package's loggers at the same level.
 
@@ -148,8 +161,6 @@ def run(
     Args:
         timeout: seconds a request head may take to arrive, and a body may pause (408 after).
     """
-    import uvicorn
-
     sock = bind(host, port)
     actual_port = sock.getsockname()[1]
     config = uvicorn.Config(
@@ -164,7 +175,7 @@ def run(
         timeout_graceful_shutdown=30,
         h11_max_incomplete_event_size=MAX_HEAD_BYTES,
     )
-    server = uvicorn.Server(config)
+    server = StoppingServer(config)
 
     signalled: list[int] = []
 

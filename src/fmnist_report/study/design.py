@@ -46,15 +46,23 @@ def declarations(study: StudyConfig) -> tuple[Declaration, ...]:
     """Every model the study declares, in the order the plan trains them on each seed."""
     headline = ids.cnn(HEADLINE_KERNEL)
     arms = [ids.cnn(k) for k in study.kernel_sizes]
-    out = [Declaration(ids.DENSE, frozenset({"dense"}))]
-    out.append(Declaration(headline, frozenset({"cnn", *(["kernels"] if headline in arms else [])})))
+    # A variant's base is trained for the variants too: they are compared with it.
+    bases = {v.base for v in study.variants}
+    variants = frozenset({"variants"})
+    out = [Declaration(ids.DENSE, frozenset({"dense"}) | (variants if "dense" in bases else frozenset()))]
+    headline_parts = {
+        "cnn",
+        *(["kernels"] if headline in arms else []),
+        *(["variants"] if "cnn" in bases else []),
+    }
+    out.append(Declaration(headline, frozenset(headline_parts)))
     out += [Declaration(m, frozenset({"kernels"})) for m in arms if m != headline]
     for v in study.variants:
         base = ids.DENSE if v.base == "dense" else headline
         out.append(
             Declaration(
                 ModelId(base.arch, base.kernel_size, variant=v.name),
-                frozenset({"variants"}),
+                variants,
                 base=base,
                 overrides=v.overrides,
             )

@@ -7,6 +7,9 @@ Finished runs are therefore kept whatever happens to the others, and a rerun res
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -20,6 +23,12 @@ from fmnist_report.study.training import RunSpec, train
 EXECUTORS = ("local", "ray")
 #: Attempts of a Ray task after its first failure.
 RETRIES = 1
+#: Seconds to wait for a cluster's address to accept a connection before giving up.
+REACH_TIMEOUT_S = 10.0
+#: Seconds of one wait for a finished task: between waits, a SIGTERM or Ctrl-C is acted on.
+WAIT_S = 1.0
+#: The ports Ray listens on when an address names none: the GCS, and the Ray Client server.
+DEFAULT_PORTS = {"": 6379, "ray://": 10001}
 
 Started = Callable[[RunSpec], list[Any]]
 Running = Callable[[int], None]
@@ -78,8 +87,25 @@ def run_ray(
         raise ConfigError(
             "--executor ray needs Ray; install it with: pip install 'fmnist-report[ray]'"
         ) from exc
-    if not ray.is_initialized():
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    started = not ray.is_initialized()
+    if started:
+        check_reachable(address)
+        # Ray's C++ core logs each failed connection attempt to stderr; errors alone are news.
+        os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")
+        try:
+            ray.init(
+                address=address,
+                include_dashboard=False,
+                log_to_driver=False,
+                configure_logging=True,
+                logging_level=logging.ERROR,  # no banner of the cluster's address, dashboard or token
+            )
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ConfigError(
+                f"cannot join the Ray cluster at {address or 'a new local cluster'} ({first}); "
+                "check --ray-address and that the cluster runs this Ray version"
+            ) from None
     task = ray.remote(_train_task).options(
         num_cpus=num_cpus, num_gpus=num_gpus, max_retries=RETRIES, retry_exceptions=True
     )
@@ -88,7 +114,9 @@ def run_ray(
     try:
         while pending:
             running(len(pending))
-            done, _ = ray.wait(list(pending), num_returns=1)
+            done: list[Any] = []
+            while not done:  # short waits: a blocked wait would hold off SIGTERM until a run ends
+                done, _ = ray.wait(list(pending), num_returns=1, timeout=WAIT_S)
             spec = pending.pop(done[0])
             try:
                 yield ray.get(done[0])
@@ -101,6 +129,30 @@ def run_ray(
     finally:
         for ref in pending:
             ray.cancel(ref, force=True)
+        if started:
+            ray.shutdown()
+
+
+def check_reachable(address: str | None, timeout: float = REACH_TIMEOUT_S) -> None:
+    """Refuse, in one line, a cluster address that accepts no connection within ``timeout``.
+
+    Ray itself would retry for minutes, printing a warning at each attempt. ``None`` and
+    ``auto`` (a local or already running cluster) are Ray's to resolve.
+    """
+    if not address or address in ("auto", "local"):
+        return
+    scheme = "ray://" if address.startswith("ray://") else ""
+    host, _, port = address.removeprefix(scheme).rpartition(":")
+    if not host or not port.isdigit():
+        host, port = address.removeprefix(scheme), str(DEFAULT_PORTS[scheme])
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or type(exc).__name__)
+        raise ConfigError(
+            f"cannot reach the Ray cluster at {address} ({host}:{port}: {reason} within {timeout:g} s); "
+            "check --ray-address, or leave it out to start a local cluster"
+        ) from None
 
 
 def check_executor(name: str) -> None:

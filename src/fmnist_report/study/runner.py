@@ -76,13 +76,15 @@ def execute(
     store.clean_partial()
     results: dict[str, Record] = {}
     todo: list[RunSpec] = []
-    cached = set() if fresh else {s.key for s in specs if store.has("train", s.key)}
+    # Each entry is read (and checked) before the plan is told: a damaged one is "to train".
+    stored = {} if fresh else {spec.key: store.get("train", spec.key) for spec in specs}
+    cached = {key for key, record in stored.items() if record is not None}
     reporter.plan(specs, cached)
     added = variants_line(specs, cached, store)
     if added:
         reporter.info(added)
     for spec in specs:
-        record = None if fresh else store.get("train", spec.key)
+        record = stored.get(spec.key)
         if record is None:
             todo.append(spec)
             continue

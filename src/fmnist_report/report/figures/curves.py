@@ -21,6 +21,12 @@ if TYPE_CHECKING:
     from fmnist_report.study.summary import Summary
 
 
+#: Up to this many epochs, each has its tick and its markers; beyond, a few whole-number ticks.
+EVERY_EPOCH_TICKED = 12
+#: How far one epoch's training and validation points sit either side of it.
+DODGE = 0.08
+
+
 @dataclass(frozen=True)
 class Series:
     """One model's per-seed values of a quantity, ready to plot: ``values`` is (seeds, points)."""
@@ -46,14 +52,24 @@ def plot_training_curves(series: dict[str, list[Series]]) -> Figure:
         for s in series.get(f"val_{key}", []):
             _band(ax, s, linestyle="--")
         ax.set_title(title)
-        _epoch_axis(ax)
+        _epoch_axis(ax, _epochs(series.get(key, []) + series.get(f"val_{key}", [])))
     ax_loss.set_ylabel("cross-entropy")
     ax_acc.set_ylabel("accuracy")
     ax_acc.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     models = [Line2D([], [], color=s.color, lw=2, label=s.label) for s in series.get("loss", [])]
     styles = [
-        Line2D([], [], color="0.3", lw=1.5, ls="-", label="training"),
-        Line2D([], [], color="0.3", lw=1.5, ls="--", label="validation"),
+        Line2D([], [], color="0.3", lw=1.5, ls="-", marker="o", ms=4, label="training"),
+        Line2D(
+            [],
+            [],
+            color="0.3",
+            lw=1.5,
+            ls="--",
+            marker="o",
+            ms=4,
+            markerfacecolor="white",
+            label="validation",
+        ),
     ]
     fig.legend(handles=models + styles, loc="outside right center", frameon=False)
     return fig
@@ -66,7 +82,7 @@ def plot_validation_curves(series: list[Series], ylabel: str = "validation accur
     ax = fig.subplots()
     for s in series:
         _band(ax, s, linestyle="-", label=s.label)
-    _epoch_axis(ax)
+    _epoch_axis(ax, _epochs(series))
     ax.set_ylabel(ylabel)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
@@ -75,18 +91,48 @@ def plot_validation_curves(series: list[Series], ylabel: str = "validation accur
 
 def _band(ax: Axes, s: Series, *, linestyle: str, label: str | None = None) -> None:
     values = np.atleast_2d(np.asarray(s.values, dtype=float))
-    epochs = np.arange(1, values.shape[1] + 1)
-    marker = "o" if values.shape[1] <= 12 else None
+    epochs = np.arange(1, values.shape[1] + 1, dtype=float)
+    if len(epochs) == 1:  # no line to tell training from validation: set them side by side
+        epochs += DODGE if linestyle == "--" else -DODGE
+    marker = "o" if values.shape[1] <= EVERY_EPOCH_TICKED else None
     ax.plot(
-        epochs, values.mean(axis=0), color=s.color, ls=linestyle, lw=1.8, marker=marker, ms=3.5, label=label
+        epochs,
+        values.mean(axis=0),
+        color=s.color,
+        ls=linestyle,
+        lw=1.8,
+        marker=marker,
+        ms=3.5 if len(epochs) > 1 else 6,
+        markerfacecolor="white" if linestyle == "--" else s.color,  # validation hollow, as in the legend
+        label=label,
     )
-    if len(values) > 1:
+    if len(values) > 1 and len(epochs) > 1:
         ax.fill_between(epochs, values.min(axis=0), values.max(axis=0), color=s.color, alpha=BAND_ALPHA, lw=0)
+    elif len(values) > 1:  # one epoch: a band has no width, so the spread is a bar with caps
+        ax.errorbar(
+            epochs,
+            values.mean(axis=0),
+            yerr=[values.mean(axis=0) - values.min(axis=0), values.max(axis=0) - values.mean(axis=0)],
+            fmt="none",
+            ecolor=s.color,
+            elinewidth=6,
+            alpha=0.45,
+            capsize=0,
+        )
 
 
-def _epoch_axis(ax: Axes) -> None:
+def _epochs(series: Sequence[Series]) -> int:
+    return max((np.atleast_2d(np.asarray(s.values)).shape[1] for s in series), default=1)
+
+
+def _epoch_axis(ax: Axes, epochs: int) -> None:
     ax.set_xlabel("epoch")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if epochs <= EVERY_EPOCH_TICKED:
+        # Whole epochs, with room either side: one epoch alone would otherwise get ticks such as 0.95..1.05.
+        ax.set_xticks(range(1, epochs + 1))
+        ax.set_xlim(0.5, epochs + 0.5)
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(color="0.92", linewidth=0.6)
     ax.set_axisbelow(True)
 

@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import EngFormatter, PercentFormatter
 
+from fmnist_report.report.figures.axes import separate_labels
 from fmnist_report.report.figures.formats import span
 from fmnist_report.report.figures.spec import FigureSpec
 from fmnist_report.report.figures.style import WIDTH, model_color, styled
@@ -31,6 +32,7 @@ def plot_param_efficiency(points: Sequence[dict[str, Any]]) -> Figure:
     """
     fig = Figure(figsize=(WIDTH, 3.5), layout="constrained")
     ax_p, ax_f = fig.subplots(1, 2, sharey=True)
+    labels = []
     for ax, attr in ((ax_p, "params"), (ax_f, "flops")):
         # Permuted twins first, as larger rings, so a twin at the same spot circles its model's dot.
         ordered = sorted(points, key=lambda p: (not p["permuted"], p[attr]))
@@ -50,7 +52,7 @@ def plot_param_efficiency(points: Sequence[dict[str, Any]]) -> Figure:
             )
             # Twins are labelled below; the others alternate above and below so neighbours do not overprint.
             up = not p["permuted"] and (i - n_twins) % 2 == 0
-            ax.annotate(
+            label = ax.annotate(
                 p.get("short", p["label"]),
                 (p[attr], p["accuracy"]),
                 xytext=(0, 9 if up else -10),
@@ -60,6 +62,7 @@ def plot_param_efficiency(points: Sequence[dict[str, Any]]) -> Figure:
                 fontsize=7.5,
                 color="0.2",
             )
+            labels.append(label)
         ax.set_xscale("log")
         ax.margins(x=0.3, y=0.2)
         ax.xaxis.set_major_formatter(EngFormatter(places=0, sep=""))
@@ -78,6 +81,7 @@ def plot_param_efficiency(points: Sequence[dict[str, Any]]) -> Figure:
         bbox_to_anchor=(1.0, 1.0),
         frameon=False,
     )
+    separate_labels(fig, labels)
     return fig
 
 

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import EngFormatter, PercentFormatter
 
 from fmnist_report.ids import ModelId
-from fmnist_report.report.figures.axes import class_axis
+from fmnist_report.report.figures.axes import class_axis, separate_labels
 from fmnist_report.report.figures.curves import (
     Series,
     band_note,
@@ -88,6 +88,7 @@ def plot_kernel_tradeoff(points: Sequence[TradeoffPoint]) -> Figure:
     """Test accuracy against FLOPs per image (log scale) and against training time per run."""
     fig = Figure(figsize=(WIDTH, 3.6), layout="constrained")
     ax_flops, ax_time = fig.subplots(1, 2, sharey=True)
+    labels = []
     for ax, attr in ((ax_flops, "flops"), (ax_time, "train_seconds")):
         for p in points:
             x = getattr(p, attr)
@@ -104,7 +105,7 @@ def plot_kernel_tradeoff(points: Sequence[TradeoffPoint]) -> Figure:
                 capsize=3,
                 elinewidth=1,
             )
-            ax.annotate(
+            label = ax.annotate(
                 f"{p.short}\n{count(p.params)} params",
                 (x, p.accuracy),
                 xytext=(7, 0),
@@ -114,6 +115,7 @@ def plot_kernel_tradeoff(points: Sequence[TradeoffPoint]) -> Figure:
                 fontsize=8,
                 color="0.15",
             )
+            labels.append(label)
         ax.margins(x=0.25, y=0.3)
         ax.grid(color="0.92", linewidth=0.6)
         ax.set_axisbelow(True)
@@ -123,6 +125,7 @@ def plot_kernel_tradeoff(points: Sequence[TradeoffPoint]) -> Figure:
     ax_time.set_xlabel("training time per run (s)")
     ax_flops.set_ylabel("test accuracy")
     ax_flops.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+    separate_labels(fig, labels)
     return fig
 
 

@@ -22,7 +22,9 @@ def not_appropriate_text(
         dense, cnn: ``efficiency`` model rows (params, FLOPs, latency summaries).
     """
     paras = []
-    flops = f"{ratio(cnn['flops'] / dense['flops'])} the FLOPs" if dense and cnn else "more computation"
+    flops = (
+        f"{ratio(cnn['flops'] / dense['flops'])} the FLOPs of" if dense and cnn else "more computation than"
+    )
     if after is not None:
         v = verdict(after)
         text = (
@@ -31,12 +33,12 @@ def not_appropriate_text(
             f"features whose column order is arbitrary: on them, {comparison_sentence(after)}."
         )
         if v == "lower":
-            text += f" There the convolution is the wrong tool: it is less accurate and still costs {flops} of Dense."
+            text += f" There the convolution is the wrong tool: it is less accurate and still costs {flops} Dense."
         elif v == "none":
-            text += f" There the convolution brings no measurable benefit while costing {flops} of Dense."
+            text += f" There the convolution brings no measurable benefit while costing {flops} Dense."
         else:
             text += (
-                f" Here the CNN stayed ahead even without spatial order, at {flops} of Dense; this run "
+                f" Here the CNN stayed ahead even without spatial order, at {flops} Dense; this run "
                 "does not show convolution failing on unordered inputs."
             )
         paras.append(text)

@@ -21,8 +21,13 @@ def scope_text(profile: str, n_train: int, n_test: int, epochs: int, n_seeds: in
     )
     text += " (the full data set)." if full else " (a stratified subset, not the full data set)."
     if profile != "full" or not full:
+        which = (
+            f"This is the {profile} profile, a preview"
+            if profile != "full"
+            else "The full profile's settings on a subset are a preview"
+        )
         text += (
-            f" This is the {profile} profile, a preview: its accuracies are far from what the full "
+            f" {which}: its accuracies are far from what the full "
             "protocol reaches and must not be quoted as the study's results."
         )
     if n_seeds == 1:

@@ -184,7 +184,8 @@ def _headline(text: str, document: dict[str, Any]) -> Check:
 
 def _quoted(text: str, document: dict[str, Any]) -> Check:
     """Every accuracy `diff` compares is printed somewhere in the report, as the report prints it."""
-    numbers = diff.headline(diff.Build(Path(JSON_FILE), document, document.get("protocol")))
+    build = diff.Build(Path(JSON_FILE), document, document.get("protocol"))
+    numbers = {**diff.headline(build), **diff.variant_headline(build)}  # the declared variants' too
     quoted = {name: n.text() for name, n in numbers.items() if n.unit == "pct"}
     missing = [f"{name} ({value})" for name, value in quoted.items() if value not in text]
     if missing:

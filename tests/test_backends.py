@@ -215,3 +215,19 @@ def test_ray_executor_gives_the_in_process_numbers(tmp_path):
     assert accuracies(remote) == accuracies(local)
     assert len(list((tmp_path / "ray" / "output" / "cache" / "train").iterdir())) == 2
     assert not list((tmp_path / "ray" / "output" / "cache" / "train").glob(".tmp-*"))
+
+
+def test_a_fresh_process_that_sees_a_gpu_and_a_cpu_only_jaxlib_trains_on_tensorflow():
+    """The trial's case: a GPU visible, JAX installed without CUDA. Keras must come up on TensorFlow."""
+    pytest.importorskip("jax")
+    code = (
+        "from fmnist_report import runtime, ui; chosen = runtime.configure(backend='auto'); "
+        "import keras; print(keras.backend.backend()); print(ui.backend_line('auto', chosen))"
+    )
+    env = {**os.environ, backend.GPU_ENV: "1"}
+    env.pop("KERAS_BACKEND", None)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    name, line = done.stdout.strip().splitlines()
+    assert name == "tensorflow"
+    assert line.startswith("backend: tensorflow (auto: a GPU is visible, but the installed jax is CPU-only")

@@ -7,12 +7,11 @@ as Fashion-MNIST itself is, with the same warnings (a blank or tiny image is ans
 flagged), and answer in the same formats. A body that cannot be decoded raises `CodecError`,
 a ValueError whose message is one line naming the problem and the fix.
 
-`export` copies this file into model.tar.gz as ``code/codec.py``, beside the handler, with
-its one helper `imaging` (PNG/JPEG pixels), where fmnist_report is not installed. So it
-imports nothing but numpy, `imaging`, Pillow (only when an image is decoded) and the standard
-library, and keeps the constants it needs, such as the class names, itself; the package's
-own modules may import from it, never the other way round. `imaging` is imported as the
-handler imports this module: from the package where it is installed, else from beside it.
+`export` copies this file into model.tar.gz as ``code/codec.py``, beside the handler and its
+one helper `imaging` (PNG/JPEG pixels), where fmnist_report is not installed: it imports only
+numpy, `imaging`, Pillow (when an image is decoded) and the standard library, and keeps its own
+constants (the class names); the package may import from it, never the reverse. `imaging` comes
+from the package where it is installed, else from beside this file.
 """
 
 from __future__ import annotations
@@ -78,21 +77,13 @@ class NotAcceptable(CodecError):
     """An Accept header that names no response type this codec writes (HTTP 406)."""
 
 
-#: Python's types of parsed JSON, by the names JSON gives them (a client knows only these).
-_JSON_TYPES = (
-    (bool, "boolean"),
-    (dict, "object"),
-    (list, "array"),
-    (str, "string"),
-    ((int, float), "number"),
-)
+_JSON_NAMES = {type(None): "null", bool: "boolean", int: "number", float: "number", str: "string"}
+_JSON_NAMES.update({list: "array", dict: "object"})
 
 
 def json_type(value: Any) -> str:
-    """The JSON name of a parsed JSON value's type: ``None`` is "null", a dict "object"."""
-    if value is None:
-        return "null"
-    return next((name for kind, name in _JSON_TYPES if isinstance(value, kind)), type(value).__name__)
+    """The JSON name of a parsed value's type (a client knows only these): ``None`` is "null"."""
+    return _JSON_NAMES.get(type(value), type(value).__name__)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -102,12 +93,13 @@ def _first_line(exc: BaseException) -> str:
 # -- arrays -------------------------------------------------------------------------------
 
 
-def to_batch(arr: Any, source: str = "input") -> np.ndarray:
+def to_batch(arr: Any, source: str = "input", *, text: bool = False) -> np.ndarray:
     """Validate an array of images and return it as float32 (n, 28, 28, 1) in [0, 1].
 
     Accepted shapes: one image as (28, 28), (784,) or (28, 28, 1); a batch as (n, 28, 28),
     (n, 28, 28, 1) or (n, 784). uint8 is scaled by 1/255; floats must lie in [0, 1] and be
-    finite. Other dtypes are refused rather than guessed at.
+    finite. With ``text`` (JSON or CSV numbers), whole numbers 0..255 are uint8 pixels, as
+    serialisers write uint8 arrays; 0 and 1 alone stay floats (JavaScript writes 1.0 as 1).
     """
     arr = np.asarray(arr)
     shape = arr.shape
@@ -119,18 +111,20 @@ def to_batch(arr: Any, source: str = "input") -> np.ndarray:
         raise CodecError(f"{source}: array shape {shape} is not an image or batch of images; {_SHAPES_HINT}")
     if arr.shape[0] == 0:
         raise CodecError(f"{source}: the batch is empty; send at least one 28x28 image")
-    if arr.dtype == np.uint8:
-        return (arr.astype(np.float32) / np.float32(255.0))[..., np.newaxis]
     if arr.dtype.kind == "f":
         if not np.isfinite(arr).all():
             raise CodecError(f"{source}: contains NaN or infinite values; send finite pixels in [0, 1]")
         lo, hi = float(arr.min()), float(arr.max())
-        if lo < 0.0 or hi > 1.0:
-            raise CodecError(
-                f"{source}: float pixels must lie in [0, 1], found {lo:g}..{hi:g}; "
-                "divide 0..255 values by 255 (or send uint8)"
-            )
-        return arr.astype(np.float32)[..., np.newaxis]
+        if text and lo >= 0.0 and 1.0 < hi <= 255.0 and bool((arr == np.round(arr)).all()):
+            arr = arr.astype(np.uint8)
+        elif lo < 0.0 or hi > 1.0:
+            allowed = "floats in [0, 1] or whole numbers 0..255" if text else "floats in [0, 1]"
+            fix = "" if text else "; divide 0..255 values by 255 (or send uint8)"
+            raise CodecError(f"{source}: pixels must be {allowed}, found {lo:g}..{hi:g}{fix}")
+        else:
+            return arr.astype(np.float32)[..., np.newaxis]
+    if arr.dtype == np.uint8:
+        return (arr.astype(np.float32) / np.float32(255.0))[..., np.newaxis]
     raise CodecError(
         f"{source}: pixel dtype {arr.dtype} is not accepted; send uint8 (0..255) or floats in [0, 1]"
     )
@@ -221,26 +215,7 @@ def _json_images(value: Any, what: str) -> np.ndarray:
         raise CodecError(
             f"{what}: each image must be 784, 28x28 or 28x28x1 numbers, got images of shape {arr.shape[1:]}"
         )
-    return to_batch(text_pixels(arr, what), what)
-
-
-def text_pixels(arr: np.ndarray, source: str) -> np.ndarray:
-    """JSON or CSV numbers as pixels: whole numbers 0..255 (what serialisers write for uint8) as uint8.
-
-    Numbers in [0, 1] stay floats, so 0 and 1 written without a decimal point, as JavaScript
-    writes 0.0 and 1.0, keep their meaning. Anything else is refused with both accepted ranges.
-    """
-    finite = np.isfinite(arr).all()
-    if not finite or arr.size == 0:
-        return arr  # `to_batch` names the problem
-    lo, hi = float(arr.min()), float(arr.max())
-    if lo >= 0.0 and hi <= 1.0:
-        return arr
-    if lo >= 0.0 and hi <= 255.0 and bool((arr == np.round(arr)).all()):
-        return arr.astype(np.uint8)
-    raise CodecError(
-        f"{source}: pixels must be floats in [0, 1] or whole numbers 0..255 (as uint8), found {lo:g}..{hi:g}"
-    )
+    return to_batch(arr, what, text=True)
 
 
 # -- images -------------------------------------------------------------------------------
@@ -301,7 +276,7 @@ def decode_csv(body: bytes, source: str = "CSV body") -> np.ndarray:
             out[i] = [float(c) for c in cells]
         except ValueError as exc:
             raise CodecError(f"{source}: row {i + 1} holds a value that is not a number") from exc
-    return to_batch(text_pixels(out, source), source)
+    return to_batch(out, source, text=True)
 
 
 def decode_image(body: bytes, source: str) -> Decoded:
@@ -353,9 +328,8 @@ def blank_warnings(batch: np.ndarray) -> tuple[str, ...]:
     blank = np.flatnonzero(batch.reshape(len(batch), -1).std(axis=1) < BLANK_STD)
     if not blank.size:
         return ()
-    listed = ", ".join(str(i) for i in blank[:10]) + (
-        f" and {blank.size - 10} more" if blank.size > 10 else ""
-    )
+    more = f" and {blank.size - 10} more" if blank.size > 10 else ""
+    listed = ", ".join(str(i) for i in blank[:10]) + more
     which = f"image {listed} is" if blank.size == 1 else f"images {listed} are"
     return (f"{which} blank (pixel std below {BLANK_STD}), so the predicted class is a guess",)
 

@@ -60,14 +60,16 @@ def execute(
     fresh: bool = False,
     executor: str = "local",
     ray_address: str | None = None,
+    jobs: int = 1,
 ) -> dict[str, Record]:
     """Run every spec not already in the store, saving each as soon as it finishes.
 
-    ``executor`` ``local`` trains here, one run after another; ``ray`` sends each run to a
-    Ray cluster as one task (`executors.run_ray`). Either way only this process writes.
+    ``executor`` ``local`` trains here, one run after another, or, with ``jobs`` above 1,
+    that many at once in a pool of local processes (`executors.run_pool`); ``ray`` sends
+    each run to a Ray cluster as one task (`executors.run_ray`). Only this process writes.
     """
     reporter = reporter or NullReporter()
-    executors.check_executor(executor)
+    executors.check_executor(executor, jobs)
     store.clean_partial()
     results: dict[str, Record] = {}
     todo: list[RunSpec] = []
@@ -93,6 +95,12 @@ def execute(
             running=reporter.running,
             num_gpus=1 if backend.current().device == "gpu" else 0,
         )
+    elif jobs > 1 and len(todo) > 1:
+        import keras
+
+        trained = executors.run_pool(
+            todo, data, jobs=min(jobs, len(todo)), backend=keras.backend.backend(), running=reporter.running
+        )
     else:
         trained = executors.run_local(todo, data, reporter.run_started, reporter.running)
     by_key = {spec.key: spec for spec in todo}
@@ -115,6 +123,7 @@ def run_study(
     executor: str = "local",
     ray_address: str | None = None,
     may_train: bool = True,
+    jobs: int = 1,
 ) -> StudyResults:
     """EDA plus every planned training run, reusing the store (``may_train``: see `analyses.run_all`)."""
     reporter = reporter or NullReporter()
@@ -129,7 +138,9 @@ def run_study(
 
         results.eda = cached_or_run(store, eda.KIND, key, explore, fresh)
     specs = plan(config, data, chosen)
-    records = execute(specs, data, store, reporter, fresh=fresh, executor=executor, ray_address=ray_address)
+    records = execute(
+        specs, data, store, reporter, fresh=fresh, executor=executor, ray_address=ray_address, jobs=jobs
+    )
     for spec in specs:
         results.runs.setdefault(spec.model_id, []).append(records[spec.key])
     if "interpret" in chosen:

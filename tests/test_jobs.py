@@ -15,31 +15,16 @@ from fmnist_report.study.runner import NullReporter, execute
 from .test_study import CountingReporter, tiny_config
 
 
-def _compiled(spec, data):
-    """The engine's model and its logits view, compiled as `training.train` does it."""
+def test_one_fit_over_the_epoch_feed_gives_the_per_epoch_probabilities(tmp_path, toy_data):
     import keras
 
-    from fmnist_report import models
-
-    keras.utils.set_random_seed(spec.seed)
-    model = models.build(spec.arch, spec.kernel_size)
-    trained = training.logits_view(model)
-    trained.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=spec.learning_rate),
-        loss=keras.losses.CategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-        steps_per_execution=training.STEPS_PER_EXECUTION[keras.backend.backend()],
-    )
-    return model, trained
-
-
-def test_one_fit_over_the_epoch_feed_gives_the_per_epoch_probabilities(tmp_path, toy_data):
     spec = training.spec_for(tiny_config(tmp_path, epochs=3).study, toy_data, "dense", 1)
     x, y = scale(toy_data.x_train), one_hot(toy_data.y_train)
     tr, va = training.validation_split(toy_data.y_train, spec.validation_fraction, spec.split, spec.seed)
     probabilities = {}
     for fit in (training.fit_reshuffled, training.fit_once):
-        model, trained = _compiled(spec, toy_data)
+        keras.utils.set_random_seed(spec.seed)
+        model, trained = training.compiled(spec)
         history = fit(trained, x, y, tr, va, spec, [])
         assert len(history["loss"]) == 3
         probabilities[fit.__name__] = training.predict_proba(model, scale(toy_data.x_test))

@@ -94,10 +94,12 @@ def study(
     stored_only: bool = False,
     executor: str = "local",
     ray_address: str | None = None,
+    jobs: int | None = None,
 ) -> StudyResults:
     """Load the data and run (or reuse) every planned experiment, showing progress on ``console``.
 
     With ``stored_only`` nothing trains: a training run missing from the store is an error.
+    ``jobs`` trainings run at once (default: `runtime.default_jobs` for this machine).
     """
     from fmnist_report import runtime
 
@@ -110,8 +112,11 @@ def study(
     store = Store(cfg.cache_dir, warn=reporter.warn)
     data = load_data(cfg)
     reporter.info(f"data: {data.source} ({len(data.x_train):,} train / {len(data.x_test):,} test images)")
+    jobs = jobs or runtime.default_jobs()
     if stored_only:
         require_stored(cfg, data, store, parts)
+    else:
+        announce_estimate(cfg, data, store, reporter, parts=parts, fresh=fresh, jobs=jobs)
     try:
         return run_study(
             cfg,
@@ -123,9 +128,32 @@ def study(
             may_train=not stored_only,
             executor=executor,
             ray_address=ray_address,
+            jobs=jobs,
         )
     finally:
         reporter.close()
+
+
+def announce_estimate(
+    cfg: Config,
+    data: Dataset,
+    store: Store,
+    reporter: Any,
+    *,
+    parts: Iterable[str] | None,
+    fresh: bool,
+    jobs: int,
+) -> None:
+    """Before training, say how long it will take on this machine; the progress display counts it down."""
+    from fmnist_report.study import calibration, clock
+
+    estimate = calibration.estimate(plan(cfg, data, parts), data, store, fresh=fresh, jobs=jobs)
+    if estimate.per_run:
+        reporter.expect(estimate.per_run)
+        reporter.info(
+            f"estimate: {len(estimate.per_run)} training runs, about {clock.duration(estimate.total)} on "
+            f"this machine (from {estimate.source}), then the analyses and the report"
+        )
 
 
 # -- the never-train check ------------------------------------------------------------------------

@@ -118,3 +118,12 @@ def resolve_precision(precision: str, device: str = "cpu") -> str:
     if device != "cpu":
         return "float32"
     return "mixed_bfloat16" if cpu_flags() & set(BF16_FLAGS) else "float32"
+
+
+def default_jobs(cores: int | None = None) -> int:
+    """Trainings at once by default: one, each run using every core.
+
+    Measured on 2 cores (``benchmarks/jobs_bench.py``, docs/performance.md): two runs at
+    once with one thread each were no faster than one after another with two threads.
+    """
+    return 1

@@ -75,6 +75,15 @@ RayAddressOpt = Annotated[
         "--ray-address", help="Address of a running Ray cluster (default: start one on this machine)."
     ),
 ]
+JobsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        min=1,
+        help="Trainings at once on this machine, each with its share of the cores "
+        "(default: what measured fastest for this many cores).",
+    ),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the final result.")]
 
 

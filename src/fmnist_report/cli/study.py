@@ -25,6 +25,7 @@ from fmnist_report.cli.options import (
     EpochsOpt,
     ExecutorOpt,
     FreshOpt,
+    JobsOpt,
     JsonOpt,
     NoPdfOpt,
     OfflineOpt,
@@ -65,6 +66,7 @@ class Settings:
     backend: str | None = None
     executor: str = "local"
     ray_address: str | None = None
+    jobs: int | None = None
 
     @property
     def console(self) -> Console:
@@ -107,6 +109,7 @@ def run_study(settings: Settings, cfg: Any, only: str | None = None, *, stored_o
         stored_only=stored_only,
         executor=settings.executor,
         ray_address=settings.ray_address,
+        jobs=settings.jobs,
     )
 
 
@@ -126,6 +129,7 @@ def run_cmd(
     backend: BackendOpt = None,
     executor: ExecutorOpt = "local",
     ray_address: RayAddressOpt = None,
+    jobs: JobsOpt = None,
 ) -> None:
     """Run the study's experiments (reusing cached runs) and print a summary table."""
     # The parameters are Settings' fields by name; `only` picks parts and is no setting.
@@ -191,6 +195,7 @@ def _report_options(
     backend: BackendOpt = None,
     executor: ExecutorOpt = "local",
     ray_address: RayAddressOpt = None,
+    jobs: JobsOpt = None,
 ) -> Settings:
     """The options of `build` and `render`, declared once (their signature is the commands')."""
     return Settings(**locals())
@@ -204,7 +209,7 @@ def report_command(doc: str, *, trains: bool) -> Callable[..., None]:
         report_body(_report_options(**options), trains=trains)
 
     signature = inspect.signature(_report_options, eval_str=True)
-    training_only = ("fresh", "executor", "ray_address")
+    training_only = ("fresh", "executor", "ray_address", "jobs")
     params = [p for p in signature.parameters.values() if trains or p.name not in training_only]
     command.__signature__ = signature.replace(parameters=params, return_annotation=None)  # type: ignore[attr-defined]
     del command.__wrapped__  # Typer must read the signature above, not the wrapped function's

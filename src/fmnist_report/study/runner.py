@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from fmnist_report import backend
@@ -20,6 +20,7 @@ from fmnist_report.study.training import RunSpec, layer_table
 class Reporter(Protocol):
     """What the executor tells the user interface; a null reporter ignores it all."""
 
+    def expect(self, seconds: Mapping[str, float]) -> None: ...
     def plan(self, specs: Sequence[RunSpec], cached: set[str]) -> None: ...
     def run_started(self, spec: RunSpec) -> list[Any]: ...
     def run_finished(self, spec: RunSpec, record: Record, cached: bool) -> None: ...
@@ -28,6 +29,9 @@ class Reporter(Protocol):
 
 
 class NullReporter:
+    def expect(self, seconds: Mapping[str, float]) -> None:
+        pass
+
     def plan(self, specs: Sequence[RunSpec], cached: set[str]) -> None:
         pass
 

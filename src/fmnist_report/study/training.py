@@ -317,6 +317,21 @@ def fit_once(
     return {name: list(values) for name, values in fitted.history.items()}
 
 
+def compiled(spec: RunSpec) -> tuple[Any, Any]:
+    """The spec's network and the logits view that trains it, compiled (under the current policy)."""
+    import keras
+
+    model = models.build(spec.arch, spec.kernel_size)
+    trained = logits_view(model)
+    trained.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=spec.learning_rate),
+        loss=keras.losses.CategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+        steps_per_execution=STEPS_PER_EXECUTION[keras.backend.backend()],
+    )
+    return model, trained
+
+
 def train(spec: RunSpec, data: Dataset, callbacks: Sequence[Any] = ()) -> Record:
     """Train and evaluate one model; returns metrics, test probabilities and the model."""
     import keras
@@ -333,14 +348,7 @@ def train(spec: RunSpec, data: Dataset, callbacks: Sequence[Any] = ()) -> Record
     previous_policy = keras.mixed_precision.global_policy().name
     keras.mixed_precision.set_global_policy(spec.precision)
     try:
-        model = models.build(spec.arch, spec.kernel_size)
-        trained = logits_view(model)
-        trained.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=spec.learning_rate),
-            loss=keras.losses.CategoricalCrossentropy(from_logits=True),
-            metrics=["accuracy"],
-            steps_per_execution=STEPS_PER_EXECUTION[keras.backend.backend()],
-        )
+        model, trained = compiled(spec)
         timer = _epoch_timer()
         start = time.perf_counter()
         history = fit_reshuffled(trained, x_all, y_all, tr, va, spec, callbacks=[timer, *callbacks])

@@ -1,0 +1,90 @@
+"""A short calibration: a few dozen training steps of each architecture, timed on this machine."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from fmnist_report.data import Dataset
+from fmnist_report.store import Store
+from fmnist_report.study import clock
+from fmnist_report.study.training import RunSpec, compiled, validation_split
+
+#: Timed steps per architecture, after a warm-up call that traces the training function.
+STEPS = 30
+#: Validation costs a forward pass (about a third of a training step per image) over the
+#: held-out part after every epoch; a calibrated step carries its share.
+VALIDATION_COST = 1 / 3
+
+
+def calibrate(specs: Sequence[RunSpec], steps: int = STEPS) -> dict[str, float]:
+    """Seconds per training step, validation share included, of each architecture ``specs`` train."""
+    import keras
+
+    rates: dict[str, float] = {}
+    for spec in specs:
+        name = clock.architecture(spec)
+        if name in rates:
+            continue
+        rng = np.random.default_rng(0)
+        x = rng.random((spec.batch_size * steps, 28, 28, 1), dtype=np.float32)
+        y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, len(x))]
+        previous = keras.mixed_precision.global_policy().name
+        keras.mixed_precision.set_global_policy(spec.precision)
+        try:
+            _, trained = compiled(spec)
+            warm = spec.batch_size * 2
+            trained.fit(x[:warm], y[:warm], batch_size=spec.batch_size, verbose=0, shuffle=False)
+            start = time.perf_counter()
+            trained.fit(x, y, batch_size=spec.batch_size, verbose=0, shuffle=False)
+            seconds = (time.perf_counter() - start) / steps
+        finally:
+            keras.mixed_precision.set_global_policy(previous)
+        held_out = spec.validation_fraction / (1 - spec.validation_fraction)
+        rates[name] = seconds * (1 + held_out * VALIDATION_COST)
+    return rates
+
+
+def rates_for(todo: Sequence[RunSpec], stored: Iterable[Mapping[str, Any]]) -> tuple[dict[str, float], str]:
+    """Seconds per step of each architecture ``todo`` trains, and where they came from.
+
+    The stored runs' epoch times (runs of the same plan, so the same protocol and platform)
+    give the rates of their architectures; the others are calibrated, a few seconds each.
+    """
+    rates = clock.rates_from_records(stored)
+    missing = [s for s in todo if clock.architecture(s) not in rates]
+    sources = (["the stored runs' epoch times"] if rates else []) + (
+        ["a short calibration"] if missing else []
+    )
+    if missing:
+        rates.update(calibrate(missing))
+    return rates, " and ".join(sources)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What the runs still to train should cost here: each run's seconds, the total, the rates' source."""
+
+    per_run: dict[str, float] = field(default_factory=dict)
+    total: float = 0.0
+    source: str = ""
+
+
+def estimate(
+    specs: Sequence[RunSpec], data: Dataset, store: Store, *, fresh: bool, jobs: int = 1
+) -> Estimate:
+    """The cost of the planned runs the store lacks (all of them with ``fresh``), ``jobs`` at once."""
+    todo = [s for s in specs if fresh or not store.has("train", s.key)]
+    if not todo:
+        return Estimate()
+    stored = [r.metrics for s in specs if s not in todo and (r := store.get("train", s.key)) is not None]
+    rates, source = rates_for(todo, stored)
+    first = todo[0]
+    n_train = len(validation_split(data.y_train, first.validation_fraction, first.split, first.seed)[0])
+    # Each of ``jobs`` runs at once gets 1/jobs of the cores: as many times slower, side by side.
+    total = clock.estimate_seconds(todo, {k: r * jobs for k, r in rates.items()}, n_train, jobs=jobs)
+    return Estimate({s.key: clock.run_seconds(s, n_train, rates) for s in todo}, total, source)

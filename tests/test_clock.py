@@ -1,0 +1,94 @@
+"""The build's clock: the arithmetic of the estimate, its rates, and the time left it shows."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+
+from fmnist_report.records import Record
+from fmnist_report.study import clock
+from fmnist_report.study.training import RunSpec
+from fmnist_report.ui import ConsoleReporter
+
+
+def spec(arch: str = "cnn", kernel: int | None = 3, seed: int = 0, epochs: int = 10) -> RunSpec:
+    return RunSpec(arch, kernel, seed, epochs, 128, 0.15, "stratified", 1e-3, "float32", "data")
+
+
+def test_a_run_costs_its_epochs_steps_and_its_overhead_at_its_architectures_rate():
+    assert clock.steps_per_epoch(spec(), 51_000) == 399  # the last batch is partial
+    assert clock.steps_per_epoch(spec(), 51_200) == 400
+    rates = {"cnn3": 0.05, "dense": 0.01}
+    assert clock.run_seconds(spec(), 51_000, rates) == pytest.approx((3990 + clock.OVERHEAD_STEPS) * 0.05)
+    assert clock.run_seconds(spec("dense", None, epochs=2), 1280, rates) == pytest.approx(
+        (20 + clock.OVERHEAD_STEPS) * 0.01
+    )
+    permuted = RunSpec("cnn", 3, 0, 10, 128, 0.15, "stratified", 1e-3, "float32", "data", permutation_seed=7)
+    assert clock.architecture(permuted) == "cnn3"  # the same network, the same cost
+
+
+def test_the_estimate_adds_runs_up_or_schedules_the_longest_first_on_several_workers():
+    specs = [spec(seed=s) for s in range(4)]
+    n_train = 128 * 10 - clock.OVERHEAD_STEPS  # not a multiple: 10 steps an epoch
+    per_run = clock.run_seconds(specs[0], n_train, {"cnn3": 1.0})
+    assert clock.estimate_seconds(specs, {"cnn3": 1.0}, n_train) == pytest.approx(4 * per_run)
+    assert clock.estimate_seconds(specs, {"cnn3": 1.0}, n_train, jobs=2) == pytest.approx(2 * per_run)
+    # durations 4, 3, 2, 1 (in units of one dense step at 1 s): 4+1 and 3+2 on two workers
+    mixed = [spec("dense", None, epochs=e) for e in (4, 3, 2, 1)]
+    units = {"dense": 1.0}
+    one_step_per_epoch = 128
+    seconds = [clock.run_seconds(s, one_step_per_epoch, units) for s in mixed]
+    assert seconds == [
+        4 + clock.OVERHEAD_STEPS,
+        3 + clock.OVERHEAD_STEPS,
+        2 + clock.OVERHEAD_STEPS,
+        1 + clock.OVERHEAD_STEPS,
+    ]
+    assert clock.estimate_seconds(mixed, units, one_step_per_epoch, jobs=2) == pytest.approx(
+        5 + 2 * clock.OVERHEAD_STEPS
+    )
+    with pytest.raises(KeyError):
+        clock.estimate_seconds([spec(kernel=7)], units, 128)  # an architecture with no rate
+
+
+def test_rates_come_from_the_stored_runs_steady_epochs_median_over_runs():
+    def stored(kernel, epochs, n_train=256):
+        return {
+            "spec": {"arch": "cnn", "kernel_size": kernel, "batch_size": 128},
+            "n_train": n_train,
+            "epoch_seconds": epochs,
+        }
+
+    rates = clock.rates_from_records(
+        [
+            stored(3, [9.0, 2.0, 2.0]),  # the first epoch traces: left out; 2 s / 2 steps
+            stored(3, [9.0, 4.0, 4.0]),
+            stored(3, [9.0, 3.0, 3.0]),
+            stored(7, [6.0]),  # one epoch only: it is all there is
+            {"spec": {"arch": "dense", "kernel_size": None, "batch_size": 128}, "n_train": 256},  # no times
+        ]
+    )
+    assert rates == {"cnn3": pytest.approx(1.5), "cnn7": pytest.approx(3.0)}
+
+
+def test_time_left_is_the_estimate_corrected_by_how_the_finished_runs_fared():
+    assert clock.remaining_seconds(100.0, 0.0, 0.0) == 100.0
+    assert clock.remaining_seconds(100.0, 50.0, 75.0) == pytest.approx(150.0)  # running 1.5x slow
+    assert [clock.duration(s) for s in (40, 720, 7500)] == ["40 s", "12 min", "2 h 05 min"]
+
+
+def test_the_log_says_how_much_training_is_left_after_each_run():
+    buffer = io.StringIO()
+    reporter = ConsoleReporter(Console(file=buffer, width=200))
+    specs = [spec(seed=0), spec(seed=1), spec(seed=2)]
+    reporter.expect({s.key: 60.0 for s in specs})
+    reporter.plan(specs, cached=set())
+    record = Record(kind="train", key=specs[0].key, metrics={"test_accuracy": 0.9, "train_seconds": 1.0})
+    reporter.run_finished(specs[0], record, cached=False)
+    line = buffer.getvalue().splitlines()[-1]
+    assert "of training left" in line
+    # two runs of 60 s are left; the first ran in well under its 60 s, so the time left is shorter
+    left = reporter.seconds_left()
+    assert left is not None and 0 < left < 120

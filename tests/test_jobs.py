@@ -32,12 +32,6 @@ def test_one_fit_over_the_epoch_feed_gives_the_per_epoch_probabilities(tmp_path,
     assert probabilities["fit_once"].std() > 0  # a trained model, not a constant
 
 
-def test_each_job_gets_its_share_of_the_cores():
-    assert executors.threads_per_job(1, cores=8) == 8
-    assert executors.threads_per_job(3, cores=8) == 2
-    assert executors.threads_per_job(4, cores=2) == 1
-
-
 def test_jobs_below_one_is_a_config_error(tmp_path, toy_data):
     cfg = tiny_config(tmp_path)
     with pytest.raises(ConfigError, match="--jobs must be a whole number of at least 1, got 0"):

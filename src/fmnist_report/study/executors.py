@@ -8,7 +8,6 @@ Finished runs are therefore kept whatever happens to the others, and a rerun res
 from __future__ import annotations
 
 import multiprocessing
-import os
 import signal
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -64,12 +63,15 @@ def _train_task(spec: RunSpec, data: Dataset, backend: str) -> Record:
 _WORKER: dict[str, Any] = {}
 
 
-def _pool_init(data: Dataset, backend: str, threads: int) -> None:
-    """Start a pool worker: Ctrl-C is the driver's to handle; pick the backend and its threads."""
+def _pool_init(data: Dataset, backend: str) -> None:
+    """Start a pool worker: Ctrl-C is the driver's to handle; the driver's backend and thread pools."""
     from fmnist_report import runtime
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    runtime.configure(backend=backend, threads=threads)
+    # TensorFlow's default thread pools, as in the driver: the intra-op thread count decides how
+    # oneDNN splits a convolution's sums, so one thread per worker would change the CNNs' numbers
+    # (measured: docs/performance.md).
+    runtime.configure(backend=backend)
     _WORKER["data"] = data
 
 
@@ -83,24 +85,18 @@ def _pool_task(spec: RunSpec) -> tuple[RunSpec, Record | None, str]:
     return spec, record, ""
 
 
-def threads_per_job(jobs: int, cores: int | None = None) -> int:
-    """Each of ``jobs`` trainings at once gets an equal share of the cores, at least one."""
-    return max(1, (cores or os.cpu_count() or 1) // jobs)
-
-
 def run_pool(
     specs: Sequence[RunSpec], data: Dataset, *, jobs: int, backend: str, running: Running
 ) -> Iterator[Record]:
     """Train ``jobs`` specs at once in spawned processes; yield records as they finish.
 
-    Each worker runs TensorFlow with its share of the cores (`threads_per_job`); the
-    thread count does not change the arithmetic of these kernels (tests/test_jobs.py), so
-    the records equal the in-process ones. Leaving early (Ctrl-C, a failed run, a failed
-    store write) terminates the workers; the records already yielded have been stored.
+    Each worker keeps TensorFlow's default thread pools, as this process has them, so its
+    records equal the in-process ones bit for bit (tests/test_jobs.py); the workers share
+    the cores. Leaving early (Ctrl-C, a failed run, a failed store write) terminates the
+    workers; the records already yielded have been stored.
     """
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked TensorFlow state
-    threads = threads_per_job(jobs)
-    with context.Pool(jobs, initializer=_pool_init, initargs=(data, backend, threads)) as pool:
+    with context.Pool(jobs, initializer=_pool_init, initargs=(data, backend)) as pool:
         left = len(specs)
         running(min(jobs, left))
         for spec, record, failure in pool.imap_unordered(_pool_task, specs):

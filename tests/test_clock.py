@@ -17,40 +17,26 @@ def spec(arch: str = "cnn", kernel: int | None = 3, seed: int = 0, epochs: int =
     return RunSpec(arch, kernel, seed, epochs, 128, 0.15, "stratified", 1e-3, "float32", "data")
 
 
-def test_a_run_costs_its_epochs_steps_and_its_overhead_at_its_architectures_rate():
+def test_a_run_costs_its_epochs_steps_and_its_fixed_cost_at_its_architectures_rate():
     assert clock.steps_per_epoch(spec(), 51_000) == 399  # the last batch is partial
     assert clock.steps_per_epoch(spec(), 51_200) == 400
-    rates = {"cnn3": 0.05, "dense": 0.01}
-    assert clock.run_seconds(spec(), 51_000, rates) == pytest.approx((3990 + clock.OVERHEAD_STEPS) * 0.05)
-    assert clock.run_seconds(spec("dense", None, epochs=2), 1280, rates) == pytest.approx(
-        (20 + clock.OVERHEAD_STEPS) * 0.01
-    )
+    rates = {"cnn3": clock.Rate(0.05, 3.0), "dense": clock.Rate(0.01, 1.0)}
+    assert clock.run_seconds(spec(), 51_000, rates) == pytest.approx(3990 * 0.05 + 3.0)
+    assert clock.run_seconds(spec("dense", None, epochs=2), 1280, rates) == pytest.approx(20 * 0.01 + 1.0)
     permuted = RunSpec("cnn", 3, 0, 10, 128, 0.15, "stratified", 1e-3, "float32", "data", permutation_seed=7)
     assert clock.architecture(permuted) == "cnn3"  # the same network, the same cost
 
 
 def test_the_estimate_adds_runs_up_or_schedules_the_longest_first_on_several_workers():
-    specs = [spec(seed=s) for s in range(4)]
-    n_train = 128 * 10 - clock.OVERHEAD_STEPS  # not a multiple: 10 steps an epoch
-    per_run = clock.run_seconds(specs[0], n_train, {"cnn3": 1.0})
-    assert clock.estimate_seconds(specs, {"cnn3": 1.0}, n_train) == pytest.approx(4 * per_run)
-    assert clock.estimate_seconds(specs, {"cnn3": 1.0}, n_train, jobs=2) == pytest.approx(2 * per_run)
-    # durations 4, 3, 2, 1 (in units of one dense step at 1 s): 4+1 and 3+2 on two workers
-    mixed = [spec("dense", None, epochs=e) for e in (4, 3, 2, 1)]
-    units = {"dense": 1.0}
-    one_step_per_epoch = 128
-    seconds = [clock.run_seconds(s, one_step_per_epoch, units) for s in mixed]
-    assert seconds == [
-        4 + clock.OVERHEAD_STEPS,
-        3 + clock.OVERHEAD_STEPS,
-        2 + clock.OVERHEAD_STEPS,
-        1 + clock.OVERHEAD_STEPS,
-    ]
-    assert clock.estimate_seconds(mixed, units, one_step_per_epoch, jobs=2) == pytest.approx(
-        5 + 2 * clock.OVERHEAD_STEPS
-    )
+    one_step = 128  # training images for one step an epoch
+    units = {"dense": clock.Rate(1.0, 0.0)}
+    four = [spec("dense", None, epochs=e) for e in (4, 3, 2, 1)]
+    assert [clock.run_seconds(s, one_step, units) for s in four] == [4, 3, 2, 1]
+    assert clock.estimate_seconds(four, units, one_step) == pytest.approx(10)
+    assert clock.estimate_seconds(four, units, one_step, jobs=2) == pytest.approx(5)  # 4+1 and 3+2
+    assert clock.estimate_seconds(four, units, one_step, jobs=8) == pytest.approx(4)  # the longest run
     with pytest.raises(KeyError):
-        clock.estimate_seconds([spec(kernel=7)], units, 128)  # an architecture with no rate
+        clock.estimate_seconds([spec(kernel=7)], units, one_step)  # an architecture with no rate
 
 
 def test_rates_come_from_the_stored_runs_steady_epochs_median_over_runs():
@@ -59,6 +45,7 @@ def test_rates_come_from_the_stored_runs_steady_epochs_median_over_runs():
             "spec": {"arch": "cnn", "kernel_size": kernel, "batch_size": 128},
             "n_train": n_train,
             "epoch_seconds": epochs,
+            "train_seconds": sum(epochs) + 1.0,  # one second of set-up besides the epochs
         }
 
     rates = clock.rates_from_records(
@@ -70,7 +57,12 @@ def test_rates_come_from_the_stored_runs_steady_epochs_median_over_runs():
             {"spec": {"arch": "dense", "kernel_size": None, "batch_size": 128}, "n_train": 256},  # no times
         ]
     )
-    assert rates == {"cnn3": pytest.approx(1.5), "cnn7": pytest.approx(3.0)}
+    # cnn3: steps of 1.0, 2.0, 1.5 s, median 1.5; fixed costs (training beyond 3 steady epochs)
+    # 8, 6, 7 s, median 7: the first epoch's extra plus the second of set-up
+    assert rates["cnn3"].step == pytest.approx(1.5)
+    assert rates["cnn3"].run == pytest.approx(7.0)
+    assert rates["cnn7"] == clock.Rate(pytest.approx(3.0), pytest.approx(1.0))
+    assert set(rates) == {"cnn3", "cnn7"}
 
 
 def test_time_left_is_the_estimate_corrected_by_how_the_finished_runs_fared():

@@ -8,7 +8,7 @@ import pytest
 from fmnist_report.data import one_hot, scale
 from fmnist_report.errors import ConfigError
 from fmnist_report.store import Store
-from fmnist_report.study import executors, training
+from fmnist_report.study import training
 from fmnist_report.study.plan import plan
 from fmnist_report.study.runner import NullReporter, execute
 

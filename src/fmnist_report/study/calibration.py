@@ -12,7 +12,7 @@ import numpy as np
 from fmnist_report.data import Dataset
 from fmnist_report.store import Store
 from fmnist_report.study import clock
-from fmnist_report.study.training import RunSpec, compiled, validation_split
+from fmnist_report.study.training import RunSpec, compiled, predict_proba, validation_split
 
 #: Timed steps per architecture, after a warm-up call that traces the training function.
 STEPS = 30
@@ -21,11 +21,11 @@ STEPS = 30
 VALIDATION_COST = 1 / 3
 
 
-def calibrate(specs: Sequence[RunSpec], steps: int = STEPS) -> dict[str, float]:
-    """Seconds per training step, validation share included, of each architecture ``specs`` train."""
+def calibrate(specs: Sequence[RunSpec], steps: int = STEPS) -> dict[str, clock.Rate]:
+    """Each architecture's rate, timed here: a run's first calls (tracing), then ``steps`` steps."""
     import keras
 
-    rates: dict[str, float] = {}
+    rates: dict[str, clock.Rate] = {}
     for spec in specs:
         name = clock.architecture(spec)
         if name in rates:
@@ -36,20 +36,25 @@ def calibrate(specs: Sequence[RunSpec], steps: int = STEPS) -> dict[str, float]:
         previous = keras.mixed_precision.global_policy().name
         keras.mixed_precision.set_global_policy(spec.precision)
         try:
-            _, trained = compiled(spec)
-            warm = spec.batch_size * 2
-            trained.fit(x[:warm], y[:warm], batch_size=spec.batch_size, verbose=0, shuffle=False)
+            start = time.perf_counter()
+            model, trained = compiled(spec)
+            warm, held = spec.batch_size * 2, (x[: spec.batch_size], y[: spec.batch_size])
+            trained.fit(x[:warm], y[:warm], batch_size=spec.batch_size, validation_data=held, verbose=0)
+            predict_proba(model, x[: spec.batch_size])
+            first = time.perf_counter() - start
             start = time.perf_counter()
             trained.fit(x, y, batch_size=spec.batch_size, verbose=0, shuffle=False)
-            seconds = (time.perf_counter() - start) / steps
+            step = (time.perf_counter() - start) / steps
         finally:
             keras.mixed_precision.set_global_policy(previous)
         held_out = spec.validation_fraction / (1 - spec.validation_fraction)
-        rates[name] = seconds * (1 + held_out * VALIDATION_COST)
+        rates[name] = clock.Rate(step * (1 + held_out * VALIDATION_COST), max(0.0, first - 2 * step))
     return rates
 
 
-def rates_for(todo: Sequence[RunSpec], stored: Iterable[Mapping[str, Any]]) -> tuple[dict[str, float], str]:
+def rates_for(
+    todo: Sequence[RunSpec], stored: Iterable[Mapping[str, Any]]
+) -> tuple[dict[str, clock.Rate], str]:
     """Seconds per step of each architecture ``todo`` trains, and where they came from.
 
     The stored runs' epoch times (runs of the same plan, so the same protocol and platform)
@@ -84,7 +89,10 @@ def estimate(
     stored = [r.metrics for s in specs if s not in todo and (r := store.get("train", s.key)) is not None]
     rates, source = rates_for(todo, stored)
     first = todo[0]
+    # Test predictions after training: a forward pass over the test images.
+    predicting = len(data.y_test) / first.batch_size * VALIDATION_COST
+    rates = {k: clock.Rate(r.step, r.run + predicting * r.step) for k, r in rates.items()}
     n_train = len(validation_split(data.y_train, first.validation_fraction, first.split, first.seed)[0])
     # Each of ``jobs`` runs at once gets 1/jobs of the cores: as many times slower, side by side.
-    total = clock.estimate_seconds(todo, {k: r * jobs for k, r in rates.items()}, n_train, jobs=jobs)
+    total = clock.estimate_seconds(todo, {k: r.scaled(jobs) for k, r in rates.items()}, n_train, jobs=jobs)
     return Estimate({s.key: clock.run_seconds(s, n_train, rates) for s in todo}, total, source)

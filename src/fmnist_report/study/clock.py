@@ -1,8 +1,9 @@
-"""How long planned training runs take: pure arithmetic on specs and measured seconds per step.
+"""How long planned training runs take: pure arithmetic on specs and measured rates.
 
-A rate is the seconds one training step (one batch) of an architecture costs on this
-machine, validation included; it comes from a short calibration
-(`study.calibration.calibrate`) or from the epoch times of runs already stored
+A rate is what an architecture costs on this machine: the seconds of one training step (one
+batch, its share of validation included) and the seconds a run costs besides its steps
+(building the model, tracing its functions, test predictions). Rates come from a short
+calibration (`study.calibration.calibrate`) or from runs already stored
 (`rates_from_records`). Any part of the program can ask what some runs would cost with
 `estimate_seconds`, without training or importing Keras.
 """
@@ -11,13 +12,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from fmnist_report.study.training import RunSpec
 
-#: What a run costs besides its epochs, in steps of its own architecture: building and
-#: tracing the model (about one epoch's first 50-step call), test predictions and latency.
-OVERHEAD_STEPS = 60
+
+@dataclass(frozen=True)
+class Rate:
+    """One architecture's cost here: seconds per training step, and seconds per run besides."""
+
+    step: float
+    run: float = 0.0
+
+    def scaled(self, factor: float) -> Rate:
+        return Rate(self.step * factor, self.run * factor)
 
 
 def architecture(spec: RunSpec) -> str:
@@ -30,14 +39,14 @@ def steps_per_epoch(spec: RunSpec, n_train: int) -> int:
     return math.ceil(n_train / spec.batch_size)
 
 
-def run_seconds(spec: RunSpec, n_train: int, rates: Mapping[str, float]) -> float:
-    """Seconds one run takes: its epochs' steps plus its fixed overhead, at its architecture's rate."""
-    steps = spec.epochs * steps_per_epoch(spec, n_train) + OVERHEAD_STEPS
-    return steps * rates[architecture(spec)]
+def run_seconds(spec: RunSpec, n_train: int, rates: Mapping[str, Rate]) -> float:
+    """Seconds one run takes: its epochs' steps and its fixed cost, at its architecture's rate."""
+    rate = rates[architecture(spec)]
+    return spec.epochs * steps_per_epoch(spec, n_train) * rate.step + rate.run
 
 
 def estimate_seconds(
-    specs: Sequence[RunSpec], rates: Mapping[str, float], n_train: int, *, jobs: int = 1
+    specs: Sequence[RunSpec], rates: Mapping[str, Rate], n_train: int, *, jobs: int = 1
 ) -> float:
     """Seconds to train ``specs`` one after another, or on ``jobs`` workers taking the longest first.
 
@@ -51,24 +60,31 @@ def estimate_seconds(
     return max(workers)
 
 
-def rates_from_records(metrics: Iterable[Mapping[str, Any]]) -> dict[str, float]:
-    """Seconds per step of each architecture, from stored runs' measured epoch times.
+def rates_from_records(metrics: Iterable[Mapping[str, Any]]) -> dict[str, Rate]:
+    """Each architecture's rate, from stored runs' measured epoch and training times.
 
-    The first epoch is left out where there are more (it includes tracing); the median
-    over runs is kept, so one run slowed by other work on the machine does not decide it.
+    A step costs a steady epoch (the first left out where there are more: it traces) over
+    its steps; a run's fixed cost is what its training took beyond its epochs at that rate.
+    The median over runs is kept, so one run slowed by other work does not decide it.
     """
-    samples: dict[str, list[float]] = {}
+    samples: dict[str, list[Rate]] = {}
     for m in metrics:
         epochs = list(m.get("epoch_seconds") or [])
         spec = m.get("spec") or {}
         if not epochs or not spec.get("batch_size") or not m.get("n_train"):
             continue
         steady = epochs[1:] or epochs
-        steps = math.ceil(m["n_train"] / spec["batch_size"])
+        step = sum(steady) / len(steady) / math.ceil(m["n_train"] / spec["batch_size"])
+        fixed = max(0.0, float(m.get("train_seconds", 0.0)) - len(epochs) * sum(steady) / len(steady))
         kernel = spec.get("kernel_size")
         key = spec["arch"] if kernel is None else f"{spec['arch']}{kernel}"
-        samples.setdefault(key, []).append(sum(steady) / len(steady) / steps)
-    return {key: sorted(v)[len(v) // 2] for key, v in samples.items()}
+        samples.setdefault(key, []).append(Rate(step, fixed))
+    return {key: _median(v) for key, v in samples.items()}
+
+
+def _median(rates: Sequence[Rate]) -> Rate:
+    middle = len(rates) // 2
+    return Rate(sorted(r.step for r in rates)[middle], sorted(r.run for r in rates)[middle])
 
 
 def remaining_seconds(expected_left: float, expected_done: float, actual_done: float) -> float:

@@ -14,8 +14,10 @@ from fmnist_report.store import Store
 from fmnist_report.study import clock
 from fmnist_report.study.training import RunSpec, compiled, predict_proba, validation_split
 
-#: Timed steps per architecture, after a warm-up call that traces the training function.
+#: Timed steps per architecture, after a warm-up of one full compiled call that traces the
+#: training function and lets the kernels settle (the first steps after tracing run slower).
 STEPS = 30
+WARM_UP_STEPS = 50
 #: Validation costs a forward pass (about a third of a training step per image) over the
 #: held-out part after every epoch; a calibrated step carries its share.
 VALIDATION_COST = 1 / 3
@@ -31,24 +33,27 @@ def calibrate(specs: Sequence[RunSpec], steps: int = STEPS) -> dict[str, clock.R
         if name in rates:
             continue
         rng = np.random.default_rng(0)
-        x = rng.random((spec.batch_size * steps, 28, 28, 1), dtype=np.float32)
+        x = rng.random((spec.batch_size * max(steps, WARM_UP_STEPS), 28, 28, 1), dtype=np.float32)
         y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, len(x))]
         previous = keras.mixed_precision.global_policy().name
         keras.mixed_precision.set_global_policy(spec.precision)
         try:
             start = time.perf_counter()
             model, trained = compiled(spec)
-            warm, held = spec.batch_size * 2, (x[: spec.batch_size], y[: spec.batch_size])
+            warm, held = spec.batch_size * WARM_UP_STEPS, (x[: spec.batch_size], y[: spec.batch_size])
             trained.fit(x[:warm], y[:warm], batch_size=spec.batch_size, validation_data=held, verbose=0)
             predict_proba(model, x[: spec.batch_size])
             first = time.perf_counter() - start
             start = time.perf_counter()
-            trained.fit(x, y, batch_size=spec.batch_size, verbose=0, shuffle=False)
+            timed = spec.batch_size * steps
+            trained.fit(x[:timed], y[:timed], batch_size=spec.batch_size, verbose=0, shuffle=False)
             step = (time.perf_counter() - start) / steps
         finally:
             keras.mixed_precision.set_global_policy(previous)
         held_out = spec.validation_fraction / (1 - spec.validation_fraction)
-        rates[name] = clock.Rate(step * (1 + held_out * VALIDATION_COST), max(0.0, first - 2 * step))
+        rates[name] = clock.Rate(
+            step * (1 + held_out * VALIDATION_COST), max(0.0, first - WARM_UP_STEPS * step)
+        )
     return rates
 
 

@@ -84,3 +84,25 @@ def test_the_log_says_how_much_training_is_left_after_each_run():
     # two runs of 60 s are left; the first ran in well under its 60 s, so the time left is shorter
     left = reporter.seconds_left()
     assert left is not None and 0 < left < 120
+
+
+def test_the_progress_bar_counts_each_runs_expected_seconds_epoch_by_epoch():
+    buffer = io.StringIO()
+    reporter = ConsoleReporter(Console(file=buffer, force_terminal=True, width=160))
+    specs = [spec(seed=0, epochs=2), spec("dense", None, seed=1, epochs=2), spec(seed=2, epochs=2)]
+    reporter.expect({specs[1].key: 30.0, specs[2].key: 10.0})  # specs[0] is cached: nothing to expect
+    reporter.plan(specs, cached={specs[0].key})
+    cached = Record(kind="train", key=specs[0].key, metrics={"test_accuracy": 0.9, "train_seconds": 1.0})
+    reporter.run_finished(specs[0], cached, cached=True)
+    assert reporter.progress is not None
+    runs = reporter.progress.tasks[0]
+    assert runs.total == 40.0
+    (callback,) = reporter.run_started(specs[1])
+    callback.on_epoch_end(0, {})
+    assert runs.completed == pytest.approx(15.0)  # half the Dense run's 30 s
+    callback.on_epoch_end(1, {})
+    trained = Record(kind="train", key=specs[1].key, metrics={"test_accuracy": 0.8, "train_seconds": 2.0})
+    reporter.run_finished(specs[1], trained, cached=False)
+    assert runs.completed == pytest.approx(30.0) and runs.fields["runs"] == "1/2 runs"
+    reporter.close()  # the last render
+    assert "1/2 runs" in buffer.getvalue()

@@ -86,7 +86,7 @@ class ConsoleReporter:
         if self.progress is not None:
             if self._epoch_task is not None:
                 self.progress.remove_task(self._epoch_task)
-            self._epoch_task = self.progress.add_task(f"  {desc}: epochs", total=spec.epochs)
+            self._epoch_task = self.progress.add_task(f"  {desc}: epochs", total=spec.epochs, runs="")
         else:
             self._line(f"training {desc} ({spec.epochs} epochs)")
 

@@ -115,7 +115,7 @@ def study(
     jobs = jobs or runtime.default_jobs()
     if stored_only:
         require_stored(cfg, data, store, parts)
-    else:
+    elif executor == "local":  # a cluster's speed is not this machine's
         announce_estimate(cfg, data, store, reporter, parts=parts, fresh=fresh, jobs=jobs)
     try:
         return run_study(

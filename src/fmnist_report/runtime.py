@@ -142,7 +142,7 @@ LEVERS = {
 }
 
 
-def default_jobs(cores: int | None = None) -> int:
+def default_jobs() -> int:
     """Trainings at once by default: one, each run using every core.
 
     Measured on 2 cores of the bfloat16 class (``benchmarks/jobs_bench.py``,

@@ -80,8 +80,8 @@ JobsOpt = Annotated[
     typer.Option(
         "--jobs",
         min=1,
-        help="Trainings at once on this machine, each with its share of the cores "
-        "(default: what measured fastest for this many cores).",
+        help="Trainings at once on this machine, in worker processes that share the cores; "
+        "the numbers stay the same (default: 1, which measured fastest on 2 cores).",
     ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the final result.")]

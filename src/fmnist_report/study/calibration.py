@@ -23,8 +23,12 @@ WARM_UP_STEPS = 50
 VALIDATION_COST = 1 / 3
 
 
-def calibrate(specs: Sequence[RunSpec], steps: int = STEPS) -> dict[str, clock.Rate]:
-    """Each architecture's rate, timed here: a run's first calls (tracing), then ``steps`` steps."""
+def calibrate(specs: Sequence[RunSpec], budget: Mapping[str, int] | None = None) -> dict[str, clock.Rate]:
+    """Each architecture's rate, timed here: a run's first calls (tracing), then a few dozen steps.
+
+    ``budget`` caps the steps spent on an architecture (warm-up and timed alike), so that a
+    small build does not spend on calibrating what its training would cost.
+    """
     import keras
 
     rates: dict[str, clock.Rate] = {}
@@ -32,15 +36,18 @@ def calibrate(specs: Sequence[RunSpec], steps: int = STEPS) -> dict[str, clock.R
         name = clock.architecture(spec)
         if name in rates:
             continue
+        cap = (budget or {}).get(name, WARM_UP_STEPS + STEPS)
+        warm_steps = max(2, min(WARM_UP_STEPS, cap * WARM_UP_STEPS // (WARM_UP_STEPS + STEPS)))
+        steps = max(2, min(STEPS, cap - warm_steps))
         rng = np.random.default_rng(0)
-        x = rng.random((spec.batch_size * max(steps, WARM_UP_STEPS), 28, 28, 1), dtype=np.float32)
+        x = rng.random((spec.batch_size * max(steps, warm_steps), 28, 28, 1), dtype=np.float32)
         y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, len(x))]
         previous = keras.mixed_precision.global_policy().name
         keras.mixed_precision.set_global_policy(spec.precision)
         try:
             start = time.perf_counter()
             model, trained = compiled(spec)
-            warm, held = spec.batch_size * WARM_UP_STEPS, (x[: spec.batch_size], y[: spec.batch_size])
+            warm, held = spec.batch_size * warm_steps, (x[: spec.batch_size], y[: spec.batch_size])
             trained.fit(x[:warm], y[:warm], batch_size=spec.batch_size, validation_data=held, verbose=0)
             predict_proba(model, x[: spec.batch_size])
             first = time.perf_counter() - start
@@ -51,14 +58,12 @@ def calibrate(specs: Sequence[RunSpec], steps: int = STEPS) -> dict[str, clock.R
         finally:
             keras.mixed_precision.set_global_policy(previous)
         held_out = spec.validation_fraction / (1 - spec.validation_fraction)
-        rates[name] = clock.Rate(
-            step * (1 + held_out * VALIDATION_COST), max(0.0, first - WARM_UP_STEPS * step)
-        )
+        rates[name] = clock.Rate(step * (1 + held_out * VALIDATION_COST), max(0.0, first - warm_steps * step))
     return rates
 
 
 def rates_for(
-    todo: Sequence[RunSpec], stored: Iterable[Mapping[str, Any]]
+    todo: Sequence[RunSpec], stored: Iterable[Mapping[str, Any]], n_train: int
 ) -> tuple[dict[str, clock.Rate], str]:
     """Seconds per step of each architecture ``todo`` trains, and where they came from.
 
@@ -71,7 +76,12 @@ def rates_for(
         ["a short calibration"] if missing else []
     )
     if missing:
-        rates.update(calibrate(missing))
+        # at most a tenth of the steps each architecture will train
+        planned: dict[str, int] = {}
+        for s in missing:
+            name = clock.architecture(s)
+            planned[name] = planned.get(name, 0) + s.epochs * clock.steps_per_epoch(s, n_train)
+        rates.update(calibrate(missing, {k: v // 10 for k, v in planned.items()}))
     return rates, " and ".join(sources)
 
 
@@ -92,12 +102,12 @@ def estimate(
     if not todo:
         return Estimate()
     stored = [r.metrics for s in specs if s not in todo and (r := store.get("train", s.key)) is not None]
-    rates, source = rates_for(todo, stored)
     first = todo[0]
+    n_train = len(validation_split(data.y_train, first.validation_fraction, first.split, first.seed)[0])
+    rates, source = rates_for(todo, stored, n_train)
     # Test predictions after training: a forward pass over the test images.
     predicting = len(data.y_test) / first.batch_size * VALIDATION_COST
     rates = {k: clock.Rate(r.step, r.run + predicting * r.step) for k, r in rates.items()}
-    n_train = len(validation_split(data.y_train, first.validation_fraction, first.split, first.seed)[0])
     # Each of ``jobs`` runs at once gets 1/jobs of the cores: as many times slower, side by side.
     total = clock.estimate_seconds(todo, {k: r.scaled(jobs) for k, r in rates.items()}, n_train, jobs=jobs)
     return Estimate({s.key: clock.run_seconds(s, n_train, rates) for s in todo}, total, source)

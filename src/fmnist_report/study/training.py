@@ -252,8 +252,8 @@ def fit_reshuffled(
     itself, the same way on every backend.
 
     One ``fit`` per epoch was measured against one ``fit`` over a feed of the same orders
-    (`fit_once`): the probabilities are bit-identical and this is as fast or faster
-    (docs/performance.md), so it stays.
+    (`fit_once`): the probabilities are bit-identical, and this is faster for the CNNs,
+    which are nearly all of a build's time (docs/performance.md), so it stays.
     """
     history: dict[str, list[float]] = {}
     for epoch, order in enumerate(batch_orders(train_idx, spec.epochs, spec.seed)):

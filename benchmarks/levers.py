@@ -25,6 +25,8 @@ LEVERS = {
     "bf16_steps_50": "mixed_bfloat16 + steps_per_execution=50 (what the engine does)",
     "tf_data": "tf.data pipeline: shuffle, batch, prefetch",
     "xla": "jit_compile=True",
+    "xla_steps_50": "jit_compile=True + steps_per_execution=50",
+    "intra_op_1": "intra-op threads 1, inter-op 1 (one core's share, as a worker of --jobs 2 would have)",
 }
 
 CHILD = r"""
@@ -37,6 +39,9 @@ if lever == "op_determinism":
 if lever == "inter_op_1":
     tf.config.threading.set_inter_op_parallelism_threads(1)
     tf.config.threading.set_intra_op_parallelism_threads(2)
+if lever == "intra_op_1":
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    tf.config.threading.set_intra_op_parallelism_threads(1)
 if lever.startswith("bf16"):
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
 from fmnist_report import data, models
@@ -45,7 +50,7 @@ x, y = data.scale(d.x_train[:n]), data.one_hot(d.y_train[:n])
 keras.utils.set_random_seed(0)
 m = models.build("dense", None) if model_id == "dense" else models.build("cnn", int(model_id[3:]))
 m.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"],
-          jit_compile=lever == "xla", steps_per_execution=50 if lever.endswith("steps_50") else 1)
+          jit_compile=lever.startswith("xla"), steps_per_execution=50 if lever.endswith("steps_50") else 1)
 if lever == "tf_data":
     ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(n, seed=0).batch(128).prefetch(2)
     m.fit(ds.take(3), epochs=1, verbose=0)

@@ -101,6 +101,9 @@ def test_appendix_names_the_precision_the_runs_used(built):
     text = ctx["reproducibility"]["precision"]
     assert text.startswith("mixed_bfloat16 (Keras mixed precision")
     assert "auto" in text  # the default config asked for auto; the text says how it was resolved
+    from fmnist_report import runtime
+
+    assert ctx["reproducibility"]["levers"] == list(runtime.LEVERS["bfloat16"])
 
 
 def test_split_wording_follows_the_config(tmp_path):

@@ -151,8 +151,8 @@ def test_a_command_that_never_trains_refuses_a_damaged_run(tmp_path):
     for s in specs:
         store.put(Record("train", s.key, {"x": 1}, {}, model=MODEL))
     (store.entry("train", specs[0].key) / MODEL_FILE).write_bytes(b"PK\x03\x04 torn")
-    with pytest.raises(pipeline.NotBuiltError) as caught:
-        pipeline.require_stored(config, data, store, ["cnn"])
+    with pytest.raises(runner.NotBuiltError) as caught:
+        runner.require_stored(config, data, store, ["cnn"])
     message = str(caught.value)
     assert "\n" not in message and f"cache entry train/{specs[0].key} is damaged" in message
     assert "(CNN 3x3, seed 0)" in message and "build" in message
@@ -163,13 +163,11 @@ def test_render_of_a_store_trained_on_another_backend_names_it(tmp_path):
     data = synthetic_dataset(per_class_train=5, per_class_test=2)
     config = Config(study=StudyConfig(profile="quick", seeds=1, epochs=1), out_dir=tmp_path / "out")
     store = Store(config.cache_dir)
-    with pytest.raises(
-        pipeline.NotBuiltError, match=r"run `fmnist-report build` with the same options first$"
-    ):
-        pipeline.require_stored(config, data, store, ["cnn"])
+    with pytest.raises(runner.NotBuiltError, match=r"run `fmnist-report build` with the same options first$"):
+        runner.require_stored(config, data, store, ["cnn"])
     store.put(Record("train", "jax-key", {"platform": {"backend": "jax", "device": "cpu"}}, {}))
-    with pytest.raises(pipeline.NotBuiltError) as caught:
-        pipeline.require_stored(config, data, store, ["cnn"])
+    with pytest.raises(runner.NotBuiltError) as caught:
+        runner.require_stored(config, data, store, ["cnn"])
     assert str(caught.value).endswith(
         "the stored runs were trained with jax, and this process runs tensorflow; "
         "pass --backend jax (the backend is part of every run's key)"

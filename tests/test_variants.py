@@ -278,28 +278,30 @@ def test_weight_decay_puts_an_l2_penalty_on_every_kernel_and_none_by_default():
     assert len(decayed.losses) == 3  # one penalty term per kernel, added to the training loss
 
 
-def test_the_build_says_how_many_runs_the_variants_add_and_how_long_they_take(tmp_path):
-    from fmnist_report.records import Record
-    from fmnist_report.store import Store
+def test_the_build_says_how_many_runs_the_variants_add_and_their_share_of_the_estimate(monkeypatch):
+    from fmnist_report.study import calibration, clock
     from fmnist_report.study.runner import variants_line
 
     data = synthetic_dataset(5, 2)
-    specs = plan(Config(study=study_with(Variant("half", "cnn", (("filters", (16, 32)),)), seeds=2)), data)
-    store = Store(tmp_path / "cache")
-    line = variants_line(specs, set(), store)
-    assert line == (
-        "the variants add 2 of these runs (2 to train); no estimate of their time yet: their bases have "
-        "not trained on this machine"
-    )
-    base = next(s for s in specs if s.model_id == "cnn3" and s.seed == 0)
-    store.put(Record("train", base.key, {"flops": 8_520_074, "train_seconds": 100.0}))
-    line = variants_line(specs, set(), store)
-    # Half the filters: 2,455,050 FLOPs against 8,520,074, so 100 s x 0.288 = 29 s for seed 0.
-    assert line.startswith("the variants add 2 of these runs (2 to train), about 29 s on this machine")
-    assert line.endswith("(1 of 2; the others' bases have not trained yet)")
+    cfg = Config(study=study_with(Variant("half", "cnn", (("filters", (16, 32)),)), seeds=2))
+    specs = plan(cfg, data)
+    assert variants_line(specs, set()) == "the variants add 2 of these runs (2 to train)"
     done = {s.key for s in specs if s.variant}
-    assert variants_line(specs, done, store) == "the variants add 2 of these runs (0 to train)"
-    assert variants_line([s for s in specs if not s.variant], set(), store) == ""
+    assert variants_line(specs, done) == "the variants add 2 of these runs (0 to train)"
+    assert variants_line([s for s in specs if not s.variant], set()) == ""
+    # A declared variant has a rate of its own: the calibration times its own network.
+    assert {clock.architecture(s) for s in specs if s.variant} == {"cnn3[half]"}
+    per_run = {s.key: (30.0 if s.variant else 60.0) for s in specs}
+    monkeypatch.setattr(
+        calibration, "estimate", lambda *a, **k: calibration.Estimate(per_run, 480.0, "stored runs")
+    )
+    said: list[str] = []
+    reporter = type("R", (), {"expect": lambda self, e: None, "info": lambda self, m: said.append(m)})()
+    calibration.announce(cfg, data, None, reporter, parts=None, fresh=False, jobs=1)
+    assert said == [
+        f"estimate: {len(specs)} training runs, about 8 min on this machine (from stored runs); the variants' "
+        "2 runs about 60 s of it, then the analyses and the report"
+    ]
 
 
 def test_shifts_move_each_image_by_whole_pixels_and_repeat_for_a_seed():

@@ -24,7 +24,6 @@ import numpy as np
 from rich.console import Console
 
 from fmnist_report.config import Config, as_dict
-from fmnist_report.data import Dataset
 from fmnist_report.records import Record, make_key
 from fmnist_report.report import bibliography, metrics, notes, protocol, render
 from fmnist_report.report import context as context_mod
@@ -32,14 +31,13 @@ from fmnist_report.report.environment import environment_info
 from fmnist_report.report.sections import interpretation, model_card
 from fmnist_report.serving import publish
 from fmnist_report.store import (
-    DamagedEntryError,
     Store,
     atomic_dir,
     atomic_write,
     cached_or_run,
     ensure_writable,
 )
-from fmnist_report.study.analyses import REBUILD, ModelLoader, NotBuiltError
+from fmnist_report.study.analyses import ModelLoader
 from fmnist_report.study.plan import plan
 from fmnist_report.study.results import StudyResults
 from fmnist_report.study.summary import Summary, summarize
@@ -95,31 +93,36 @@ def study(
     executor: str = "local",
     ray_address: str | None = None,
     check_notes: bool = False,
+    jobs: int | None = None,
 ) -> StudyResults:
     """Load the data and run (or reuse) every planned experiment, showing progress on ``console``.
 
     With ``stored_only`` nothing trains: a training run missing from the store is an error.
     With ``check_notes`` the author's notes are checked against the planned models first.
+    ``jobs`` trainings run at once (default: `runtime.default_jobs` for this machine).
     """
     from fmnist_report import runtime
 
     chosen = runtime.configure(backend=cfg.study.backend)
     from fmnist_report import ui
-    from fmnist_report.study.runner import load_data, run_study
+    from fmnist_report.study import calibration, runner
 
     reporter = ui.ConsoleReporter(console, quiet=quiet)
     reporter.info(ui.settings_line(cfg))
     reporter.info(ui.backend_line(cfg.study.backend, chosen))
     ensure_writable(cfg.out_dir)
     store = Store(cfg.cache_dir, warn=reporter.warn)
-    data = load_data(cfg)
+    data = runner.load_data(cfg)
     reporter.info(f"data: {data.source} ({len(data.x_train):,} train / {len(data.x_test):,} test images)")
     if check_notes:
         notes.check(cfg, [spec.model_id for spec in plan(cfg, data, parts)])
+    jobs = jobs or runtime.default_jobs()
     if stored_only:
-        require_stored(cfg, data, store, parts)
+        runner.require_stored(cfg, data, store, parts)
+    elif executor == "local":  # a cluster's speed is not this machine's
+        calibration.announce(cfg, data, store, reporter, parts=parts, fresh=fresh, jobs=jobs)
     try:
-        return run_study(
+        return runner.run_study(
             cfg,
             data,
             store,
@@ -129,53 +132,10 @@ def study(
             may_train=not stored_only,
             executor=executor,
             ray_address=ray_address,
+            jobs=jobs,
         )
     finally:
         reporter.close()
-
-
-# -- the never-train check ------------------------------------------------------------------------
-
-
-def require_stored(config: Config, data: Dataset, store: Store, parts: Iterable[str] | None = None) -> None:
-    """Fail with one line unless every planned training run is in the store, whole.
-
-    Each entry is read as a build would read it (record, arrays, the model's zip), so that a
-    damaged one stops here instead of being trained again by a command that never trains.
-    """
-    specs = plan(config, data, parts)
-    missing = []
-    for spec in specs:
-        try:
-            if store.read("train", spec.key) is None:
-                missing.append(spec)
-        except DamagedEntryError as damage:
-            raise NotBuiltError(f"{damage} ({spec.label}, seed {spec.seed}); {REBUILD}") from None
-    if missing:
-        first = missing[0]
-        raise NotBuiltError(
-            f"{len(missing)} of {len(specs)} training runs of the {config.study.profile} profile are not in "
-            f"{store.root} (first: {first.label}, seed {first.seed}); "
-            + (other_backend_hint(store) or "run `fmnist-report build` with the same options first")
-        )
-
-
-def other_backend_hint(store: Store) -> str | None:
-    """A hint when the store's runs were trained on another backend than this process's, else None.
-
-    The backend enters every cache key, so a store built with ``--backend jax`` looks empty
-    to a TensorFlow process.
-    """
-    from fmnist_report import backend
-
-    here, found = backend.current().backend, store.backends("train")
-    if not found or here in found:
-        return None
-    others = sorted(found)
-    return (
-        f"the stored runs were trained with {' and '.join(others)}, and this process runs {here}; "
-        f"pass --backend {others[0]} (the backend is part of every run's key)"
-    )
 
 
 def font_covers(char: str) -> bool:

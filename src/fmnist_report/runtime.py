@@ -118,3 +118,36 @@ def resolve_precision(precision: str, device: str = "cpu") -> str:
     if device != "cpu":
         return "float32"
     return "mixed_bfloat16" if cpu_flags() & set(BF16_FLAGS) else "float32"
+
+
+def cpu_class() -> str:
+    """``bfloat16`` where the CPU computes bfloat16 natively (`BF16_FLAGS`), else ``float32``."""
+    return "bfloat16" if cpu_flags() & set(BF16_FLAGS) else "float32"
+
+
+#: The speed levers the engine uses on each CPU class besides the precision (`resolve_precision`,
+#: which has a row of its own in the report), as the report names them. Each was measured side
+#: by side against its alternatives (benchmarks/, docs/performance.md); none changes the numbers.
+LEVERS = {
+    "bfloat16": (
+        "50 batches per compiled call (identical numbers)",
+        "one fit per epoch on a NumPy order per epoch",
+        "one training at a time, all cores to it",
+    ),
+    "float32": (
+        "50 batches per compiled call (identical numbers)",
+        "one fit per epoch on a NumPy order per epoch",
+        "one training at a time, all cores to it",
+    ),
+}
+
+
+def default_jobs() -> int:
+    """Trainings at once by default: one, each run using every core.
+
+    Measured on 2 cores of the bfloat16 class (``benchmarks/jobs_bench.py``,
+    docs/performance.md): two runs at once were slower than one after another, with one
+    thread each (which also changes the CNNs' numbers) and with the default threads each.
+    No machine with more cores was measured, so more cores keep the measured default.
+    """
+    return 1

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -20,6 +21,7 @@ from fmnist_report.config import Config
 from fmnist_report.records import Record
 from fmnist_report.report import wording
 from fmnist_report.report.formatting import plural
+from fmnist_report.study import clock
 from fmnist_report.study.training import RunSpec
 
 
@@ -46,39 +48,55 @@ class ConsoleReporter:
         self._done = 0
         self._total = 0
         self._running = 0
+        #: Seconds each run to train should take here (`expect`), what the bar has counted of
+        #: each, and the estimate and measured time of the runs finished so far.
+        self._expected: dict[str, float] = {}
+        self._counted: dict[str, float] = {}
+        self._finished = [0.0, 0.0]
+        self._start = time.perf_counter()
+        self._todo = 0
 
     # -- the study's Reporter protocol --
+    def expect(self, seconds: Mapping[str, float]) -> None:
+        self._expected = dict(seconds)
+
     def plan(self, specs: Sequence[RunSpec], cached: set[str]) -> None:
         self._total = len(specs)
         todo = self._total - len(cached)
         self._line(f"{plural(self._total, 'training run')} planned: {len(cached)} cached, {todo} to train")
+        self._start = time.perf_counter()
         if self.live and todo:
+            # With an estimate the bar counts expected seconds, so its time remaining weighs a
+            # CNN 7x7 run as the 7x7 costs; without one, it counts runs.
+            timed = all(s.key in self._expected for s in specs if s.key not in cached)
             self.progress = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
-                MofNCompleteColumn(),
+                TextColumn("{task.fields[runs]}") if timed else MofNCompleteColumn(),
                 TimeElapsedColumn(),
-                TextColumn("ETA"),
+                TextColumn("remaining"),
                 TimeRemainingColumn(),
                 console=self.console,
                 transient=False,
             )
             self.progress.start()
-            # ETA over runs counts only the ones that train; cached ones finish at once.
-            self._runs_task = self.progress.add_task("runs", total=todo)
+            total = sum(self._expected[s.key] for s in specs if s.key not in cached) if timed else todo
+            self._runs_task = self.progress.add_task("runs", total=total, runs=f"0/{todo} runs")
+            self._todo = todo
 
     def run_started(self, spec: RunSpec) -> list[Any]:
         desc = f"{spec.label}, seed {spec.seed}"
         if self.progress is not None:
             if self._epoch_task is not None:
                 self.progress.remove_task(self._epoch_task)
-            self._epoch_task = self.progress.add_task(f"  {escape(desc)}: epochs", total=spec.epochs)
+            self._epoch_task = self.progress.add_task(f"  {escape(desc)}: epochs", total=spec.epochs, runs="")
         else:
             self._line(f"training {desc} ({plural(spec.epochs, 'epoch')})")
 
         def on_epoch(epoch: int, logs: dict[str, float]) -> None:
             if self.progress is not None:
                 self.progress.update(self._epoch_task, completed=epoch)
+                self._count(spec, self._expected.get(spec.key, 0.0) * epoch / spec.epochs)
             elif not self.quiet:
                 self._line(
                     f"  epoch {epoch}/{spec.epochs}: loss {logs.get('loss', float('nan')):.4f}, "
@@ -91,8 +109,11 @@ class ConsoleReporter:
         self._done += 1
         m = record.metrics
         how = "cached" if cached else f"trained in {m['train_seconds']:.0f} s"
-        if self.progress is not None and not cached:
-            self.progress.advance(self._runs_task)
+        if not cached:
+            self._finish(spec)
+            left = self.seconds_left()
+            if left is not None and self.progress is None and self._done < self._total:
+                how += f"; about {clock.duration(left)} of training left"
         self._line(
             f"[{self._done}/{self._total}] {spec.label}, seed {spec.seed}: "
             f"test accuracy {m['test_accuracy']:.4f} ({how})"
@@ -110,6 +131,31 @@ class ConsoleReporter:
         elif count > 1 and count != self._running:
             self._line(f"{count} runs training")
         self._running = count
+
+    def seconds_left(self) -> float | None:
+        """The estimate for the runs not yet finished, scaled by how the finished ones fared."""
+        if not self._expected:
+            return None
+        left = sum(max(0.0, v - self._counted.get(k, 0.0)) for k, v in self._expected.items())
+        return clock.remaining_seconds(left, *self._finished)
+
+    def _count(self, spec: RunSpec, seconds: float) -> None:
+        """Move the runs bar to ``seconds`` of this run's expected time."""
+        if self.progress is not None and self._expected:
+            self.progress.advance(self._runs_task, max(0.0, seconds - self._counted.get(spec.key, 0.0)))
+        self._counted[spec.key] = max(seconds, self._counted.get(spec.key, 0.0))
+
+    def _finish(self, spec: RunSpec) -> None:
+        expected = self._expected.get(spec.key)
+        if expected is not None:
+            self._count(spec, expected)
+            self._finished[0] += expected
+            self._finished[1] = time.perf_counter() - self._start
+        if self.progress is not None:
+            if not self._expected:
+                self.progress.advance(self._runs_task)
+            finished = sum(1 for k, v in self._counted.items() if v >= self._expected.get(k, 0.0))
+            self.progress.update(self._runs_task, runs=f"{finished}/{self._todo} runs")
 
     # -- helpers --
     def info(self, message: str) -> None:

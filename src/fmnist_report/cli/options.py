@@ -77,6 +77,15 @@ RayAddressOpt = Annotated[
         "--ray-address", help="Address of a running Ray cluster (default: start one on this machine)."
     ),
 ]
+JobsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        min=1,
+        help="Trainings at once on this machine, in worker processes that share the cores; "
+        "the numbers stay the same (default: 1, which measured fastest on 2 cores).",
+    ),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the final result.")]
 
 

@@ -24,6 +24,7 @@ from fmnist_report.cli.options import (
     EpochsOpt,
     ExecutorOpt,
     FreshOpt,
+    JobsOpt,
     JsonOpt,
     NoPdfOpt,
     OfflineOpt,
@@ -65,6 +66,7 @@ class Settings:
     executor: str = "local"
     ray_address: str | None = None
     only: str | None = None
+    jobs: int | None = None
 
     @property
     def console(self) -> Console:
@@ -118,6 +120,7 @@ def run_study(
         executor=settings.executor,
         ray_address=settings.ray_address,
         check_notes=check_notes,
+        jobs=settings.jobs,
     )
     if parts is not None and "interpret" in parts and not results.analyses:
         err.print(
@@ -160,6 +163,7 @@ def run_cmd(
     backend: BackendOpt = None,
     executor: ExecutorOpt = "local",
     ray_address: RayAddressOpt = None,
+    jobs: JobsOpt = None,
 ) -> None:
     """Run the study's experiments (reusing cached runs) and print a summary table."""
     # The parameters are Settings' fields by name; `only` picks parts and is no setting.
@@ -227,6 +231,7 @@ def build_cmd(
     executor: ExecutorOpt = "local",
     ray_address: RayAddressOpt = None,
     only: OnlyOpt = None,
+    jobs: JobsOpt = None,
 ) -> None:
     """Run the whole study (reusing stored runs), export the CNN and render the HTML and PDF report."""
     # The parameters are Settings' fields by name.

@@ -1,6 +1,6 @@
-"""Where training runs go: this process, or one Ray task per run on a cluster.
+"""Where training runs go: this process, a pool of local processes, or one Ray task per run.
 
-Either way the driver alone writes the store: a Ray worker trains, then returns its
+Whichever it is, the driver alone writes the store: a worker trains, then returns its
 record with the model as ``.keras`` bytes, and the driver stores it as soon as it arrives.
 Finished runs are therefore kept whatever happens to the others, and a rerun resumes.
 """
@@ -8,7 +8,9 @@ Finished runs are therefore kept whatever happens to the others, and a rerun res
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
+import signal
 import socket
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -64,6 +66,57 @@ def _train_task(spec: RunSpec, data: Dataset, backend: str) -> Record:
     record = train(spec, data)
     record.model = model_bytes(record.model)
     return record
+
+
+#: The pool worker's state, set once per process by `_pool_init`.
+_WORKER: dict[str, Any] = {}
+
+
+def _pool_init(data: Dataset, backend: str) -> None:
+    """Start a pool worker: Ctrl-C is the driver's to handle; the driver's backend and thread pools."""
+    from fmnist_report import runtime
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # TensorFlow's default thread pools, as in the driver: the intra-op thread count decides how
+    # oneDNN splits a convolution's sums, so one thread per worker would change the CNNs' numbers
+    # (measured: docs/performance.md).
+    runtime.configure(backend=backend)
+    _WORKER["data"] = data
+
+
+def _pool_task(spec: RunSpec) -> tuple[RunSpec, Record | None, str]:
+    """Train one spec in a pool worker; a failure comes back as its one-line reason."""
+    try:
+        record = train(spec, _WORKER["data"])
+    except Exception as exc:  # reported by the driver, with the run it belongs to
+        return spec, None, f"{type(exc).__name__}: {exc}".splitlines()[0]
+    record.model = model_bytes(record.model)
+    return spec, record, ""
+
+
+def run_pool(
+    specs: Sequence[RunSpec], data: Dataset, *, jobs: int, backend: str, running: Running
+) -> Iterator[Record]:
+    """Train ``jobs`` specs at once in spawned processes; yield records as they finish.
+
+    Each worker keeps TensorFlow's default thread pools, as this process has them, so its
+    records equal the in-process ones bit for bit (tests/test_jobs.py); the workers share
+    the cores. Leaving early (Ctrl-C, a failed run, a failed store write) terminates the
+    workers; the records already yielded have been stored.
+    """
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked TensorFlow state
+    with context.Pool(jobs, initializer=_pool_init, initargs=(data, backend)) as pool:
+        left = len(specs)
+        running(min(jobs, left))
+        for spec, record, failure in pool.imap_unordered(_pool_task, specs):
+            if record is None:
+                raise TaskFailed(
+                    f"training {spec.label}, seed {spec.seed} failed in a worker process ({failure}); "
+                    "finished runs are kept, fix the cause and run the same command again"
+                )
+            left -= 1
+            running(min(jobs, left))
+            yield record
 
 
 def run_ray(
@@ -155,6 +208,8 @@ def check_reachable(address: str | None, timeout: float = REACH_TIMEOUT_S) -> No
         ) from None
 
 
-def check_executor(name: str) -> None:
+def check_executor(name: str, jobs: int = 1) -> None:
     if name not in EXECUTORS:
         raise ConfigError(f"--executor must be one of {', '.join(EXECUTORS)}, got {name!r}")
+    if jobs < 1:
+        raise ConfigError(f"--jobs must be a whole number of at least 1, got {jobs}")

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-from fmnist_report import backend, models
+from fmnist_report import backend
 from fmnist_report import data as data_mod
 from fmnist_report.config import Config
 from fmnist_report.records import Record, make_key
-from fmnist_report.store import Store, cached_or_run
+from fmnist_report.store import DamagedEntryError, Store, cached_or_run
 from fmnist_report.study import analyses, executors
+from fmnist_report.study.analyses import REBUILD, NotBuiltError
 from fmnist_report.study.experiments import eda
 from fmnist_report.study.plan import parts, plan
 from fmnist_report.study.results import StudyResults
@@ -21,6 +21,7 @@ from fmnist_report.study.training import RunSpec, layer_table
 class Reporter(Protocol):
     """What the executor tells the user interface; a null reporter ignores it all."""
 
+    def expect(self, seconds: Mapping[str, float]) -> None: ...
     def plan(self, specs: Sequence[RunSpec], cached: set[str]) -> None: ...
     def run_started(self, spec: RunSpec) -> list[Any]: ...
     def run_finished(self, spec: RunSpec, record: Record, cached: bool) -> None: ...
@@ -30,6 +31,9 @@ class Reporter(Protocol):
 
 
 class NullReporter:
+    def expect(self, seconds: Mapping[str, float]) -> None:
+        pass
+
     def plan(self, specs: Sequence[RunSpec], cached: set[str]) -> None:
         pass
 
@@ -65,14 +69,16 @@ def execute(
     fresh: bool = False,
     executor: str = "local",
     ray_address: str | None = None,
+    jobs: int = 1,
 ) -> dict[str, Record]:
     """Run every spec not already in the store, saving each as soon as it finishes.
 
-    ``executor`` ``local`` trains here, one run after another; ``ray`` sends each run to a
-    Ray cluster as one task (`executors.run_ray`). Either way only this process writes.
+    ``executor`` ``local`` trains here, one run after another, or, with ``jobs`` above 1,
+    that many at once in a pool of local processes (`executors.run_pool`); ``ray`` sends
+    each run to a Ray cluster as one task (`executors.run_ray`). Only this process writes.
     """
     reporter = reporter or NullReporter()
-    executors.check_executor(executor)
+    executors.check_executor(executor, jobs)
     store.clean_partial()
     results: dict[str, Record] = {}
     todo: list[RunSpec] = []
@@ -80,7 +86,7 @@ def execute(
     stored = {} if fresh else {spec.key: store.get("train", spec.key) for spec in specs}
     cached = {key for key, record in stored.items() if record is not None}
     reporter.plan(specs, cached)
-    added = variants_line(specs, cached, store)
+    added = variants_line(specs, cached)
     if added:
         reporter.info(added)
     for spec in specs:
@@ -103,6 +109,12 @@ def execute(
             running=reporter.running,
             num_gpus=1 if backend.current().device == "gpu" else 0,
         )
+    elif jobs > 1 and len(todo) > 1:
+        import keras
+
+        trained = executors.run_pool(
+            todo, data, jobs=min(jobs, len(todo)), backend=keras.backend.backend(), running=reporter.running
+        )
     else:
         trained = executors.run_local(todo, data, reporter.run_started, reporter.running)
     by_key = {spec.key: spec for spec in todo}
@@ -114,37 +126,14 @@ def execute(
     return {spec.key: results[spec.key] for spec in specs}
 
 
-def variants_line(specs: Sequence[RunSpec], cached: set[str], store: Store) -> str:
-    """How many runs the declared variants add, and roughly how long those still to train take here.
-
-    The estimate scales each base run this store holds (same seed and protocol) by the FLOPs per
-    image of the variant against its base; a variant whose base has not trained yet has none.
-    """
+def variants_line(specs: Sequence[RunSpec], cached: set[str]) -> str:
+    """How many of the planned runs the declared variants add, and how many of those train now
+    (the estimate printed before it gives their time)."""
     variants = [s for s in specs if s.variant is not None]
     if not variants:
         return ""
-    todo = [s for s in variants if s.key not in cached]
-    line = f"the variants add {len(variants)} of these runs ({len(todo)} to train)"
-    if not todo:
-        return line
-    seconds, unknown = 0.0, 0
-    for spec in todo:
-        base = dataclasses.replace(spec, variant=None, overrides=())
-        record = store.get("train", base.key) if store.has("train", base.key) else None
-        if record is None:
-            unknown += 1
-            continue
-        scale = (
-            models.flops_per_image(models.build(spec.arch, spec.kernel_size, spec.overrides))
-            / record.metrics["flops"]
-        )
-        seconds += float(record.metrics["train_seconds"]) * scale
-    if unknown == len(todo):
-        return line + "; no estimate of their time yet: their bases have not trained on this machine"
-    known = len(todo) - unknown
-    estimate = f"about {seconds / 60:.0f} min" if seconds >= 90 else f"about {seconds:.0f} s"
-    tail = "" if not unknown else f" ({known} of {len(todo)}; the others' bases have not trained yet)"
-    return line + f", {estimate} on this machine from their bases' stored runs scaled by FLOPs{tail}"
+    todo = sum(s.key not in cached for s in variants)
+    return f"the variants add {len(variants)} of these runs ({todo} to train)"
 
 
 def run_study(
@@ -158,6 +147,7 @@ def run_study(
     executor: str = "local",
     ray_address: str | None = None,
     may_train: bool = True,
+    jobs: int = 1,
 ) -> StudyResults:
     """EDA plus every planned training run, reusing the store (``may_train``: see `analyses.run_all`)."""
     reporter = reporter or NullReporter()
@@ -172,9 +162,57 @@ def run_study(
 
         results.eda = cached_or_run(store, eda.KIND, key, explore, fresh)
     specs = plan(config, data, chosen)
-    records = execute(specs, data, store, reporter, fresh=fresh, executor=executor, ray_address=ray_address)
+    records = execute(
+        specs, data, store, reporter, fresh=fresh, executor=executor, ray_address=ray_address, jobs=jobs
+    )
     for spec in specs:
         results.runs.setdefault(spec.model_id, []).append(records[spec.key])
     if "interpret" in chosen:
         results.analyses = analyses.run_all(results, store, fresh=fresh, may_train=may_train)
     return results
+
+
+# -- the never-train check ------------------------------------------------------------------------
+
+
+def require_stored(
+    config: Config, data: data_mod.Dataset, store: Store, parts: Iterable[str] | None = None
+) -> None:
+    """Fail with one line unless every planned training run is in the store, whole.
+
+    Each entry is read as a build would read it (record, arrays, the model's zip), so that a
+    damaged one stops here instead of being trained again by a command that never trains.
+    """
+    specs = plan(config, data, parts)
+    missing = []
+    for spec in specs:
+        try:
+            if store.read("train", spec.key) is None:
+                missing.append(spec)
+        except DamagedEntryError as damage:
+            raise NotBuiltError(f"{damage} ({spec.label}, seed {spec.seed}); {REBUILD}") from None
+    if missing:
+        first = missing[0]
+        raise NotBuiltError(
+            f"{len(missing)} of {len(specs)} training runs of the {config.study.profile} profile are not in "
+            f"{store.root} (first: {first.label}, seed {first.seed}); "
+            + (other_backend_hint(store) or "run `fmnist-report build` with the same options first")
+        )
+
+
+def other_backend_hint(store: Store) -> str | None:
+    """A hint when the store's runs were trained on another backend than this process's, else None.
+
+    The backend enters every cache key, so a store built with ``--backend jax`` looks empty
+    to a TensorFlow process.
+    """
+    from fmnist_report import backend
+
+    here, found = backend.current().backend, store.backends("train")
+    if not found or here in found:
+        return None
+    others = sorted(found)
+    return (
+        f"the stored runs were trained with {' and '.join(others)}, and this process runs {here}; "
+        f"pass --backend {others[0]} (the backend is part of every run's key)"
+    )

@@ -278,6 +278,10 @@ def fit_reshuffled(
     every epoch; its JAX backend draws a new one. That alone moved the CNNs' accuracy by up
     to 1 percentage point between the two (docs/performance.md), so the engine shuffles
     itself, the same way on every backend.
+
+    One ``fit`` per epoch was measured against one ``fit`` over a feed of the same orders
+    (`fit_once`): the probabilities are bit-identical, and this is faster for the CNNs,
+    which are nearly all of a build's time (docs/performance.md), so it stays.
     """
     history: dict[str, list[float]] = {}
     for epoch, order in enumerate(batch_orders(train_idx, spec.epochs, spec.seed)):
@@ -314,6 +318,23 @@ def optimizer(spec: RunSpec) -> Any:
     return keras.optimizers.Adam(learning_rate=rate)
 
 
+def compiled(spec: RunSpec) -> tuple[Any, Any]:
+    """The spec's network and the logits view that trains it, compiled (under the current policy)."""
+    import keras
+
+    model = models.build(spec.arch, spec.kernel_size, spec.overrides)
+    trained = logits_view(model)
+    trained.compile(
+        optimizer=optimizer(spec),
+        loss=keras.losses.CategoricalCrossentropy(
+            from_logits=True, label_smoothing=float(spec.setting("label_smoothing", 0.0))
+        ),
+        metrics=["accuracy"],
+        steps_per_execution=STEPS_PER_EXECUTION[keras.backend.backend()],
+    )
+    return model, trained
+
+
 def train(spec: RunSpec, data: Dataset, callbacks: Sequence[Any] = ()) -> Record:
     """Train and evaluate one model; returns metrics, test probabilities and the model."""
     import keras
@@ -330,16 +351,7 @@ def train(spec: RunSpec, data: Dataset, callbacks: Sequence[Any] = ()) -> Record
     previous_policy = keras.mixed_precision.global_policy().name
     keras.mixed_precision.set_global_policy(spec.precision)
     try:
-        model = models.build(spec.arch, spec.kernel_size, spec.overrides)
-        trained = logits_view(model)
-        trained.compile(
-            optimizer=optimizer(spec),
-            loss=keras.losses.CategoricalCrossentropy(
-                from_logits=True, label_smoothing=float(spec.setting("label_smoothing", 0.0))
-            ),
-            metrics=["accuracy"],
-            steps_per_execution=STEPS_PER_EXECUTION[keras.backend.backend()],
-        )
+        model, trained = compiled(spec)
         timer = _epoch_timer()
         start = time.perf_counter()
         history = fit_reshuffled(trained, x_all, y_all, tr, va, spec, callbacks=[timer, *callbacks])

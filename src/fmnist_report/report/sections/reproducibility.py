@@ -25,6 +25,16 @@ def precision_text(results: StudyResults) -> str:
     return text
 
 
+def levers_text(results: StudyResults) -> list[str]:
+    """The speed levers the runs were trained with: those of the CPU class their precision shows."""
+    from fmnist_report import runtime
+
+    used = {r.metrics["spec"]["precision"] for recs in results.runs.values() for r in recs}
+    if results.platform() != "TensorFlow on CPU" or len(used) != 1:
+        return []  # the levers were measured for TensorFlow on the CPU
+    return list(runtime.LEVERS["bfloat16" if used == {"mixed_bfloat16"} else "float32"])
+
+
 def config_value(value: Any) -> Any:
     """A configuration value as the appendix lists it: sequences joined, None as ``none (all)``."""
     if isinstance(value, list | tuple):
@@ -69,6 +79,7 @@ def build(results: StudyResults, rows: Rows, environment: Mapping[str, Any]) -> 
         "seeds": list(cfg.study.seed_list),
         "config": [{"key": k, "value": config_value(v)} for k, v in study.items()],
         "precision": precision_text(results),
+        "levers": levers_text(results),
         "training_platform": results.platform(),
         "platform_note": PLATFORM_NOTE,
         "source": results.data.source,

@@ -1,0 +1,108 @@
+"""The build's clock: the arithmetic of the estimate, its rates, and the time left it shows."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+
+from fmnist_report.records import Record
+from fmnist_report.study import clock
+from fmnist_report.study.training import RunSpec
+from fmnist_report.ui import ConsoleReporter
+
+
+def spec(arch: str = "cnn", kernel: int | None = 3, seed: int = 0, epochs: int = 10) -> RunSpec:
+    return RunSpec(arch, kernel, seed, epochs, 128, 0.15, "stratified", 1e-3, "float32", "data")
+
+
+def test_a_run_costs_its_epochs_steps_and_its_fixed_cost_at_its_architectures_rate():
+    assert clock.steps_per_epoch(spec(), 51_000) == 399  # the last batch is partial
+    assert clock.steps_per_epoch(spec(), 51_200) == 400
+    rates = {"cnn3": clock.Rate(0.05, 3.0), "dense": clock.Rate(0.01, 1.0)}
+    assert clock.run_seconds(spec(), 51_000, rates) == pytest.approx(3990 * 0.05 + 3.0)
+    assert clock.run_seconds(spec("dense", None, epochs=2), 1280, rates) == pytest.approx(20 * 0.01 + 1.0)
+    permuted = RunSpec("cnn", 3, 0, 10, 128, 0.15, "stratified", 1e-3, "float32", "data", permutation_seed=7)
+    assert clock.architecture(permuted) == "cnn3"  # the same network, the same cost
+
+
+def test_the_estimate_adds_runs_up_or_schedules_the_longest_first_on_several_workers():
+    one_step = 128  # training images for one step an epoch
+    units = {"dense": clock.Rate(1.0, 0.0)}
+    four = [spec("dense", None, epochs=e) for e in (4, 3, 2, 1)]
+    assert [clock.run_seconds(s, one_step, units) for s in four] == [4, 3, 2, 1]
+    assert clock.estimate_seconds(four, units, one_step) == pytest.approx(10)
+    assert clock.estimate_seconds(four, units, one_step, jobs=2) == pytest.approx(5)  # 4+1 and 3+2
+    assert clock.estimate_seconds(four, units, one_step, jobs=8) == pytest.approx(4)  # the longest run
+    with pytest.raises(KeyError):
+        clock.estimate_seconds([spec(kernel=7)], units, one_step)  # an architecture with no rate
+
+
+def test_rates_come_from_the_stored_runs_steady_epochs_median_over_runs():
+    def stored(kernel, epochs, n_train=256):
+        return {
+            "spec": {"arch": "cnn", "kernel_size": kernel, "batch_size": 128},
+            "n_train": n_train,
+            "epoch_seconds": epochs,
+            "train_seconds": sum(epochs) + 1.0,  # one second of set-up besides the epochs
+        }
+
+    rates = clock.rates_from_records(
+        [
+            stored(3, [9.0, 2.0, 2.0]),  # the first epoch traces: left out; 2 s / 2 steps
+            stored(3, [9.0, 4.0, 4.0]),
+            stored(3, [9.0, 3.0, 3.0]),
+            stored(7, [6.0]),  # one epoch only: it is all there is
+            {"spec": {"arch": "dense", "kernel_size": None, "batch_size": 128}, "n_train": 256},  # no times
+        ]
+    )
+    # cnn3: steps of 1.0, 2.0, 1.5 s, median 1.5; fixed costs (training beyond 3 steady epochs)
+    # 8, 6, 7 s, median 7: the first epoch's extra plus the second of set-up
+    assert rates["cnn3"].step == pytest.approx(1.5)
+    assert rates["cnn3"].run == pytest.approx(7.0)
+    assert rates["cnn7"] == clock.Rate(pytest.approx(3.0), pytest.approx(1.0))
+    assert set(rates) == {"cnn3", "cnn7"}
+
+
+def test_time_left_is_the_estimate_corrected_by_how_the_finished_runs_fared():
+    assert clock.remaining_seconds(100.0, 0.0, 0.0) == 100.0
+    assert clock.remaining_seconds(100.0, 50.0, 75.0) == pytest.approx(150.0)  # running 1.5x slow
+    assert [clock.duration(s) for s in (40, 720, 7500)] == ["40 s", "12 min", "2 h 05 min"]
+
+
+def test_the_log_says_how_much_training_is_left_after_each_run():
+    buffer = io.StringIO()
+    reporter = ConsoleReporter(Console(file=buffer, width=200))
+    specs = [spec(seed=0), spec(seed=1), spec(seed=2)]
+    reporter.expect({s.key: 60.0 for s in specs})
+    reporter.plan(specs, cached=set())
+    record = Record(kind="train", key=specs[0].key, metrics={"test_accuracy": 0.9, "train_seconds": 1.0})
+    reporter.run_finished(specs[0], record, cached=False)
+    line = buffer.getvalue().splitlines()[-1]
+    assert "of training left" in line
+    # two runs of 60 s are left; the first ran in well under its 60 s, so the time left is shorter
+    left = reporter.seconds_left()
+    assert left is not None and 0 < left < 120
+
+
+def test_the_progress_bar_counts_each_runs_expected_seconds_epoch_by_epoch():
+    buffer = io.StringIO()
+    reporter = ConsoleReporter(Console(file=buffer, force_terminal=True, width=160))
+    specs = [spec(seed=0, epochs=2), spec("dense", None, seed=1, epochs=2), spec(seed=2, epochs=2)]
+    reporter.expect({specs[1].key: 30.0, specs[2].key: 10.0})  # specs[0] is cached: nothing to expect
+    reporter.plan(specs, cached={specs[0].key})
+    cached = Record(kind="train", key=specs[0].key, metrics={"test_accuracy": 0.9, "train_seconds": 1.0})
+    reporter.run_finished(specs[0], cached, cached=True)
+    assert reporter.progress is not None
+    runs = reporter.progress.tasks[0]
+    assert runs.total == 40.0
+    (callback,) = reporter.run_started(specs[1])
+    callback.on_epoch_end(0, {})
+    assert runs.completed == pytest.approx(15.0)  # half the Dense run's 30 s
+    callback.on_epoch_end(1, {})
+    trained = Record(kind="train", key=specs[1].key, metrics={"test_accuracy": 0.8, "train_seconds": 2.0})
+    reporter.run_finished(specs[1], trained, cached=False)
+    assert runs.completed == pytest.approx(30.0) and runs.fields["runs"] == "1/2 runs"
+    reporter.close()  # the last render
+    assert "1/2 runs" in buffer.getvalue()

@@ -1,0 +1,58 @@
+"""Levers that claim the same numbers: one fit against one fit per epoch, thread counts, --jobs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fmnist_report.data import one_hot, scale
+from fmnist_report.errors import ConfigError
+from fmnist_report.store import Store
+from fmnist_report.study import onefit, training
+from fmnist_report.study.plan import plan
+from fmnist_report.study.runner import NullReporter, execute
+
+from .test_study import CountingReporter, tiny_config
+
+
+def test_one_fit_over_the_epoch_feed_gives_the_per_epoch_probabilities(tmp_path, toy_data):
+    import keras
+
+    spec = training.spec_for(tiny_config(tmp_path, epochs=3).study, toy_data, "dense", 1)
+    x, y = scale(toy_data.x_train), one_hot(toy_data.y_train)
+    tr, va = training.validation_split(toy_data.y_train, spec.validation_fraction, spec.split, spec.seed)
+    probabilities = {}
+    for fit in (training.fit_reshuffled, onefit.fit_once):
+        keras.utils.set_random_seed(spec.seed)
+        model, trained = training.compiled(spec)
+        history = fit(trained, x, y, tr, va, spec, [])
+        assert len(history["loss"]) == 3
+        probabilities[fit.__name__] = training.predict_proba(model, scale(toy_data.x_test))
+    assert np.array_equal(probabilities["fit_reshuffled"], probabilities["fit_once"])
+    assert probabilities["fit_once"].std() > 0  # a trained model, not a constant
+
+
+def test_jobs_below_one_is_a_config_error(tmp_path, toy_data):
+    cfg = tiny_config(tmp_path)
+    with pytest.raises(ConfigError, match="--jobs must be a whole number of at least 1, got 0"):
+        execute(plan(cfg, toy_data, ["dense"]), toy_data, Store(cfg.cache_dir), jobs=0)
+
+
+@pytest.mark.slow  # two spawned processes import TensorFlow, then four tiny trainings: about 40 s
+def test_jobs_give_the_in_process_numbers_and_a_rerun_resumes(tmp_path, toy_data):
+    cfg = tiny_config(tmp_path)
+    specs = plan(cfg, toy_data, ["dense", "cnn"])
+    here = execute(specs, toy_data, Store(tmp_path / "here"), NullReporter())
+
+    pooled_store = Store(tmp_path / "pool")
+    with pytest.raises(KeyboardInterrupt):
+        execute(specs, toy_data, pooled_store, CountingReporter(stop_after=1), jobs=2)
+    assert len(list((tmp_path / "pool" / "train").iterdir())) == 1  # the first to finish, stored whole
+    resumed = CountingReporter()
+    pooled = execute(specs, toy_data, pooled_store, resumed, jobs=2)
+    assert len(resumed.cached) == 1 and len(resumed.trained) == 1
+    for spec in specs:
+        a, b = here[spec.key], pooled[spec.key]
+        assert np.array_equal(a.arrays["probabilities"], b.arrays["probabilities"])
+        assert a.metrics["history"] == b.metrics["history"]
+    assert pooled_store.read("train", specs[0].key, with_model=True).model is not None

@@ -10,7 +10,7 @@ from fmnist_report.report import wording
 from fmnist_report.report.formatting import num, plural
 from fmnist_report.report.sections.values import Rows, with_half
 from fmnist_report.study.results import StudyResults
-from fmnist_report.study.summary import Summary
+from fmnist_report.study.summary import ALPHA, Summary
 
 
 def scope_text(profile: str, n_train: int, n_test: int, epochs: int, n_seeds: int, full: bool) -> str:
@@ -73,6 +73,9 @@ def build(
         "kernel_sizes": list(s.kernel_sizes),
         "diff": with_half(comp["diff"]) if comp else None,
         "worst_p": comp["worst_p"] if comp else None,
+        # The p the verdict rests on, and the level McNemar's per-seed tests are counted at.
+        "p_value": comp["p_value"] if comp else None,
+        "alpha": ALPHA,
         "significant": bool(comp and comp["significant"]),
         "comparison": wording.significance_text(comp),
         "best_kernel": kernels["best"],

@@ -332,3 +332,49 @@ def test_shifts_move_each_image_by_whole_pixels_and_repeat_for_a_seed():
     assert np.array_equal(first, again) and not np.array_equal(first, later)
     plain = training.spec_for(StudyConfig(epochs=2), synthetic_dataset(2, 1), "cnn", 0, kernel_size=3)
     assert np.array_equal(training.epoch_arrays(images, order, order, 0, plain)[0], images)
+
+
+def test_a_variant_with_every_training_override_trains_and_repeats_exactly():
+    import dataclasses
+
+    import numpy as np
+
+    from fmnist_report.study import training
+
+    data = synthetic_dataset(6, 2)
+    overrides = (
+        ("filters", (8, 16)),
+        ("dense_units", (32,)),
+        ("stage_dropout", 0.1),
+        ("batch_norm", True),
+        ("optimizer", "sgd"),
+        ("learning_rate", 0.05),
+        ("augment", 1),
+        ("weight_decay", 1e-4),
+        ("label_smoothing", 0.1),
+    )
+    spec = training.spec_for(
+        StudyConfig(epochs=1, batch_size=16),
+        data,
+        "cnn",
+        0,
+        kernel_size=3,
+        variant="all",
+        overrides=overrides,
+    )
+    first, again = training.train(spec, data), training.train(spec, data)
+    assert first.metrics["model_id"] == "cnn3[all]" and first.metrics["spec"]["overrides"][0] == [
+        "filters",
+        [8, 16],
+    ]
+    assert first.metrics["params"] == first.model.count_params() < 421_642
+    assert np.array_equal(first.arrays["probabilities"], again.arrays["probabilities"])
+    sgd = training.optimizer(spec)
+    assert type(sgd).__name__ == "SGD" and sgd.momentum == 0.9 and float(sgd.learning_rate) == pytest.approx(0.05)
+    plain = training.spec_for(StudyConfig(epochs=1), data, "cnn", 0, kernel_size=3)
+    assert type(training.optimizer(plain)).__name__ == "Adam"
+    # The penalty and the smoothing reach the loss: the same network without them trains to other numbers.
+    bare = dataclasses.replace(spec, variant="bare", overrides=overrides[:-2])
+    assert not np.array_equal(
+        training.train(bare, data).arrays["probabilities"], first.arrays["probabilities"]
+    )

@@ -370,7 +370,11 @@ def test_a_variant_with_every_training_override_trains_and_repeats_exactly():
     assert first.metrics["params"] == first.model.count_params() < 421_642
     assert np.array_equal(first.arrays["probabilities"], again.arrays["probabilities"])
     sgd = training.optimizer(spec)
-    assert type(sgd).__name__ == "SGD" and sgd.momentum == 0.9 and float(sgd.learning_rate) == pytest.approx(0.05)
+    assert (
+        type(sgd).__name__ == "SGD"
+        and sgd.momentum == 0.9
+        and float(sgd.learning_rate) == pytest.approx(0.05)
+    )
     plain = training.spec_for(StudyConfig(epochs=1), data, "cnn", 0, kernel_size=3)
     assert type(training.optimizer(plain)).__name__ == "Adam"
     # The penalty and the smoothing reach the loss: the same network without them trains to other numbers.

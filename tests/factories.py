@@ -24,7 +24,7 @@ from fmnist_report.ids import ModelId
 from fmnist_report.records import Record
 from fmnist_report.study import stats, training
 from fmnist_report.study.results import StudyResults
-from fmnist_report.study.summary import Summary, paired_comparison, summarize
+from fmnist_report.study.summary import Summary, holm_directions, paired_comparison, summarize
 from fmnist_report.variants import Variant
 
 # -- data files ------------------------------------------------------------------------------------
@@ -323,6 +323,25 @@ def seed_summary(mean: float, half: float | None = None) -> dict:
     if half is None:
         return stats.Summary(1, mean, 0.0, mean, mean, 0.95, has_ci=False).to_dict()
     return stats.Summary(3, mean, half, mean - half, mean + half, 0.95, has_ci=True).to_dict()
+
+
+def shift_metrics(
+    diffs: Sequence[float],
+    p: float | Sequence[float],
+    directions: Sequence[str] = ("right", "left", "down", "up"),
+) -> dict:
+    """The shift experiment's measurements: CNN minus Dense per direction at the largest shift, each
+    direction's McNemar p (one for all, or one each), Holm-adjusted as the summary does."""
+    ps = p if isinstance(p, list | tuple) else [p] * len(directions)
+    tests = {d: {"p_value": q, "diff": x} for d, x, q in zip(directions, diffs, ps, strict=True)}
+    return {
+        "magnitudes": [0, 1, 2, 3, 4],
+        "models": ["dense", "cnn3"],
+        "labels": {"dense": "Dense", "cnn3": "CNN 3x3"},
+        "mean_accuracy": {"dense": [0.9, 0.8, 0.7, 0.5, 0.3], "cnn3": [0.92, 0.9, 0.85, 0.7, 0.5]},
+        "images": "2000 of 10000 test images",
+        "max_shift_mcnemar": holm_directions(tests),
+    }
 
 
 def mcnemar_result(p: float, diff: float) -> stats.McNemar:

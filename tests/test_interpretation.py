@@ -27,7 +27,7 @@ from fmnist_report.study.summary import Summary, summarize
 from fmnist_report.study.training import spec_for, train
 
 from . import factories
-from .factories import comparison, synthetic_dataset
+from .factories import comparison, shift_metrics, synthetic_dataset
 
 N = 1000
 
@@ -234,19 +234,6 @@ def test_equivariance_text_when_conv1_is_not_exact():
     text = claim_translation.equivariance_text(eq_metrics([0.02, 0.03, 0.02, 0.04], change=False))
     assert "only approximately" in text and "0.020 to 0.040" in text
     assert "exactly as many pixels" not in text and "partial invariance" not in text
-
-
-def shift_metrics(diffs: list[float], p: float | list[float]) -> dict:
-    ps = zip(("right", "left", "down", "up"), diffs, p if isinstance(p, list) else [p] * 4, strict=True)
-    tests = summary.holm_directions({d: {"p_value": q, "diff": x} for d, x, q in ps})
-    return {
-        "magnitudes": [0, 1, 2, 3, 4],
-        "models": ["dense", "cnn3"],
-        "labels": {"dense": "Dense", "cnn3": "CNN 3x3"},
-        "mean_accuracy": {"dense": [0.9, 0.8, 0.7, 0.5, 0.3], "cnn3": [0.92, 0.9, 0.85, 0.7, 0.5]},
-        "images": "2000 of 10000 test images",
-        "max_shift_mcnemar": tests,
-    }
 
 
 def test_shift_accuracy_text_all_directions_and_mixed():

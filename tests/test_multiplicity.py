@@ -8,8 +8,7 @@ from fmnist_report.report import render, wording
 from fmnist_report.report.sections import claim_translation
 from fmnist_report.study import stats, summary
 
-from .factories import make_context, make_results, mcnemar_result
-from .test_interpretation import shift_metrics
+from .factories import make_context, make_results, mcnemar_result, shift_metrics
 
 
 def kernel_family(worst: list[float]) -> list[dict]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fmnist_report import models
 from fmnist_report.report.sections import claim_calibration, claim_errors, claim_hierarchy, claim_translation
-from fmnist_report.study import summary
+
+from .factories import shift_metrics
 
 # -- calibration ------------------------------------------------------------------------------------
 
@@ -100,22 +101,8 @@ def test_a_last_layer_as_sensitive_to_one_pixel_as_conv1_is_said_to_be():
     assert "partial invariance" not in text
 
 
-def shift(diffs: list[float], p: float, directions=("right", "left", "down", "up")) -> dict:
-    tests = summary.holm_directions(
-        {d: {"p_value": p, "diff": x} for d, x in zip(directions, diffs, strict=True)}
-    )
-    return {
-        "magnitudes": [0, 1, 2, 3, 4],
-        "models": ["dense", "cnn3"],
-        "labels": {"dense": "Dense", "cnn3": "CNN 3x3"},
-        "mean_accuracy": {"dense": [0.9, 0.8, 0.7, 0.5, 0.3], "cnn3": [0.92, 0.9, 0.85, 0.7, 0.5]},
-        "images": "2000 of 10000 test images",
-        "max_shift_mcnemar": tests,
-    }
-
-
 def test_behind_in_all_directions_gives_the_deficits_as_positive_points():
-    text = claim_translation.shift_accuracy_text(shift([-0.1, -0.2, -0.15, -0.12], 1e-6))
+    text = claim_translation.shift_accuracy_text(shift_metrics([-0.1, -0.2, -0.15, -0.12], 1e-6))
     assert text.endswith(
         " At 4 pixels the CNN 3x3 is behind Dense in all 4 directions, by 10.0 to 20.0 pp "
         "(McNemar p < 0.001 in each, Holm-adjusted over the 4 directions)."
@@ -124,7 +111,7 @@ def test_behind_in_all_directions_gives_the_deficits_as_positive_points():
 
 
 def test_one_direction_is_not_called_holm_adjusted():
-    text = claim_translation.shift_accuracy_text(shift([0.01], 0.4, directions=("right",)))
+    text = claim_translation.shift_accuracy_text(shift_metrics([0.01], 0.4, directions=("right",)))
     assert text.endswith(
         "significantly ahead of Dense in 0 of 1 directions and behind in 0 (McNemar, alpha 0.05); the "
         "difference ranges from +1.0 pp."
@@ -133,7 +120,7 @@ def test_one_direction_is_not_called_holm_adjusted():
 
 
 def test_with_one_model_there_is_no_comparison_at_the_largest_shift():
-    metrics = shift([0.1, 0.2, 0.15, 0.12], 1e-6)
+    metrics = shift_metrics([0.1, 0.2, 0.15, 0.12], 1e-6)
     metrics["models"] = ["dense"]
     text = claim_translation.shift_accuracy_text(metrics)
     assert text.endswith("falls for Dense from 90.0% to 80.0% at 1 pixel and 30.0% at 4 pixels.")

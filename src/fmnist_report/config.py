@@ -18,6 +18,8 @@ from fmnist_report.constraints import (
     Optional,
     Options,
     PlainText,
+    echo,
+    is_name,
 )
 from fmnist_report.errors import ConfigError
 from fmnist_report.variants import Variant, parse_variants
@@ -123,37 +125,22 @@ _REPORT_RULES: dict[str, Constraint] = {
 }
 #: The sections a settings file may hold.
 SECTIONS = ("report", "study", "variants")
-#: How much of a refused value an error message repeats.
-ECHO_CHARS = 60
-
-
-def _echo(value: Any) -> str:
-    """A value as an error message shows it: its repr, cut short when it is long."""
-    text = repr(value)
-    if len(text) <= ECHO_CHARS:
-        return text
-    size = f"{len(value):,} characters" if isinstance(value, str) else "cut short"
-    return f"{text[:ECHO_CHARS]}... ({size})"
-
-
-def _is_name(key: str) -> bool:
-    return key.isidentifier() and len(key) <= ECHO_CHARS
 
 
 def _check(section: str, rules: Mapping[str, Constraint], values: Any, origin: str) -> None:
     if not isinstance(values, Mapping):
         raise ConfigError(
-            f"{origin}: {section} must be a table of settings, got {_echo(values)}; "
+            f"{origin}: {section} must be a table of settings, got {echo(values)}; "
             f"write them under a [{section}] header, one `key = value` a line"
         )
     for key, value in values.items():
         if key not in rules:
             raise ConfigError(
-                f"{origin}: unknown key {section}.{key if _is_name(key) else _echo(key)}; "
+                f"{origin}: unknown key {section}.{key if is_name(key) else echo(key)}; "
                 f"known keys are {', '.join(sorted(rules))}"
             )
         if not rules[key].accepts(value):
-            raise ConfigError(f"{origin}: {section}.{key} must be {rules[key]}, got {_echo(value)}")
+            raise ConfigError(f"{origin}: {section}.{key} must be {rules[key]}, got {echo(value)}")
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -284,18 +271,18 @@ def _notes(table: Any, toml_path: Path | None) -> tuple[tuple[str, Path], ...]:
     origin = str(toml_path)
     example = '{ discussion = "notes/discussion.md", after_kernels = "notes/kernels.md" }'
     if not isinstance(table, Mapping):
-        raise ConfigError(f"{origin}: report.notes must be a table such as {example}, got {_echo(table)}")
+        raise ConfigError(f"{origin}: report.notes must be a table such as {example}, got {echo(table)}")
     base = toml_path.parent if toml_path is not None else Path.cwd()
     pairs = []
     for key, value in table.items():
-        if not (_is_name(key) and (key == "discussion" or key.startswith("after_"))):
+        if not (is_name(key) and (key == "discussion" or key.startswith("after_"))):
             raise ConfigError(
-                f"{origin}: report.notes key {_echo(key)} names no place; use discussion or "
+                f"{origin}: report.notes key {echo(key)} names no place; use discussion or "
                 "after_<section id> (after_kernels, say)"
             )
         if not isinstance(value, str) or not value.strip():
             raise ConfigError(
-                f"{origin}: report.notes.{key} must be the path of a Markdown file, got {_echo(value)}"
+                f"{origin}: report.notes.{key} must be the path of a Markdown file, got {echo(value)}"
             )
         pairs.append((key, base / value))
     return tuple(pairs)

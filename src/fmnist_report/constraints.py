@@ -25,8 +25,27 @@ class Constraint:
         return f"values, each {self}"
 
 
-def _number(value: Any) -> bool:
+#: How much of a refused value an error message repeats.
+ECHO_CHARS = 60
+
+
+def is_number(value: Any) -> bool:
+    """An int or a float, never a bool (which Python counts as an int)."""
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def echo(value: Any) -> str:
+    """A value as an error message shows it: its repr, cut short when it is long."""
+    text = repr(value)
+    if len(text) <= ECHO_CHARS:
+        return text
+    size = f"{len(value):,} characters" if isinstance(value, str) else "cut short"
+    return f"{text[:ECHO_CHARS]}... ({size})"
+
+
+def is_name(key: Any) -> bool:
+    """A settings key short and plain enough to repeat as it is in a message."""
+    return isinstance(key, str) and key.isidentifier() and len(key) <= ECHO_CHARS
 
 
 def _count(value: Any) -> bool:
@@ -50,7 +69,7 @@ class Interval(Constraint):
     closed: str = "both"
 
     def accepts(self, value: Any) -> bool:
-        if not (_count(value) if self.integer else _number(value)) or not math.isfinite(value):
+        if not (_count(value) if self.integer else is_number(value)) or not math.isfinite(value):
             return False
         above = value >= self.low if self.closed in ("both", "left") else value > self.low
         below = value <= self.high if self.closed in ("both", "right") else value < self.high

@@ -11,7 +11,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fmnist_report.constraints import Boolean, Constraint, Interval, ListOf, Name, OddInterval, Options
+from fmnist_report.constraints import (
+    Boolean,
+    Constraint,
+    Interval,
+    ListOf,
+    Name,
+    OddInterval,
+    Options,
+    echo,
+    is_name,
+    is_number,
+)
 from fmnist_report.errors import ConfigError
 from fmnist_report.ids import is_builtin
 
@@ -124,19 +135,10 @@ def default_name(overrides: Sequence[tuple[str, Any]]) -> str:
     return ",".join(f"{key}={_word(value)}" for key, value in overrides)
 
 
-def _echo(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:60] + "..."
-
-
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
         return list(a) == list(b)
-    return (type(a) is type(b) and a == b) or (_number(a) and _number(b) and float(a) == float(b))
-
-
-def _number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool)
+    return (type(a) is type(b) and a == b) or (is_number(a) and is_number(b) and float(a) == float(b))
 
 
 def _normal(value: Any, constraint: Constraint) -> Any:
@@ -144,7 +146,7 @@ def _normal(value: Any, constraint: Constraint) -> Any:
     number given where a fraction is meant becomes a float (``learning_rate = 1`` is 1.0)."""
     if isinstance(value, list):
         return tuple(value)
-    if isinstance(constraint, Interval) and not constraint.integer and _number(value):
+    if isinstance(constraint, Interval) and not constraint.integer and is_number(value):
         return float(value)
     return value
 
@@ -152,12 +154,12 @@ def _normal(value: Any, constraint: Constraint) -> Any:
 def _one(table: Any, where: str, origin: str, learning_rate: float) -> Variant:
     if not isinstance(table, Mapping):
         raise ConfigError(
-            f"{origin}: {where} must be a table, got {_echo(table)}; write it as a [[variants]] header "
+            f"{origin}: {where} must be a table, got {echo(table)}; write it as a [[variants]] header "
             "followed by `key = value` lines"
         )
     for key in table:
         if key not in VOCABULARY and key not in TABLE_KEYS:
-            shown = key if isinstance(key, str) and key.isidentifier() and len(key) <= 40 else _echo(key)
+            shown = key if is_name(key) else echo(key)
             raise ConfigError(
                 f"{origin}: {where}: unknown key {shown!s}; known keys are "
                 f"{', '.join([*TABLE_KEYS, *VOCABULARY])} (`fmnist-report variants --list` describes each)"
@@ -165,7 +167,7 @@ def _one(table: Any, where: str, origin: str, learning_rate: float) -> Variant:
     base = table.get("base")
     if base not in BASES:
         raise ConfigError(
-            f"{origin}: {where}: base must be one of {', '.join(BASES)}, got {_echo(base)}; "
+            f"{origin}: {where}: base must be one of {', '.join(BASES)}, got {echo(base)}; "
             'name the model the variant starts from, e.g. base = "cnn"'
         )
     overrides = []
@@ -179,11 +181,11 @@ def _one(table: Any, where: str, origin: str, learning_rate: float) -> Variant:
                 f"{', '.join(entry.defaults)}); drop it or change the base"
             )
         if not entry.constraint.accepts(value):
-            raise ConfigError(f"{origin}: {where}: {key} must be {entry.constraint}, got {_echo(value)}")
+            raise ConfigError(f"{origin}: {where}: {key} must be {entry.constraint}, got {echo(value)}")
         default = entry.defaults[base] if entry.defaults[base] is not None else learning_rate
         if _same(value, default):
             raise ConfigError(
-                f"{origin}: {where}: {key} = {_echo(value)} is what the {base} base already has, so it "
+                f"{origin}: {where}: {key} = {echo(value)} is what the {base} base already has, so it "
                 "changes nothing; drop it or give another value"
             )
         overrides.append((key, _normal(value, entry.constraint)))
@@ -194,7 +196,7 @@ def _one(table: Any, where: str, origin: str, learning_rate: float) -> Variant:
         )
     name = table.get("name", default_name(overrides))
     if not _NAME.accepts(name):
-        raise ConfigError(f"{origin}: {where}: name must be {_NAME}, got {_echo(name)}")
+        raise ConfigError(f"{origin}: {where}: name must be {_NAME}, got {echo(name)}")
     return Variant(name=name, base=base, overrides=tuple(overrides))
 
 
@@ -206,7 +208,7 @@ def parse_variants(tables: Any, origin: str, *, learning_rate: float) -> tuple[V
     """
     if not isinstance(tables, list):
         raise ConfigError(
-            f"{origin}: variants must be an array of tables, got {_echo(tables)}; declare each variant "
+            f"{origin}: variants must be an array of tables, got {echo(tables)}; declare each variant "
             "under its own [[variants]] header"
         )
     if len(tables) > MAX_VARIANTS:

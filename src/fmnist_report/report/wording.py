@@ -57,8 +57,13 @@ def decision_p_text(comparison: Comparison) -> str:
     if comparison.get("test", "mcnemar") != "t":
         return seeds_p_text(comparison["worst_p"], len(tests))
     passed, n = comparison["mcnemar_significant"], len(tests)
-    where = f"all {n}" if passed == n else "none of the" if passed == 0 else f"{passed} of"
-    seeds = f"{where} {n} seeds" if passed == 0 else f"{where} seeds" if passed == n else f"{where} {n} seeds"
+    seeds = (
+        f"all {n} seeds"
+        if passed == n
+        else f"none of the {n} seeds"
+        if passed == 0
+        else f"{passed} of {n} seeds"
+    )
     return f"paired t-test over {n} seeds {pvalue(comparison['p_value'])}; McNemar p < {ALPHA:g} on {seeds}"
 
 

@@ -35,8 +35,9 @@ system:
 # report/ into the package, so a new file needs a fresh link tree. The project itself goes
 # in without dependencies (the lock has them all) and without build isolation (the lock
 # has the build backend), so nothing unpinned is downloaded.
-$(VENV)/.installed: $(LOCK) pyproject.toml $(SOURCES)
+$(VENV)/.installed: $(LOCK) requirements/pip.txt pyproject.toml $(SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/pip.txt
 	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . --config-settings editable_mode=strict
 	touch $@

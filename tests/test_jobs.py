@@ -32,6 +32,36 @@ def test_one_fit_over_the_epoch_feed_gives_the_per_epoch_probabilities(tmp_path,
     assert probabilities["fit_once"].std() > 0  # a trained model, not a constant
 
 
+def test_the_tf_data_feed_gives_the_probabilities_of_keras_own_array_pipeline(
+    tmp_path, toy_data, monkeypatch
+):
+    """`training.feed` (autotuning off) against NumPy arrays handed to ``fit`` as before, CNN and Dense."""
+    import keras
+
+    x, y = scale(toy_data.x_train), one_hot(toy_data.y_train)
+    for arch, kernel in (("cnn", 3), ("dense", None)):
+        spec = training.spec_for(tiny_config(tmp_path, epochs=2).study, toy_data, arch, 2, kernel_size=kernel)
+        tr, va = training.validation_split(toy_data.y_train, spec.validation_fraction, spec.split, spec.seed)
+        probabilities, losses = [], []
+        for arrays in (False, True):
+            if arrays:  # what fit_reshuffled passed before the feed: the arrays and a batch size
+                monkeypatch.setattr(
+                    training, "feed", lambda xs, ys, size: {"x": xs, "y": ys, "batch_size": size}
+                )
+                monkeypatch.setattr(training, "held_out", lambda xs, ys, size: (xs, ys))
+            else:
+                assert "y" not in training.feed(x[:4], y[:4], 2)  # a pipeline on TensorFlow
+            keras.utils.set_random_seed(spec.seed)
+            model, trained = training.compiled(spec)
+            history = training.fit_reshuffled(trained, x, y, tr, va, spec, [])
+            losses.append(history["val_loss"])
+            probabilities.append(training.predict_proba(model, scale(toy_data.x_test)))
+            monkeypatch.undo()
+        assert np.array_equal(probabilities[0], probabilities[1])
+        assert losses[0] == losses[1] and len(losses[0]) == 2
+        assert probabilities[0].std() > 0
+
+
 def test_jobs_below_one_is_a_config_error(tmp_path, toy_data):
     cfg = tiny_config(tmp_path)
     with pytest.raises(ConfigError, match="--jobs must be a whole number of at least 1, got 0"):

@@ -14,7 +14,7 @@ from fmnist_report.data import Dataset
 from fmnist_report.store import Store
 from fmnist_report.study import clock
 from fmnist_report.study.plan import plan
-from fmnist_report.study.training import RunSpec, compiled, predict_proba, validation_split
+from fmnist_report.study.training import RunSpec, compiled, feed, held_out, predict_proba, validation_split
 
 #: Timed steps per architecture, after a warm-up of one full compiled call that traces the
 #: training function and lets the kernels settle (the first steps after tracing run slower).
@@ -49,18 +49,21 @@ def calibrate(specs: Sequence[RunSpec], budget: Mapping[str, int] | None = None)
         try:
             start = time.perf_counter()
             model, trained = compiled(spec)
-            warm, held = spec.batch_size * warm_steps, (x[: spec.batch_size], y[: spec.batch_size])
-            trained.fit(x[:warm], y[:warm], batch_size=spec.batch_size, validation_data=held, verbose=0)
+            warm, size = spec.batch_size * warm_steps, spec.batch_size
+            held = held_out(x[:size], y[:size], size)
+            trained.fit(**feed(x[:warm], y[:warm], size), validation_data=held, shuffle=False, verbose=0)
             predict_proba(model, x[: spec.batch_size])
             first = time.perf_counter() - start
             start = time.perf_counter()
             timed = spec.batch_size * steps
-            trained.fit(x[:timed], y[:timed], batch_size=spec.batch_size, verbose=0, shuffle=False)
+            trained.fit(**feed(x[:timed], y[:timed], size), verbose=0, shuffle=False)
             step = (time.perf_counter() - start) / steps
         finally:
             keras.mixed_precision.set_global_policy(previous)
-        held_out = spec.validation_fraction / (1 - spec.validation_fraction)
-        rates[name] = clock.Rate(step * (1 + held_out * VALIDATION_COST), max(0.0, first - warm_steps * step))
+        held_share = spec.validation_fraction / (1 - spec.validation_fraction)
+        rates[name] = clock.Rate(
+            step * (1 + held_share * VALIDATION_COST), max(0.0, first - warm_steps * step)
+        )
     return rates
 
 

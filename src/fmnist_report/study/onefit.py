@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from fmnist_report.study.training import RunSpec, batch_orders, epoch_arrays
+from fmnist_report.study.training import RunSpec, batch_orders, epoch_arrays, held_out
 
 
 def fit_once(
@@ -48,7 +48,7 @@ def fit_once(
 
     fitted = trained.fit(
         EpochFeed(),
-        validation_data=(x[val_idx], y[val_idx]),
+        validation_data=held_out(x[val_idx], y[val_idx], size),
         epochs=spec.epochs,
         shuffle=False,  # True would shuffle the feed's batches
         verbose=0,

@@ -16,6 +16,7 @@ from fmnist_report.data import Dataset, one_hot, scale
 from fmnist_report.ids import ModelId
 from fmnist_report.records import Record, make_key
 from fmnist_report.study import augment
+from fmnist_report.study.scores import confusion_matrix, cross_entropy, per_class_scores
 
 #: Batches per compiled call: cuts Python overhead with the same updates in the same order.
 #: The PyTorch backend accepts only 1.
@@ -141,36 +142,6 @@ def permute_pixels(images: np.ndarray, seed: int) -> np.ndarray:
     return flat[:, perm].reshape(images.shape)
 
 
-def per_class_scores(confusion: np.ndarray) -> dict[str, list[float]]:
-    """Accuracy (recall), precision, recall and F1 per class from a confusion matrix (rows: true)."""
-    tp = np.diag(confusion).astype(np.float64)
-    support = confusion.sum(axis=1)
-    predicted = confusion.sum(axis=0)
-    recall = np.divide(tp, support, out=np.zeros_like(tp), where=support > 0)
-    precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
-    denom = precision + recall
-    f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(tp), where=denom > 0)
-    return {
-        "accuracy": recall.tolist(),
-        "precision": precision.tolist(),
-        "recall": recall.tolist(),
-        "f1": f1.tolist(),
-    }
-
-
-def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int = 10) -> np.ndarray:
-    """Counts, rows indexed by the true class and columns by the predicted class."""
-    return np.bincount(y_true.astype(np.int64) * num_classes + y_pred, minlength=num_classes**2).reshape(
-        num_classes, num_classes
-    )
-
-
-def cross_entropy(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    """Mean categorical cross-entropy, clipped like Keras (epsilon 1e-7)."""
-    p = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1.0)
-    return float(-np.mean(np.log(p)))
-
-
 def layer_table(spec: RunSpec) -> list[dict[str, object]]:
     """The layer table of the network a spec trains, built without training it."""
     return models.layer_table(models.build(spec.arch, spec.kernel_size, spec.overrides))
@@ -263,6 +234,34 @@ def epoch_arrays(
     return images, y[order]
 
 
+def feed(images: np.ndarray, labels: np.ndarray, batch_size: int) -> dict[str, Any]:
+    """``fit``'s data arguments for one pass over these arrays, batch by batch in their order.
+
+    On TensorFlow the batches go in as a tf.data pipeline with autotuning off. Keras' own
+    pipeline for NumPy arrays autotunes, and destroying an autotuned iterator waits until
+    the tuner's thread next wakes up: 3 to 4 s at the end of most ``fit`` calls of a
+    full-size epoch, found with py-spy (docs/performance.md), so that one epoch of CNN 3x3
+    cost about 40% more than its steps. The batches are the same, and so are the numbers
+    (tests/test_jobs.py). Other backends iterate NumPy arrays without tf.data.
+    """
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return {"x": images, "y": labels, "batch_size": batch_size}
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    pipeline = tf.data.Dataset.from_tensor_slices((images, labels)).batch(batch_size)
+    return {"x": pipeline.with_options(options)}
+
+
+def held_out(images: np.ndarray, labels: np.ndarray, batch_size: int) -> Any:
+    """``fit``'s ``validation_data`` for these arrays: the same batches as `feed` gives."""
+    fed = feed(images, labels, batch_size)
+    return fed["x"] if "y" not in fed else (images, labels)
+
+
 def fit_reshuffled(
     trained: Any,
     x: np.ndarray,
@@ -284,15 +283,14 @@ def fit_reshuffled(
     which are nearly all of a build's time (docs/performance.md), so it stays.
     """
     history: dict[str, list[float]] = {}
+    validation = held_out(x[val_idx], y[val_idx], spec.batch_size)
     for epoch, order in enumerate(batch_orders(train_idx, spec.epochs, spec.seed)):
         images, labels = epoch_arrays(x, y, order, epoch, spec)
         fitted = trained.fit(
-            images,
-            labels,
-            validation_data=(x[val_idx], y[val_idx]),
+            **feed(images, labels, spec.batch_size),
+            validation_data=validation,
             initial_epoch=epoch,
             epochs=epoch + 1,
-            batch_size=spec.batch_size,
             shuffle=False,
             verbose=0,
             callbacks=list(callbacks),
@@ -372,6 +370,7 @@ def train(spec: RunSpec, data: Dataset, callbacks: Sequence[Any] = ()) -> Record
         "test_loss": cross_entropy(probabilities, data.y_test.astype(np.int64)),
         "per_class": per_class_scores(confusion),
         "platform": dataclasses.asdict(backend.current()),
+        "onednn_isa": runtime.isa_cap(),
         "params": int(model.count_params()),
         "layers": models.layer_table(model),
         "flops": models.flops_per_image(model),

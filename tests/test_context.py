@@ -155,3 +155,11 @@ def test_metrics_flat_holds_every_number_with_a_unique_key(built):
     nested = metrics.metrics_json(rows)
     assert sum(len(v) for v in nested.values()) == len(rows)
     assert nested["summary"]["n_seeds"] == 2
+
+
+def test_appendix_names_a_onednn_cap_only_where_the_build_ran_under_one():
+    from fmnist_report.report.sections import reproducibility
+
+    assert reproducibility.isa_text(None) == ""
+    text = reproducibility.isa_text("AVX2")
+    assert text.startswith("capped at AVX2 (ONEDNN_MAX_CPU_ISA)") and "key" in text

@@ -26,10 +26,42 @@ from .factories import synthetic_dataset
     ],
 )
 def test_auto_precision_follows_the_cpu_flags(monkeypatch, flags, expected):
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
     monkeypatch.setattr(runtime, "cpu_flags", lambda: frozenset(flags))
     assert runtime.resolve_precision("auto") == expected
     assert runtime.resolve_precision("float32") == "float32"  # an explicit choice is kept
     assert runtime.resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
+
+
+@pytest.mark.parametrize(
+    ("variable", "cap", "expected_class", "keyed"),
+    [
+        ("ONEDNN_MAX_CPU_ISA", "AVX2", "float32", "AVX2"),  # the float32 class, measured on this CPU
+        ("ONEDNN_MAX_CPU_ISA", "avx512_core", "float32", "AVX512_CORE"),
+        ("DNNL_MAX_CPU_ISA", "AVX2_VNNI", "float32", "AVX2_VNNI"),  # oneDNN's older name
+        ("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_BF16", "bfloat16", "AVX512_CORE_BF16"),
+        ("ONEDNN_MAX_CPU_ISA", "ALL", "bfloat16", None),  # oneDNN's default: no cap
+        ("ONEDNN_MAX_CPU_ISA", "", "bfloat16", None),
+    ],
+)
+def test_a_onednn_isa_cap_decides_the_class_and_is_keyed(monkeypatch, variable, cap, expected_class, keyed):
+    from fmnist_report import records
+
+    for name in ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(runtime, "cpu_flags", lambda: frozenset({"avx2", "avx512f", "avx512_bf16"}))
+    plain = records.make_key("train", {"a": 1})
+    monkeypatch.setenv(variable, cap)
+    assert runtime.cpu_class() == expected_class
+    assert runtime.resolve_precision("auto") == (
+        "mixed_bfloat16" if expected_class == "bfloat16" else "float32"
+    )
+    assert records.versions().get("onednn_isa") == keyed
+    assert (records.make_key("train", {"a": 1}) == plain) is (keyed is None)  # a cap keys; none keeps keys
+    line = runtime.describe_cpu()
+    assert f"{expected_class} class" in line and "avx512_bf16" in line
+    assert (f"oneDNN capped at {keyed}" in line) is (keyed is not None)
 
 
 TRAIN_BOTH = """

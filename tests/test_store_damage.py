@@ -172,3 +172,29 @@ def test_render_of_a_store_trained_on_another_backend_names_it(tmp_path):
         "the stored runs were trained with jax, and this process runs tensorflow; "
         "pass --backend jax (the backend is part of every run's key)"
     )
+
+
+def test_render_of_a_store_trained_under_another_onednn_cap_names_it(tmp_path, monkeypatch):
+    """A capped build (ONEDNN_MAX_CPU_ISA, the float32 class on any CPU) keys its runs by the cap."""
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
+    data = synthetic_dataset(per_class_train=5, per_class_test=2)
+    config = Config(study=StudyConfig(profile="quick", seeds=1, epochs=1), out_dir=tmp_path / "out")
+    store = Store(config.cache_dir)
+    store.put(
+        Record("train", "capped-key", {"platform": {"backend": "tensorflow"}, "onednn_isa": "AVX2"}, {})
+    )
+    with pytest.raises(runner.NotBuiltError) as caught:
+        runner.require_stored(config, data, store, ["cnn"])
+    assert str(caught.value).endswith(
+        "the stored runs were trained with oneDNN capped at AVX2, and this process runs it uncapped; "
+        "set ONEDNN_MAX_CPU_ISA=AVX2 (the cap is part of every run's key)"
+    )
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")  # the same cap: the runs are simply not there
+    with pytest.raises(runner.NotBuiltError, match=r"run `fmnist-report build` with the same options first$"):
+        runner.require_stored(config, data, store, ["cnn"])
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX512_CORE")
+    with pytest.raises(
+        runner.NotBuiltError, match=r"runs it capped at AVX512_CORE; set ONEDNN_MAX_CPU_ISA=AVX2 "
+    ):
+        runner.require_stored(config, data, store, ["cnn"])

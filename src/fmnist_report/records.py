@@ -42,11 +42,12 @@ def versions() -> dict[str, str]:
     """Library versions and the platform that can change a result, part of every cache key.
 
     The backend's library is keyed by its own name and version; a device other than the CPU
-    adds ``device``. TensorFlow on the CPU, the default, so keys as it always has.
+    adds ``device``, and a oneDNN instruction-set cap adds ``onednn_isa``. TensorFlow on the
+    CPU, the default, so keys as it always has.
     """
     import keras
 
-    from fmnist_report import backend
+    from fmnist_report import backend, runtime
 
     found = backend.fingerprint()
     keyed = {
@@ -58,6 +59,8 @@ def versions() -> dict[str, str]:
     }
     if found["device"] != "cpu":
         keyed["device"] = found["device"]
+    if found["backend"] == "tensorflow" and runtime.isa_cap():
+        keyed["onednn_isa"] = runtime.isa_cap()
     return keyed
 
 

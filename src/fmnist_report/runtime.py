@@ -15,6 +15,13 @@ from fmnist_report.errors import UserError
 #: CPU features with native bfloat16 arithmetic (x86: AVX-512 BF16 or AMX).
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 
+#: oneDNN's instruction-set caps (``ONEDNN_MAX_CPU_ISA``) below native bfloat16. Under one of
+#: these oneDNN runs the kernels an AVX2 laptop runs and converts bfloat16 in software, so the
+#: CPU counts as the float32 class: how that class is measured on a bfloat16 machine.
+ISA_CAPS_WITHOUT_BF16 = frozenset(
+    {"SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE", "AVX512_CORE_VNNI"}
+)
+
 
 #: How to get TensorFlow, which the package leaves to the user so that a GPU build stays put.
 INSTALL_HINT = "pip install 'fmnist-report[cpu]' (or 'fmnist-report[gpu]' for an NVIDIA GPU)"
@@ -107,6 +114,21 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def isa_cap() -> str | None:
+    """oneDNN's instruction-set cap for this process (``ONEDNN_MAX_CPU_ISA``), or None.
+
+    A cap picks other kernels, which sum in another order, so a capped run is keyed by it
+    (`records.versions`).
+    """
+    cap = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA")
+    return cap.strip().upper() if cap and cap.strip().upper() != "ALL" else None
+
+
+def native_bfloat16() -> bool:
+    """Whether oneDNN computes bfloat16 natively here: the CPU has it, and no cap hides it."""
+    return bool(cpu_flags() & set(BF16_FLAGS)) and isa_cap() not in ISA_CAPS_WITHOUT_BF16
+
+
 def resolve_precision(precision: str, device: str = "cpu") -> str:
     """``auto`` means mixed bfloat16 where the CPU computes bfloat16 natively, else float32.
 
@@ -117,29 +139,45 @@ def resolve_precision(precision: str, device: str = "cpu") -> str:
         return precision
     if device != "cpu":
         return "float32"
-    return "mixed_bfloat16" if cpu_flags() & set(BF16_FLAGS) else "float32"
+    return "mixed_bfloat16" if native_bfloat16() else "float32"
 
 
 def cpu_class() -> str:
-    """``bfloat16`` where the CPU computes bfloat16 natively (`BF16_FLAGS`), else ``float32``."""
-    return "bfloat16" if cpu_flags() & set(BF16_FLAGS) else "float32"
+    """``bfloat16`` where oneDNN computes bfloat16 natively (`native_bfloat16`), else ``float32``."""
+    return "bfloat16" if native_bfloat16() else "float32"
+
+
+#: The CPU flags that decide speed here: vector width and native low-precision arithmetic.
+SPEED_FLAGS = (
+    "avx2",
+    "fma",
+    "avx512f",
+    "avx512bw",
+    "avx512vl",
+    "avx512_vnni",
+    "avx512_bf16",
+    "avx_vnni",
+    "amx_bf16",
+)
+
+
+def describe_cpu() -> str:
+    """One line for a benchmark's output: the CPU, its class, the flags that matter, the oneDNN cap."""
+    flags = " ".join(f for f in SPEED_FLAGS if f in cpu_flags()) or "none of " + " ".join(SPEED_FLAGS)
+    cap = f"; oneDNN capped at {isa_cap()} (ONEDNN_MAX_CPU_ISA)" if isa_cap() else ""
+    return f"{cpu_name()}, {os.cpu_count()} logical CPUs; {cpu_class()} class; flags: {flags}{cap}"
 
 
 #: The speed levers the engine uses on each CPU class besides the precision (`resolve_precision`,
 #: which has a row of its own in the report), as the report names them. Each was measured side
 #: by side against its alternatives (benchmarks/, docs/performance.md); none changes the numbers.
-LEVERS = {
-    "bfloat16": (
-        "50 batches per compiled call (identical numbers)",
-        "one fit per epoch on a NumPy order per epoch",
-        "one training at a time, all cores to it",
-    ),
-    "float32": (
-        "50 batches per compiled call (identical numbers)",
-        "one fit per epoch on a NumPy order per epoch",
-        "one training at a time, all cores to it",
-    ),
-}
+_COMMON_LEVERS = (
+    "50 batches per compiled call (identical numbers)",
+    "one fit per epoch on a NumPy order per epoch",
+    "batches fed through tf.data with autotuning off (identical numbers)",
+    "one training at a time, all cores to it",
+)
+LEVERS = {"bfloat16": _COMMON_LEVERS, "float32": _COMMON_LEVERS}
 
 
 def default_jobs() -> int:

@@ -235,11 +235,17 @@ class Store:
 
     def backends(self, kind: str) -> set[str]:
         """The Keras backends the entries of a kind name in their metrics' ``platform`` (TensorFlow if none)."""
+        return self._named(kind, lambda m: (m.get("platform") or {}).get("backend", "tensorflow"))
+
+    def isa_caps(self, kind: str) -> set[str]:
+        """The oneDNN instruction-set caps the entries of a kind were trained under (``none`` if uncapped)."""
+        return self._named(kind, lambda m: m.get("onednn_isa") or "none")
+
+    def _named(self, kind: str, read: Callable[[dict[str, Any]], Any]) -> set[str]:
         found: set[str] = set()
         for record_file in sorted((self.root / kind).glob("*/record.json"))[:200]:
             try:
-                metrics = json.loads(record_file.read_text(encoding="utf-8"))["metrics"]
-                found.add(str((metrics.get("platform") or {}).get("backend", "tensorflow")))
+                found.add(str(read(json.loads(record_file.read_text(encoding="utf-8"))["metrics"])))
             except (OSError, ValueError, KeyError, TypeError, AttributeError):
                 continue  # damage is read and named elsewhere
         return found

@@ -8,6 +8,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
+from fmnist_report import runtime
 from fmnist_report.records import versions
 
 #: Python packages whose versions the appendix lists, beside those in every cache key.
@@ -29,7 +30,7 @@ def environment_info() -> dict[str, Any]:
     """Package versions, CPU and thread settings for the reproducibility appendix."""
     import keras
 
-    found = {k: v for k, v in versions().items() if k != "record"}
+    found = {k: v for k, v in versions().items() if k not in ("record", "onednn_isa")}
     for name in REPORTED_PACKAGES:
         try:
             found[name] = importlib.metadata.version(name)
@@ -41,6 +42,7 @@ def environment_info() -> dict[str, Any]:
         "cpu": cpu_model(),
         "logical_cpus": os.cpu_count() or 0,
         "threads": _tensorflow_threads() if keras.backend.backend() == "tensorflow" else {},
+        "isa_cap": runtime.isa_cap() if keras.backend.backend() == "tensorflow" else None,
     }
 
 

@@ -201,18 +201,30 @@ def require_stored(
 
 
 def other_backend_hint(store: Store) -> str | None:
-    """A hint when the store's runs were trained on another backend than this process's, else None.
+    """A hint when the store's runs were trained on another backend, or under another oneDNN cap, else None.
 
-    The backend enters every cache key, so a store built with ``--backend jax`` looks empty
-    to a TensorFlow process.
+    The backend and the cap (``ONEDNN_MAX_CPU_ISA``) enter every cache key, so a store built
+    with ``--backend jax``, or with the cap, looks empty to a process without them.
     """
-    from fmnist_report import backend
+    from fmnist_report import backend, runtime
 
     here, found = backend.current().backend, store.backends("train")
-    if not found or here in found:
+    if found and here not in found:
+        others = sorted(found)
+        return (
+            f"the stored runs were trained with {' and '.join(others)}, and this process runs {here}; "
+            f"pass --backend {others[0]} (the backend is part of every run's key)"
+        )
+    cap, caps = runtime.isa_cap() or "none", store.isa_caps("train")
+    if here != "tensorflow" or not caps or cap in caps:
         return None
-    others = sorted(found)
+    other = sorted(caps)[0]
+
+    def said(isa: str) -> str:
+        return "uncapped" if isa == "none" else f"capped at {isa}"
+
+    setting = "unset ONEDNN_MAX_CPU_ISA" if other == "none" else f"set ONEDNN_MAX_CPU_ISA={other}"
     return (
-        f"the stored runs were trained with {' and '.join(others)}, and this process runs {here}; "
-        f"pass --backend {others[0]} (the backend is part of every run's key)"
+        f"the stored runs were trained with oneDNN {' and '.join(said(c) for c in sorted(caps))}, and this "
+        f"process runs it {said(cap)}; {setting} (the cap is part of every run's key)"
     )

@@ -35,6 +35,16 @@ def levers_text(results: StudyResults) -> list[str]:
     return list(runtime.LEVERS["bfloat16" if used == {"mixed_bfloat16"} else "float32"])
 
 
+def isa_text(cap: str | None) -> str:
+    """The oneDNN instruction-set cap the build ran under, in words; empty where there was none."""
+    if not cap:
+        return ""
+    return (
+        f"capped at {cap} (ONEDNN_MAX_CPU_ISA): oneDNN ran the kernels of a CPU with that "
+        "instruction set, whatever this CPU offers; the cap is part of every run's key"
+    )
+
+
 def config_value(value: Any) -> Any:
     """A configuration value as the appendix lists it: sequences joined, None as ``none (all)``."""
     if isinstance(value, list | tuple):
@@ -76,6 +86,7 @@ def build(results: StudyResults, rows: Rows, environment: Mapping[str, Any]) -> 
         "cpu": environment.get("cpu", ""),
         "logical_cpus": environment.get("logical_cpus", 0),
         "threads": environment.get("threads", ""),
+        "isa": isa_text(environment.get("isa_cap")),
         "seeds": list(cfg.study.seed_list),
         "config": [{"key": k, "value": config_value(v)} for k, v in study.items()],
         "precision": precision_text(results),

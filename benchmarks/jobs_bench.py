@@ -20,6 +20,8 @@ import sys
 import tempfile
 import time
 
+from fmnist_report.runtime import describe_cpu
+
 CHILD = r"""
 import hashlib, json, sys
 from pathlib import Path
@@ -61,6 +63,7 @@ def main() -> None:
     parser.add_argument("--subset", type=int, default=10000, help="training images (stratified)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per setting; the median is kept")
     args = parser.parse_args()
+    print(f"machine: {describe_cpu()}", flush=True)
     settings = [int(j) for j in args.jobs.split(",")]
     walls: dict[int, list[float]] = {j: [] for j in settings}
     digests = set()

@@ -16,6 +16,8 @@ import statistics
 import subprocess
 import sys
 
+from fmnist_report.runtime import describe_cpu
+
 LEVERS = {
     "defaults": "Keras defaults, float32 (the reference)",
     "op_determinism": "tf.config.experimental.enable_op_determinism()",
@@ -79,6 +81,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=12800)
     parser.add_argument("--repeat", type=int, default=1, help="runs per pair; the median is kept")
     args = parser.parse_args()
+    print(f"machine: {describe_cpu()}", flush=True)
     scale = 51000 / args.images
     print(f"{'model':6s} {'lever':15s} {'s/epoch':>8s} {'speed-up':>9s}  what")
     for model_id in args.models.split(","):

@@ -18,6 +18,8 @@ import re
 import subprocess
 import sys
 
+from fmnist_report.runtime import describe_cpu
+
 CHILD = r"""
 import os, sys, time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -88,6 +90,7 @@ def main() -> None:
     parser.add_argument("--policies", default="float32,mixed_bfloat16")
     parser.add_argument("--steps", type=int, default=30)
     args = parser.parse_args()
+    print(f"machine: {describe_cpu()}", flush=True)
     for model_id in args.models.split(","):
         for policy in args.policies.split(","):
             wall, totals = profile(model_id, policy, args.steps)

@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from fmnist_report.runtime import describe_cpu
+
 REFERENCE_MODELS = ["dense", "cnn3", "cnn3", "cnn5", "cnn7"]  # the notebook trains 3x3 twice
 
 REFERENCE_CODE = r"""
@@ -126,6 +128,7 @@ def main() -> None:
     parser.add_argument("--render-out", type=Path, help="also time render from this output folder")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
+    print(f"machine: {describe_cpu()}", flush=True)
 
     common = [str(args.epochs), str(args.subset), str(args.seed)]
     rows: list[dict] = []

@@ -137,7 +137,7 @@ class ConsoleReporter:
         if not self._expected:
             return None
         left = sum(max(0.0, v - self._counted.get(k, 0.0)) for k, v in self._expected.items())
-        return clock.remaining_seconds(left, *self._finished)
+        return clock.remaining_seconds(left, *self._finished, planned=sum(self._expected.values()))
 
     def _count(self, spec: RunSpec, seconds: float) -> None:
         """Move the runs bar to ``seconds`` of this run's expected time."""

@@ -104,14 +104,15 @@ def cpu_flags() -> frozenset[str]:
 
 
 def cpu_name() -> str:
-    """The CPU model as the OS reports it."""
+    """The CPU's model name from /proc/cpuinfo (x86, ARM, MIPS spell it differently), else what
+    the platform module knows."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
+            if line.lower().startswith(("model name", "hardware", "cpu model")):
                 return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    return platform.processor() or platform.machine() or "unknown"
 
 
 def isa_cap() -> str | None:

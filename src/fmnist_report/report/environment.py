@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
-from pathlib import Path
 from typing import Any
 
 from fmnist_report import runtime
@@ -15,22 +14,12 @@ from fmnist_report.records import versions
 REPORTED_PACKAGES = ("weasyprint", "jinja2", "matplotlib", "scipy")
 
 
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo, else what the platform module knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith(("model name", "hardware", "cpu model")):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
-
-
 def environment_info() -> dict[str, Any]:
     """Package versions, CPU and thread settings for the reproducibility appendix."""
     import keras
 
-    found = {k: v for k, v in versions().items() if k not in ("record", "onednn_isa")}
+    keyed = versions()
+    found = {k: v for k, v in keyed.items() if k not in ("record", "onednn_isa")}
     for name in REPORTED_PACKAGES:
         try:
             found[name] = importlib.metadata.version(name)
@@ -39,10 +28,10 @@ def environment_info() -> dict[str, Any]:
     return {
         "versions": found,
         "platform": f"{platform.system()} {platform.release()} ({platform.machine()})",
-        "cpu": cpu_model(),
+        "cpu": runtime.cpu_name(),
         "logical_cpus": os.cpu_count() or 0,
         "threads": _tensorflow_threads() if keras.backend.backend() == "tensorflow" else {},
-        "isa_cap": runtime.isa_cap() if keras.backend.backend() == "tensorflow" else None,
+        "isa_cap": keyed.get("onednn_isa"),  # the cap as the runs' keys name it
     }
 
 

@@ -14,7 +14,7 @@ from fmnist_report import backend, models, runtime
 from fmnist_report.config import StudyConfig
 from fmnist_report.data import Dataset, one_hot, scale
 from fmnist_report.ids import ModelId
-from fmnist_report.records import Record, make_key
+from fmnist_report.records import Record, make_key, versions
 from fmnist_report.study import augment
 from fmnist_report.study.scores import confusion_matrix, cross_entropy, per_class_scores
 
@@ -370,7 +370,7 @@ def train(spec: RunSpec, data: Dataset, callbacks: Sequence[Any] = ()) -> Record
         "test_loss": cross_entropy(probabilities, data.y_test.astype(np.int64)),
         "per_class": per_class_scores(confusion),
         "platform": dataclasses.asdict(backend.current()),
-        "onednn_isa": runtime.isa_cap(),
+        "onednn_isa": versions().get("onednn_isa"),  # as the key names it: TensorFlow only
         "params": int(model.count_params()),
         "layers": models.layer_table(model),
         "flops": models.flops_per_image(model),

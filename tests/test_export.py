@@ -18,6 +18,8 @@ from fmnist_report.data import CLASS_NAMES
 from fmnist_report.errors import ModelError
 from fmnist_report.serving import export
 
+from .factories import untrained_export
+
 CALLER_METADATA = {
     "training": {"arch": "cnn", "kernel_size": 3, "epochs": 1, "seed": 0},
     "metrics": {"test_accuracy": {"mean": np.float64(0.9), "ci95": np.array([0.88, 0.92])}},
@@ -216,3 +218,33 @@ def test_the_keras_file_has_fixed_times_and_save_date(exported):
     with zipfile.ZipFile(model_dir / export.KERAS_FILE) as z:
         assert {info.date_time for info in z.infolist()} == {(2000, 1, 1, 0, 0, 0)}
         assert json.loads(z.read("metadata.json"))["date_saved"] == "2000-01-01@00:00:00"
+
+
+def test_a_report_that_could_not_be_exported_stops_before_anything_trains(tmp_path, monkeypatch):
+    """Training on JAX or PyTorch needs no TensorFlow, the SavedModel does: say so before training."""
+    import io
+
+    from rich.console import Console
+
+    from fmnist_report import pipeline, runtime
+    from fmnist_report.config import load_config
+    from fmnist_report.serving.publish import check_exportable
+    from fmnist_report.study import runner
+
+    cfg = load_config(None, out_dir=tmp_path / "out", offline=True)
+    intact = untrained_export(tmp_path)  # made while TensorFlow is still importable
+    monkeypatch.setattr(runtime, "configure", lambda **_: "jax")
+    monkeypatch.setitem(sys.modules, "tensorflow", None)  # what a missing package looks like to import
+    monkeypatch.setattr(
+        runner, "load_data", lambda cfg: pytest.fail("the data loaded: training was on its way")
+    )
+    with pytest.raises(ModelError) as caught:
+        pipeline.study(cfg, Console(file=io.StringIO()), exports=True)
+    assert str(caught.value) == (
+        "exporting the SavedModel needs TensorFlow, which is not installed; install it with: "
+        "pip install 'fmnist-report[cpu]', then run the same command (nothing has trained yet)"
+    )
+    check_exportable(intact)  # an intact export is reused when it matches: no TensorFlow needed
+    (intact / export.KERAS_FILE).write_bytes(b"changed")
+    with pytest.raises(ModelError, match="nothing has trained yet"):
+        check_exportable(intact)

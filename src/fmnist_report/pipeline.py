@@ -94,16 +94,21 @@ def study(
     ray_address: str | None = None,
     check_notes: bool = False,
     jobs: int | None = None,
+    exports: bool = False,
 ) -> StudyResults:
     """Load the data and run (or reuse) every planned experiment, showing progress on ``console``.
 
     With ``stored_only`` nothing trains: a training run missing from the store is an error.
     With ``check_notes`` the author's notes are checked against the planned models first.
+    With ``exports`` (the report exports the CNN) a machine that cannot write the export stops
+    before anything trains (`publish.check_exportable`).
     ``jobs`` trainings run at once (default: `runtime.default_jobs` for this machine).
     """
     from fmnist_report import runtime
 
     chosen = runtime.configure(backend=cfg.study.backend)
+    if exports:
+        publish.check_exportable(cfg.model_dir)
     from fmnist_report import ui
     from fmnist_report.study import calibration, runner
 

@@ -98,11 +98,13 @@ def run_study(
     *,
     stored_only: bool = False,
     check_notes: bool = False,
+    exports: bool = False,
 ) -> Any:
     """Load the data and run (or reuse) every planned experiment, with progress.
 
     With ``stored_only`` nothing trains: a training run missing from the store is an error;
-    ``check_notes`` checks the author's notes against the plan before anything trains.
+    ``check_notes`` checks the author's notes against the plan before anything trains;
+    ``exports`` checks that the report's export can be written.
     """
     from fmnist_report import pipeline
     from fmnist_report.study.executors import check_executor
@@ -121,6 +123,7 @@ def run_study(
         ray_address=settings.ray_address,
         check_notes=check_notes,
         jobs=settings.jobs,
+        exports=exports,
     )
     if parts is not None and "interpret" in parts and not results.analyses:
         err.print(
@@ -188,7 +191,7 @@ def report_body(settings: Settings, *, trains: bool) -> None:
     cfg = settings.load()
     for warning in check_report_text(cfg):
         err.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
-    results = run_study(settings, cfg, settings.only, stored_only=not trains, check_notes=True)
+    results = run_study(settings, cfg, settings.only, stored_only=not trains, check_notes=True, exports=True)
     console = settings.console
     outputs = build_report(
         results,

@@ -19,15 +19,21 @@ from typing import Any
 from fmnist_report.errors import ModelError
 
 TIMEOUT_S = 600
+NO_TENSORFLOW = (
+    "exporting the SavedModel needs TensorFlow, which is not installed; "
+    "install it with: pip install 'fmnist-report[cpu]'"
+)
+
+
+def check_tensorflow() -> None:
+    """A one-line error where TensorFlow, which writes the SavedModel, is not installed."""
+    if importlib.util.find_spec("tensorflow") is None:
+        raise ModelError(NO_TENSORFLOW)
 
 
 def export_in_tensorflow(keras_file: Path, model_dir: Path, metadata: dict[str, Any]) -> dict[str, Any]:
     """Run `export.export_model` on ``keras_file`` in a TensorFlow subprocess; returns its metadata."""
-    if importlib.util.find_spec("tensorflow") is None:
-        raise ModelError(
-            "exporting the SavedModel needs TensorFlow, which is not installed; "
-            "install it with: pip install 'fmnist-report[cpu]'"
-        )
+    check_tensorflow()
     env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2"}
     cmd = [sys.executable, "-m", "fmnist_report.serving.export_tf", str(keras_file), str(model_dir)]
     done = subprocess.run(

@@ -14,7 +14,7 @@ from fmnist_report.config import as_dict
 from fmnist_report.data import Dataset
 from fmnist_report.errors import ModelError, StoreError
 from fmnist_report.serving import export, inference
-from fmnist_report.serving.export_tf import export_in_tensorflow
+from fmnist_report.serving.export_tf import NO_TENSORFLOW, check_tensorflow, export_in_tensorflow
 from fmnist_report.store import MODEL_FILE, Store
 from fmnist_report.study.analyses import ModelLoader
 from fmnist_report.study.results import StudyResults
@@ -91,6 +91,23 @@ def export_cnn(
         entry = Store(cfg.cache_dir).entry("train", results.first(exported_id(summary)).key)
         return export_in_tensorflow(entry / MODEL_FILE, cfg.model_dir, metadata)
     return export.export_model(model, cfg.model_dir, metadata)
+
+
+def check_exportable(model_dir: Path) -> None:
+    """Before anything trains: stop where the report's export could not be written at the end.
+
+    Another backend trains without TensorFlow, but the SavedModel needs it; only an intact
+    export already in ``model_dir`` (which the build reuses when it matches) can do without.
+    """
+    try:
+        check_tensorflow()
+    except ModelError:
+        try:
+            export.verify_export(model_dir)
+        except ModelError:
+            raise ModelError(
+                f"{NO_TENSORFLOW}, then run the same command (nothing has trained yet)"
+            ) from None
 
 
 def thumbnail(image: np.ndarray, scale: int = THUMBNAIL_SCALE) -> bytes:

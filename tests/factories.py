@@ -193,6 +193,10 @@ def layer_table(model_id: str) -> list[dict[str, object]]:
     ]
 
 
+#: The machine every generated training record says it was trained on.
+TEST_MACHINE = {"cpu": "Generated CPU", "logical_cpus": 4, "intra_op_threads": 0}
+
+
 def train_record(
     model_id: str,
     seed: int,
@@ -238,6 +242,7 @@ def train_record(
         "test_accuracy": float(np.mean(y_true == y_pred)),
         "test_loss": training.cross_entropy(probabilities, y_true.astype(np.int64)),
         "per_class": training.per_class_scores(confusion),
+        "machine": dict(TEST_MACHINE),
         "params": params,
         "layers": layer_table(model_id),
         "flops": flops,

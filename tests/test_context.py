@@ -163,3 +163,26 @@ def test_appendix_names_a_onednn_cap_only_where_the_build_ran_under_one():
     assert reproducibility.isa_text(None) == ""
     text = reproducibility.isa_text("AVX2")
     assert text.startswith("capped at AVX2 (ONEDNN_MAX_CPU_ISA)") and "key" in text
+
+
+def test_appendix_names_the_machines_that_trained_the_stored_runs():
+    """The machine table describes the renderer; the runs may come from elsewhere, and say so."""
+    from fmnist_report.report.sections.reproducibility import THREADS_NOTE, machine_text, trained_on_text
+
+    from .factories import TEST_MACHINE, fake_results, predictions_with_skill
+
+    results = fake_results(["dense", "cnn3"], lambda mid, seed, y: predictions_with_skill(0.8, mid, seed, y))
+    here = {"cpu": "Generated CPU", "logical_cpus": 4, "threads": {"intra_op": 0, "inter_op": 0}}
+    this = "Generated CPU, 4 logical CPUs, TensorFlow's default threads (this machine)"
+    assert trained_on_text(results, here) == f"{this}: 4 runs"
+    bigger = trained_on_text(results, {**here, "logical_cpus": 16})
+    assert bigger == f"Generated CPU, 4 logical CPUs, TensorFlow's default threads: 4 runs. {THREADS_NOTE}"
+
+    results.runs["cnn3"][0].metrics["machine"] = {**TEST_MACHINE, "cpu": "Laptop", "intra_op_threads": 8}
+    del results.runs["dense"][0].metrics["machine"]
+    assert trained_on_text(results, here) == (
+        f"not recorded for 1 run, stored by an earlier version; {this}: 2 runs; "
+        f"Laptop, 4 logical CPUs, 8 intra-op threads: 1 run. {THREADS_NOTE}"
+    )
+    jax_host = {"cpu": "GPU host", "logical_cpus": 16, "intra_op_threads": None}  # no TensorFlow threads
+    assert machine_text(jax_host) == "GPU host, 16 logical CPUs"

@@ -115,6 +115,35 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine() or "unknown"
 
 
+def tensorflow_threads() -> dict[str, int]:
+    """TensorFlow's thread pools as configured (0: its default, one per logical CPU); empty on
+    another Keras backend."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return {}
+    import tensorflow as tf
+
+    return {
+        "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+        "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
+    }
+
+
+def machine() -> dict[str, Any]:
+    """Where a run trains, as its record keeps it: the CPU, its logical CPUs, TensorFlow's
+    intra-op threads (None on another backend).
+
+    oneDNN splits a convolution's sums by intra-op thread, so CNN runs trained with another
+    thread count differ in their last digits (docs/performance.md); the record says which.
+    """
+    return {
+        "cpu": cpu_name(),
+        "logical_cpus": os.cpu_count() or 0,
+        "intra_op_threads": tensorflow_threads().get("intra_op"),
+    }
+
+
 def isa_cap() -> str | None:
     """oneDNN's instruction-set cap for this process (``ONEDNN_MAX_CPU_ISA``), or None.
 

@@ -16,8 +16,6 @@ REPORTED_PACKAGES = ("weasyprint", "jinja2", "matplotlib", "scipy")
 
 def environment_info() -> dict[str, Any]:
     """Package versions, CPU and thread settings for the reproducibility appendix."""
-    import keras
-
     keyed = versions()
     found = {k: v for k, v in keyed.items() if k not in ("record", "onednn_isa")}
     for name in REPORTED_PACKAGES:
@@ -30,15 +28,6 @@ def environment_info() -> dict[str, Any]:
         "platform": f"{platform.system()} {platform.release()} ({platform.machine()})",
         "cpu": runtime.cpu_name(),
         "logical_cpus": os.cpu_count() or 0,
-        "threads": _tensorflow_threads() if keras.backend.backend() == "tensorflow" else {},
+        "threads": runtime.tensorflow_threads(),
         "isa_cap": keyed.get("onednn_isa"),  # the cap as the runs' keys name it
-    }
-
-
-def _tensorflow_threads() -> dict[str, int]:
-    import tensorflow as tf
-
-    return {
-        "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
-        "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
     }

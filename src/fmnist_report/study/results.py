@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from fmnist_report import data as data_mod
 from fmnist_report.backend import Platform
@@ -50,6 +51,20 @@ class StudyResults:
             for r in records
         }
         return " and ".join(sorted(found)) or Platform(**DEFAULT_PLATFORM).label
+
+    def machines(self) -> list[tuple[dict[str, Any] | None, int]]:
+        """Each machine that trained runs here (its record's ``machine``; None where a record
+        stored before records named it), with how many runs, in the order first met."""
+        found: list[tuple[dict[str, Any] | None, int]] = []
+        for records in self.runs.values():
+            for r in records:
+                machine = r.metrics.get("machine")
+                at = next((i for i, (m, _) in enumerate(found) if m == machine), None)
+                if at is None:
+                    found.append((machine, 1))
+                else:
+                    found[at] = (machine, found[at][1] + 1)
+        return found
 
     def roles(self) -> Roles:
         """The part each trained model plays, from the study's declarations and the ids that ran."""

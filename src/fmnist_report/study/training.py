@@ -371,6 +371,7 @@ def train(spec: RunSpec, data: Dataset, callbacks: Sequence[Any] = ()) -> Record
         "per_class": per_class_scores(confusion),
         "platform": dataclasses.asdict(backend.current()),
         "onednn_isa": versions().get("onednn_isa"),  # as the key names it: TensorFlow only
+        "machine": runtime.machine(),
         "params": int(model.count_params()),
         "layers": models.layer_table(model),
         "flops": models.flops_per_image(model),

@@ -45,6 +45,44 @@ def isa_text(cap: str | None) -> str:
     )
 
 
+THREADS_NOTE = (
+    "oneDNN splits a convolution's sums by intra-op thread, so CNN runs trained with another "
+    "thread count differ in their last digits; build with --fresh to train every run on this machine"
+)
+
+
+def machine_text(machine: Mapping[str, Any]) -> str:
+    """A run's machine in words: ``AMD EPYC, 2 logical CPUs, TensorFlow's default threads``."""
+    threads = machine.get("intra_op_threads")
+    text = f"{machine['cpu']}, {machine['logical_cpus']} logical CPUs"
+    if threads is None:
+        return text
+    return text + (", TensorFlow's default threads" if threads == 0 else f", {threads} intra-op threads")
+
+
+def trained_on_text(results: StudyResults, environment: Mapping[str, Any]) -> str:
+    """Which machines trained the stored runs, with how many runs each, and what that means.
+
+    A store can be filled on one machine and rendered on another: the machine table above
+    describes the renderer, each run's record the machine that trained it.
+    """
+    here = {
+        "cpu": environment.get("cpu"),
+        "logical_cpus": environment.get("logical_cpus"),
+        "intra_op_threads": environment.get("threads", {}).get("intra_op"),
+    }
+    parts = []
+    for machine, n in results.machines():
+        runs = f"{n} run{'s' if n != 1 else ''}"
+        if machine is None:
+            parts.append(f"not recorded for {runs}, stored by an earlier version")
+        else:
+            parts.append(f"{machine_text(machine)}{' (this machine)' if machine == here else ''}: {runs}")
+    recorded = [m for m, _ in results.machines() if m is not None]
+    note = f". {THREADS_NOTE}" if len(recorded) > 1 or (recorded and recorded[0] != here) else ""
+    return "; ".join(parts) + note
+
+
 def config_value(value: Any) -> Any:
     """A configuration value as the appendix lists it: sequences joined, None as ``none (all)``."""
     if isinstance(value, list | tuple):
@@ -86,6 +124,7 @@ def build(results: StudyResults, rows: Rows, environment: Mapping[str, Any]) -> 
         "cpu": environment.get("cpu", ""),
         "logical_cpus": environment.get("logical_cpus", 0),
         "threads": environment.get("threads", ""),
+        "trained_on": trained_on_text(results, environment),
         "isa": isa_text(environment.get("isa_cap")),
         "seeds": list(cfg.study.seed_list),
         "config": [{"key": k, "value": config_value(v)} for k, v in study.items()],

@@ -1,10 +1,16 @@
 """Benchmark: the study on one Keras backend and device, and where platforms' numbers part.
 
-Two jobs, each printing one JSON line per result (figures and ratios, no assertions):
+Jobs, each printing one JSON line per result (figures and ratios, no assertions):
 
     python benchmarks/platform_bench.py study --backend jax            # the whole study, timed
+    python benchmarks/platform_bench.py build --backend jax --out DIR  # the whole build, timed by phase
     python benchmarks/platform_bench.py loss --backend jax --model cnn7 --seeds 0 1 2 --loss clipped
 
+``build`` goes on from there through the build's own `pipeline.build_report` (export,
+sample predictions, figures, interpretation, HTML, PDF, writing) and prints each phase's
+seconds. Where TensorFlow is not installed (a JAX-only GPU machine), the SavedModel and
+model.tar.gz cannot be written: the export is then the ``.keras`` file alone, said so in
+its line, and the PDF is skipped, also said so, where WeasyPrint's libraries are missing.
 ``study`` runs every training run and every analysis of the profile through the project's
 own engine (`study.runner.run_study`) into a fresh store, and prints the wall time of each
 phase and the test accuracy of each model. ``loss`` trains one model on several seeds with
@@ -42,7 +48,7 @@ def setup(args: argparse.Namespace):
         None,
         study={"profile": args.profile, "seeds": args.n_seeds, "epochs": args.epochs, "backend": name},
         report=None,
-        out_dir=Path(tempfile.mkdtemp(prefix="fmnist-bench-")),
+        out_dir=args.out or Path(tempfile.mkdtemp(prefix="fmnist-bench-")),
         data_dir=args.data_dir,
         offline=True,
     )
@@ -85,6 +91,85 @@ def study(args: argparse.Namespace) -> None:
         analyses_seconds=round(t2 - t1, 1),
         total_seconds=round(time.perf_counter() - start, 1),
     )
+
+
+def build(args: argparse.Namespace) -> None:
+    """The whole build in a fresh store, each phase timed: what `fmnist-report build` does."""
+    import importlib.util
+
+    from fmnist_report import pipeline
+    from fmnist_report.store import Store
+    from fmnist_report.study import analyses
+    from fmnist_report.study.runner import run_study
+    from fmnist_report.study.summary import summarize
+
+    start = time.perf_counter()
+    cfg, data = setup(args)
+    store = Store(cfg.cache_dir)
+    t0 = time.perf_counter()
+    results = run_study(cfg, data, store, only=["eda", "dense", "cnn", "kernels", "locality"])
+    t1 = time.perf_counter()
+    results.analyses = analyses.run_all(results, store)
+    t2 = time.perf_counter()
+    export = "SavedModel and model.tar.gz, in a TensorFlow subprocess"
+    if importlib.util.find_spec("tensorflow") is None:
+        export = "the .keras file alone: no TensorFlow here, so no SavedModel or model.tar.gz"
+        keras_only_export(results, store)
+    t3 = time.perf_counter()
+    try:
+        import weasyprint  # noqa: F401  (loads Pango: OSError where its libraries are missing)
+
+        pdf = True
+    except (OSError, ImportError) as exc:
+        pdf = False
+        emit(event="pdf", skipped=str(exc).splitlines()[0])
+    out = pipeline.build_report(results, pdf=pdf, reuse_export=True)
+    seconds = {
+        "data": round(t0 - start, 1),
+        "training": round(t1 - t0, 1),
+        "analyses": round(t2 - t1, 1),
+        **({"export_keras_only": round(t3 - t2, 2)} if t3 - t2 > 0.001 else {}),
+        **{k: round(v, 2) for k, v in out.seconds.items()},
+    }
+    emit(
+        event="build",
+        export=export,
+        pdf=pdf,
+        seconds=seconds,
+        total_seconds=round(time.perf_counter() - start, 1),
+    )
+    summary = summarize(results)
+    for model_id, records in results.runs.items():
+        emit(
+            model=model_id,
+            test_accuracy=[round(r.metrics["test_accuracy"], 4) for r in records],
+            mean=round(summary.row(model_id)["test_accuracy"]["mean"], 4),
+            train_seconds=[round(r.metrics["train_seconds"], 1) for r in records],
+            first_epoch_seconds=[round(r.metrics["epoch_seconds"][0], 2) for r in records],
+            last_epoch_seconds=[round(r.metrics["epoch_seconds"][-1], 2) for r in records],
+        )
+
+
+def keras_only_export(results, store) -> None:
+    """The export where TensorFlow is missing: the stored .keras file and its metadata.json."""
+    import shutil
+
+    from fmnist_report.serving import artifacts, publish
+    from fmnist_report.store import MODEL_FILE, atomic_dir
+    from fmnist_report.study.summary import summarize
+
+    summary = summarize(results)
+    metadata = json.loads(json.dumps(publish.export_metadata(results, summary)))
+    entry = store.entry("train", results.first(publish.exported_id(summary)).key)
+
+    def fill(folder: Path) -> None:
+        target = folder / artifacts.KERAS_FILE
+        shutil.copyfile(entry / MODEL_FILE, target)
+        digest = {"sha256": artifacts.sha256_file(target), "bytes": target.stat().st_size}
+        record = {**metadata, "artifacts": {artifacts.KERAS_FILE: digest}}
+        (folder / artifacts.METADATA_FILE).write_text(json.dumps(record, indent=2))
+
+    atomic_dir(results.config.model_dir, fill)
 
 
 def loss(args: argparse.Namespace) -> None:
@@ -173,12 +258,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("job", choices=["study", "loss", "pinned"])
+    parser.add_argument("job", choices=["study", "build", "loss", "pinned"])
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--profile", default="full")
     parser.add_argument("--n-seeds", type=int, default=None, help="seeds of the study job")
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default: a new temporary one)")
     parser.add_argument("--model", default="cnn7")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--loss", choices=["logits", "clipped"], default="logits")
@@ -187,7 +273,7 @@ def main() -> None:
     parser.add_argument("--save-init", type=Path, default=None, help="pinned: write initial weights here")
     parser.add_argument("--init-from", type=Path, default=None, help="pinned: start from these weights")
     args = parser.parse_args()
-    {"study": study, "loss": loss, "pinned": pinned}[args.job](args)
+    {"study": study, "build": build, "loss": loss, "pinned": pinned}[args.job](args)
 
 
 if __name__ == "__main__":

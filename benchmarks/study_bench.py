@@ -2,13 +2,16 @@
 
 Each (side, model) pair runs in its own subprocess so that its wall time and peak RSS are
 its own; the two sides alternate model by model so that a change in machine load shifts
-both alike. The reference is written here, plainly, as the original notebook does it:
+both alike. With ``--one-process`` each side instead trains all its models in one
+interpreter, as a notebook's kernel and `fmnist-report build` do: Python, TensorFlow and
+the data are loaded once a side, and the sides alternate repeat by repeat. The reference is written here, plainly, as the original notebook does it:
 ``model.fit`` on numpy arrays with ``validation_split``, Keras defaults, every model from
 scratch, and the 3x3 CNN trained twice (once for the comparison, once for the kernel study).
 
     python benchmarks/study_bench.py                  # the full protocol, one seed
     python benchmarks/study_bench.py --epochs 1 --subset 6000
     python benchmarks/study_bench.py --render-out output   # also time render and PDF alone
+    python benchmarks/study_bench.py --epochs 2 --subset 12000 --one-process
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np, keras
 from keras import layers
 from fmnist_report.data import load, subset
-model_id, epochs, n_sub, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+model_ids, epochs, n_sub, seed = sys.argv[1].split(","), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 d = load(offline=True)
 if n_sub:
     d = subset(d, n_sub // 10, None)
@@ -40,24 +43,25 @@ x_train = d.x_train.astype("float32")[..., None] / 255.0
 x_test = d.x_test.astype("float32")[..., None] / 255.0
 y_train = keras.utils.to_categorical(d.y_train, 10)
 y_test = keras.utils.to_categorical(d.y_test, 10)
-keras.utils.set_random_seed(seed)
-if model_id == "dense":
-    model = keras.Sequential([keras.Input((28, 28, 1)), layers.Flatten(),
-        layers.Dense(256, activation="relu"), layers.Dense(128, activation="relu"),
-        layers.Dense(10, activation="softmax")])
-else:
-    k = int(model_id[3:])
-    model = keras.Sequential([keras.Input((28, 28, 1)),
-        layers.Conv2D(32, (k, k), padding="same", activation="relu"), layers.MaxPooling2D(2),
-        layers.Conv2D(64, (k, k), padding="same", activation="relu"), layers.MaxPooling2D(2),
-        layers.Flatten(), layers.Dense(128, activation="relu"), layers.Dense(10, activation="softmax")])
-model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
-t0 = time.perf_counter()
-model.fit(x_train, y_train, epochs=epochs, batch_size=128, validation_split=0.15, verbose=0)
-train_s = time.perf_counter() - t0
-loss, acc = model.evaluate(x_test, y_test, verbose=0)
-print(json.dumps({"train_seconds": train_s, "test_accuracy": float(acc),
-                  "n_train": int(len(x_train) * 0.85), "total_seconds": time.perf_counter() - t0}))
+for model_id in model_ids:
+    keras.utils.set_random_seed(seed)
+    if model_id == "dense":
+        model = keras.Sequential([keras.Input((28, 28, 1)), layers.Flatten(),
+            layers.Dense(256, activation="relu"), layers.Dense(128, activation="relu"),
+            layers.Dense(10, activation="softmax")])
+    else:
+        k = int(model_id[3:])
+        model = keras.Sequential([keras.Input((28, 28, 1)),
+            layers.Conv2D(32, (k, k), padding="same", activation="relu"), layers.MaxPooling2D(2),
+            layers.Conv2D(64, (k, k), padding="same", activation="relu"), layers.MaxPooling2D(2),
+            layers.Flatten(), layers.Dense(128, activation="relu"), layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    t0 = time.perf_counter()
+    model.fit(x_train, y_train, epochs=epochs, batch_size=128, validation_split=0.15, verbose=0)
+    train_s = time.perf_counter() - t0
+    loss, acc = model.evaluate(x_test, y_test, verbose=0)
+    print(json.dumps({"model": model_id, "train_seconds": train_s, "test_accuracy": float(acc),
+                      "n_train": int(len(x_train) * 0.85), "total_seconds": time.perf_counter() - t0}))
 """
 
 ENGINE_CODE = r"""
@@ -69,25 +73,27 @@ from fmnist_report.config import load_config
 from fmnist_report.store import Store
 from fmnist_report.study.runner import execute, load_data
 from fmnist_report.study.training import spec_for
-model_id, epochs, n_sub, seed, cache = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+model_ids, epochs, n_sub, seed, cache = sys.argv[1].split(","), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 study = {"epochs": epochs, "first_seed": seed, "seeds": 1}
 if n_sub:
     study["train_per_class"] = n_sub // 10
 cfg = load_config(study=study, out_dir=Path(cache), offline=True)
 data = load_data(cfg)
-arch, k = ("dense", None) if model_id == "dense" else ("cnn", int(model_id[3:]))
-spec = spec_for(cfg.study, data, arch, seed, kernel_size=k)
-t0 = time.perf_counter()
-(record,) = execute([spec], data, Store(cfg.cache_dir)).values()
-m = record.metrics
-print(json.dumps({"train_seconds": m["train_seconds"], "test_accuracy": m["test_accuracy"],
-                  "n_train": m["n_train"], "total_seconds": time.perf_counter() - t0,
-                  "precision": spec.precision}))
+for model_id in model_ids:
+    arch, k = ("dense", None) if model_id == "dense" else ("cnn", int(model_id[3:]))
+    spec = spec_for(cfg.study, data, arch, seed, kernel_size=k)
+    t0 = time.perf_counter()
+    (record,) = execute([spec], data, Store(cfg.cache_dir)).values()
+    m = record.metrics
+    print(json.dumps({"model": model_id, "train_seconds": m["train_seconds"], "test_accuracy": m["test_accuracy"],
+                      "n_train": m["n_train"], "total_seconds": time.perf_counter() - t0,
+                      "precision": spec.precision}))
 """
 
 
-def run_child(code: str, args: list[str]) -> dict:
-    """Run one training in a fresh interpreter; return its JSON line plus wall time and peak RSS."""
+def run_child(code: str, args: list[str]) -> list[dict]:
+    """Run trainings in a fresh interpreter; return one JSON line per model, the first with the
+    process's wall time and peak RSS (the others with none: the first stands for the process)."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -97,10 +103,11 @@ def run_child(code: str, args: list[str]) -> dict:
     stdout, stderr = proc.stdout.read(), proc.stderr.read()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"benchmark child failed:\n{stderr[-2000:]}")
-    result = json.loads(stdout.strip().splitlines()[-1])
-    result["wall_seconds"] = wall
-    result["peak_rss_mib"] = usage.ru_maxrss / 1024  # Linux reports KiB
-    return result
+    results = [json.loads(line) for line in stdout.strip().splitlines() if line.startswith("{")]
+    for i, result in enumerate(results):
+        result["wall_seconds"] = wall if i == 0 else 0.0
+        result["peak_rss_mib"] = usage.ru_maxrss / 1024  # Linux reports KiB
+    return results
 
 
 def time_render(out: Path) -> dict[str, float]:
@@ -127,29 +134,35 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--render-out", type=Path, help="also time render from this output folder")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--one-process", action="store_true", help="each side trains all its models in one interpreter"
+    )
     args = parser.parse_args()
     print(f"machine: {describe_cpu()}", flush=True)
 
     common = [str(args.epochs), str(args.subset), str(args.seed)]
     rows: list[dict] = []
+    engine_models = list(dict.fromkeys(REFERENCE_MODELS))  # the engine trains the shared 3x3 run once
     with tempfile.TemporaryDirectory() as cache:
-        engine_done: set[str] = set()
-        for model_id in REFERENCE_MODELS:
-            ref = run_child(REFERENCE_CODE, [model_id, *common])
-            rows.append({"side": "reference", "model": model_id, **ref})
-            print(
-                f"reference {model_id:6s} {ref['wall_seconds']:7.1f} s  acc {ref['test_accuracy']:.4f}",
-                flush=True,
-            )
-            if model_id in engine_done:  # the engine trains the shared 3x3 run once
-                continue
-            eng = run_child(ENGINE_CODE, [model_id, *common, cache])
-            engine_done.add(model_id)
-            rows.append({"side": "engine", "model": model_id, **eng})
-            print(
-                f"engine    {model_id:6s} {eng['wall_seconds']:7.1f} s  acc {eng['test_accuracy']:.4f}",
-                flush=True,
-            )
+        if args.one_process:
+            batches = [
+                ("reference", REFERENCE_CODE, REFERENCE_MODELS),
+                ("engine", ENGINE_CODE, engine_models),
+            ]
+        else:  # the sides alternate model by model
+            batches = []
+            for model_id in engine_models:
+                batches.append(("reference", REFERENCE_CODE, [model_id] * REFERENCE_MODELS.count(model_id)))
+                batches.append(("engine", ENGINE_CODE, [model_id]))
+        for side, code, models in batches:
+            if side == "reference" and not args.one_process:
+                results = [r for m in models for r in run_child(code, [m, *common])]
+            else:
+                results = run_child(code, [",".join(models), *common, *([cache] if side == "engine" else [])])
+            for r in results:
+                rows.append({"side": side, **r})
+                wall = f"{r['wall_seconds']:7.1f} s" if r["wall_seconds"] else "        "
+                print(f"{side:9s} {r['model']:6s} {wall}  acc {r['test_accuracy']:.4f}", flush=True)
 
     print()
     print(
@@ -179,7 +192,8 @@ def main() -> None:
         )
     speedup = ref["wall_seconds"] / eng["wall_seconds"]
     gap_pp = (eng["mean_test_accuracy"] - ref["mean_test_accuracy"]) * 100
-    print(f"speed-up (reference / engine): {speedup:.2f}x   accuracy difference: {gap_pp:+.2f} pp")
+    mode = "one process a side" if args.one_process else "one process a model"
+    print(f"speed-up (reference / engine, {mode}): {speedup:.2f}x   accuracy difference: {gap_pp:+.2f} pp")
     extra = {}
     if args.render_out:
         extra = time_render(args.render_out)

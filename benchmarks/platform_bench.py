@@ -36,6 +36,8 @@ def emit(**fields: object) -> None:
 def setup(args: argparse.Namespace):
     from fmnist_report import backend, runtime
 
+    if args.compile_cache == "off":  # JAX compiles every run's programs anew, as before the cache
+        runtime.use_compile_cache = lambda folder=None: None
     name = runtime.configure(backend=args.backend)
     if args.matmul_precision:
         import jax
@@ -264,6 +266,12 @@ def main() -> None:
     parser.add_argument("--n-seeds", type=int, default=None, help="seeds of the study job")
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument(
+        "--compile-cache",
+        choices=["on", "off"],
+        default="on",
+        help="JAX: keep compiled programs ($XDG_CACHE_HOME)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: a new temporary one)")
     parser.add_argument("--model", default="cnn7")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])

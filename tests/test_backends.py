@@ -172,8 +172,9 @@ def test_an_unknown_executor_is_one_line():
         executors.check_executor("dask")
 
 
-def run_cli(tmp_path, *extra: str) -> dict:
-    """`fmnist-report run --json` on 30 real images per class, in a fresh process."""
+def run_cli(tmp_path, *extra: str, env: dict[str, str] | None = None) -> dict:
+    """`fmnist-report run --json` on 30 real images per class, in a fresh process (``env``
+    added to this one's)."""
     (tmp_path / "r.toml").write_text(
         "[study]\nprofile = 'quick'\ntrain_per_class = 30\ntest_per_class = 20\nepochs = 1\n"
     )
@@ -181,7 +182,7 @@ def run_cli(tmp_path, *extra: str) -> dict:
         sys.executable, "-c", "from fmnist_report.cli import main; main()", "run", "--config", "r.toml",
         "--only", "dense,cnn", "--json", "--data-dir", str(REAL_DIR), *extra,
     ]  # fmt: skip
-    env = {**os.environ, "COLUMNS": "200"}
+    env = {**os.environ, "COLUMNS": "200", **(env or {})}
     done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout)
@@ -194,13 +195,31 @@ def accuracies(summary: dict) -> dict[str, list]:
 @needs_real_data
 @pytest.mark.slow
 def test_run_with_the_jax_backend_on_the_cpu(tmp_path):
+    """JAX trains; XLA's compiled programs stay in the user's cache, and a second store trained
+    from them gets the first one's probabilities bit for bit, compiling nothing new."""
     pytest.importorskip("jax")
-    summary = run_cli(tmp_path, "--backend", "jax")
+    xdg = {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    first, again = tmp_path / "first", tmp_path / "again"
+    first.mkdir()
+    again.mkdir()
+    summary = run_cli(first, "--backend", "jax", env=xdg)
     assert summary["platform"] == "JAX on CPU"
     assert [m["model_id"] for m in summary["models"]] == ["dense", "cnn3"]
     assert all(0.1 < m["test_accuracy"]["mean"] <= 1.0 for m in summary["models"])
-    stored = list((tmp_path / "output" / "cache" / "train").iterdir())
+    stored = sorted(p.name for p in (first / "output" / "cache" / "train").iterdir())
     assert len(stored) == 2
+    compiled = tmp_path / "xdg" / "fmnist-report" / "xla"
+    programs = {p.name for p in compiled.glob("*-cache")}
+    assert any(name.startswith("jit_") for name in programs)
+    assert not (first / "output" / "cache" / "xla").exists()  # never in a store that may travel
+    run_cli(again, "--backend", "jax", env=xdg)
+    assert {p.name for p in compiled.glob("*-cache")} == programs  # every program read back
+    for key in stored:
+        with (
+            np.load(first / "output" / "cache" / "train" / key / "arrays.npz") as a,
+            np.load(again / "output" / "cache" / "train" / key / "arrays.npz") as b,
+        ):
+            np.testing.assert_array_equal(a["probabilities"], b["probabilities"])
 
 
 @needs_real_data

@@ -18,6 +18,7 @@ import numpy as np
 
 from fmnist_report.errors import DataError
 from fmnist_report.idx import FIX_HINT, md5, parse_idx, read_payload
+from fmnist_report.runtime import user_cache_root
 from fmnist_report.store import atomic_write
 
 CLASS_NAMES: tuple[str, ...] = (
@@ -114,8 +115,7 @@ class Dataset:
 
 def user_cache_dir() -> Path:
     """Where downloads go: ``$XDG_CACHE_HOME/fmnist-report/fashion-mnist``."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "fmnist-report" / "fashion-mnist"
+    return user_cache_root() / "fashion-mnist"
 
 
 def files_in(directory: Path) -> dict[str, Path] | None:

@@ -79,6 +79,8 @@ def configure(
     from fmnist_report import backend as backends
 
     name = backends.select(backend)
+    if name == "jax":
+        use_compile_cache()
     if name != "tensorflow":
         return name
     quiet_tensorflow()
@@ -89,6 +91,27 @@ def configure(
     if op_determinism:
         tf.config.experimental.enable_op_determinism()
     return name
+
+
+def user_cache_root() -> Path:
+    """This user's cache folder for the project: ``$XDG_CACHE_HOME/fmnist-report``."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fmnist-report"
+
+
+def use_compile_cache(folder: Path | None = None) -> None:
+    """Keep the programs XLA compiles for JAX on disk (``<user cache>/xla``), so that each
+    architecture compiles once: for all its seeds, for the permuted twin of its shape and
+    for every later build.
+
+    A program read back is the program compiled, so the numbers do not change
+    (tests/test_backends.py). The folder is this user's own cache, not the result store: JAX
+    runs what it finds there, so a store received from someone else must not bring any.
+    """
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", str(folder or user_cache_root() / "xla"))
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
 
 
 @cache

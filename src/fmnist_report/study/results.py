@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,16 +56,12 @@ class StudyResults:
     def machines(self) -> list[tuple[dict[str, Any] | None, int]]:
         """Each machine that trained runs here (its record's ``machine``; None where a record
         stored before records named it), with how many runs, in the order first met."""
-        found: list[tuple[dict[str, Any] | None, int]] = []
+        counts: dict[str, int] = {}  # keyed by the machine as JSON: a dict cannot be a key
         for records in self.runs.values():
             for r in records:
-                machine = r.metrics.get("machine")
-                at = next((i for i, (m, _) in enumerate(found) if m == machine), None)
-                if at is None:
-                    found.append((machine, 1))
-                else:
-                    found[at] = (machine, found[at][1] + 1)
-        return found
+                key = json.dumps(r.metrics.get("machine"), sort_keys=True)
+                counts[key] = counts.get(key, 0) + 1
+        return [(json.loads(key), n) for key, n in counts.items()]
 
     def roles(self) -> Roles:
         """The part each trained model plays, from the study's declarations and the ids that ran."""

@@ -71,14 +71,15 @@ def trained_on_text(results: StudyResults, environment: Mapping[str, Any]) -> st
         "logical_cpus": environment.get("logical_cpus"),
         "intra_op_threads": environment.get("threads", {}).get("intra_op"),
     }
+    machines = results.machines()
     parts = []
-    for machine, n in results.machines():
+    for machine, n in machines:
         runs = f"{n} run{'s' if n != 1 else ''}"
         if machine is None:
             parts.append(f"not recorded for {runs}, stored by an earlier version")
         else:
             parts.append(f"{machine_text(machine)}{' (this machine)' if machine == here else ''}: {runs}")
-    recorded = [m for m, _ in results.machines() if m is not None]
+    recorded = [m for m, _ in machines if m is not None]
     note = f". {THREADS_NOTE}" if len(recorded) > 1 or (recorded and recorded[0] != here) else ""
     return "; ".join(parts) + note
 

@@ -113,7 +113,11 @@ def build(args: argparse.Namespace) -> None:
     t1 = time.perf_counter()
     results.analyses = analyses.run_all(results, store)
     t2 = time.perf_counter()
-    export = "SavedModel and model.tar.gz, in a TensorFlow subprocess"
+    import keras
+
+    export = "SavedModel and model.tar.gz" + (
+        ", in a TensorFlow subprocess" if keras.backend.backend() != "tensorflow" else ""
+    )
     if importlib.util.find_spec("tensorflow") is None:
         export = "the .keras file alone: no TensorFlow here, so no SavedModel or model.tar.gz"
         keras_only_export(results, store)

@@ -484,6 +484,7 @@ ENVIRONMENT = {
     "cpu": "Test CPU",
     "logical_cpus": 2,
     "threads": {"intra_op": 0, "inter_op": 0},
+    "machine": {"cpu": "Test CPU", "logical_cpus": 2, "intra_op_threads": 0},
 }
 
 

@@ -172,10 +172,10 @@ def test_appendix_names_the_machines_that_trained_the_stored_runs():
     from .factories import TEST_MACHINE, fake_results, predictions_with_skill
 
     results = fake_results(["dense", "cnn3"], lambda mid, seed, y: predictions_with_skill(0.8, mid, seed, y))
-    here = {"cpu": "Generated CPU", "logical_cpus": 4, "threads": {"intra_op": 0, "inter_op": 0}}
+    here = {"machine": dict(TEST_MACHINE)}
     this = "Generated CPU, 4 logical CPUs, TensorFlow's default threads (this machine)"
     assert trained_on_text(results, here) == f"{this}: 4 runs"
-    bigger = trained_on_text(results, {**here, "logical_cpus": 16})
+    bigger = trained_on_text(results, {"machine": {**TEST_MACHINE, "logical_cpus": 16}})
     assert bigger == f"Generated CPU, 4 logical CPUs, TensorFlow's default threads: 4 runs. {THREADS_NOTE}"
 
     results.runs["cnn3"][0].metrics["machine"] = {**TEST_MACHINE, "cpu": "Laptop", "intra_op_threads": 8}

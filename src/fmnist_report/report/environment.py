@@ -29,5 +29,6 @@ def environment_info() -> dict[str, Any]:
         "cpu": runtime.cpu_name(),
         "logical_cpus": os.cpu_count() or 0,
         "threads": runtime.tensorflow_threads(),
+        "machine": runtime.machine(),  # as each run's record names its machine
         "isa_cap": keyed.get("onednn_isa"),  # the cap as the runs' keys name it
     }

@@ -66,11 +66,7 @@ def trained_on_text(results: StudyResults, environment: Mapping[str, Any]) -> st
     A store can be filled on one machine and rendered on another: the machine table above
     describes the renderer, each run's record the machine that trained it.
     """
-    here = {
-        "cpu": environment.get("cpu"),
-        "logical_cpus": environment.get("logical_cpus"),
-        "intra_op_threads": environment.get("threads", {}).get("intra_op"),
-    }
+    here = environment.get("machine")
     machines = results.machines()
     parts = []
     for machine, n in machines:

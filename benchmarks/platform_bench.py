@@ -112,6 +112,7 @@ def build(args: argparse.Namespace) -> None:
     results = run_study(cfg, data, store, only=["eda", "dense", "cnn", "kernels", "locality"])
     t1 = time.perf_counter()
     results.analyses = analyses.run_all(results, store)
+    summary = summarize(results)  # milliseconds: counted with the analyses
     t2 = time.perf_counter()
     import keras
 
@@ -120,7 +121,7 @@ def build(args: argparse.Namespace) -> None:
     )
     if importlib.util.find_spec("tensorflow") is None:
         export = "the .keras file alone: no TensorFlow here, so no SavedModel or model.tar.gz"
-        keras_only_export(results, store)
+        keras_only_export(results, summary, store)
     t3 = time.perf_counter()
     try:
         import weasyprint  # noqa: F401  (loads Pango: OSError where its libraries are missing)
@@ -144,7 +145,6 @@ def build(args: argparse.Namespace) -> None:
         seconds=seconds,
         total_seconds=round(time.perf_counter() - start, 1),
     )
-    summary = summarize(results)
     for model_id, records in results.runs.items():
         emit(
             model=model_id,
@@ -156,15 +156,13 @@ def build(args: argparse.Namespace) -> None:
         )
 
 
-def keras_only_export(results, store) -> None:
+def keras_only_export(results, summary, store) -> None:
     """The export where TensorFlow is missing: the stored .keras file and its metadata.json."""
     import shutil
 
     from fmnist_report.serving import artifacts, publish
     from fmnist_report.store import MODEL_FILE, atomic_dir
-    from fmnist_report.study.summary import summarize
 
-    summary = summarize(results)
     metadata = json.loads(json.dumps(publish.export_metadata(results, summary)))
     entry = store.entry("train", results.first(publish.exported_id(summary)).key)
 

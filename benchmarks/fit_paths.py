@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -40,19 +41,21 @@ cfg = load_config(study={"epochs": epochs, "seeds": 1, "train_per_class": n_sub 
 data = load_data(cfg)
 arch, k = ("dense", None) if model_id == "dense" else ("cnn", int(model_id[3:]))
 record = training.train(training.spec_for(cfg.study, data, arch, 0, kernel_size=k), data)
-print(json.dumps({"seconds": record.metrics["train_seconds"],
+print(json.dumps({"seconds": record.metrics["train_seconds"], "last_epoch": record.metrics["epoch_seconds"][-1],
                   "digest": hashlib.sha256(record.arrays["probabilities"].tobytes()).hexdigest()}))
 """
 
 PATHS = ("feed", "arrays", "one_fit")
 
 
-def measure(path: str, model_id: str, epochs: int, images: int) -> dict:
+def measure(path: str, model_id: str, epochs: int, images: int, env: dict[str, str] | None = None) -> dict:
+    """Train the engine's run of ``model_id`` in a fresh interpreter, ``env`` added to its environment."""
     out = subprocess.run(
         [sys.executable, "-c", CHILD, path, model_id, str(epochs), str(images)],
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, **(env or {})},
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 

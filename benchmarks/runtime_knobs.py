@@ -17,11 +17,9 @@ tracing), their ratios to the default, and whether the probabilities are identic
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
-import subprocess
-import sys
+
+from fit_paths import measure  # this folder's: the engine's run in a fresh interpreter
 
 from fmnist_report.runtime import describe_cpu
 
@@ -36,33 +34,6 @@ KNOBS: dict[str, dict[str, str]] = {
     "malloc keeps memory": {"GLIBC_TUNABLES": _MALLOC},
     "malloc huge pages": {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=1:" + _MALLOC},
 }
-
-CHILD = r"""
-import hashlib, json, sys
-from fmnist_report import runtime
-runtime.configure()
-from fmnist_report.config import load_config
-from fmnist_report.study import training
-from fmnist_report.study.runner import load_data
-model_id, epochs, n_sub = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-cfg = load_config(study={"epochs": epochs, "seeds": 1, "train_per_class": n_sub // 10}, offline=True)
-data = load_data(cfg)
-arch, k = ("dense", None) if model_id == "dense" else ("cnn", int(model_id[3:]))
-record = training.train(training.spec_for(cfg.study, data, arch, 0, kernel_size=k), data)
-print(json.dumps({"seconds": record.metrics["train_seconds"], "last_epoch": record.metrics["epoch_seconds"][-1],
-                  "digest": hashlib.sha256(record.arrays["probabilities"].tobytes()).hexdigest()}))
-"""
-
-
-def measure(env: dict[str, str], model_id: str, epochs: int, images: int) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, model_id, str(epochs), str(images)],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, **env},
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -80,7 +51,7 @@ def main() -> None:
         runs: dict[str, list[dict]] = {name: [] for name in KNOBS}
         for _ in range(args.repeat):
             for name, env in KNOBS.items():
-                runs[name].append(measure(env, model_id, args.epochs, args.subset))
+                runs[name].append(measure("feed", model_id, args.epochs, args.subset, env=env))
         base = runs["default"]
         seconds = {n: statistics.median(r["seconds"] for r in rs) for n, rs in runs.items()}
         last = {n: statistics.median(r["last_epoch"] for r in rs) for n, rs in runs.items()}

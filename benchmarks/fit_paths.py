@@ -60,6 +60,18 @@ def measure(path: str, model_id: str, epochs: int, images: int, env: dict[str, s
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def interleaved(
+    variants: dict[str, tuple[str, dict[str, str]]], model_id: str, epochs: int, images: int, repeat: int
+) -> dict[str, list[dict]]:
+    """Each variant's runs of ``model_id`` (a path and the environment it adds), the variants
+    taking turns repeat by repeat so that a change in machine load hits all alike."""
+    runs: dict[str, list[dict]] = {name: [] for name in variants}
+    for _ in range(repeat):
+        for name, (path, env) in variants.items():
+            runs[name].append(measure(path, model_id, epochs, images, env=env))
+    return runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="dense,cnn3")
@@ -72,10 +84,7 @@ def main() -> None:
         f"{'model':6s} {'feed s':>8s} {'arrays s':>9s} {'one-fit s':>10s} {'feed speed-up vs arrays':>24s} {'vs one-fit':>11s}  identical"
     )
     for model_id in args.models.split(","):
-        runs: dict[str, list[dict]] = {p: [] for p in PATHS}
-        for _ in range(args.repeat):
-            for path in PATHS:
-                runs[path].append(measure(path, model_id, args.epochs, args.subset))
+        runs = interleaved({p: (p, {}) for p in PATHS}, model_id, args.epochs, args.subset, args.repeat)
         seconds = {p: statistics.median(r["seconds"] for r in runs[p]) for p in PATHS}
         same = len({r["digest"] for p in PATHS for r in runs[p]}) == 1
         print(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from fit_paths import measure  # this folder's: the engine's run in a fresh interpreter
+from fit_paths import interleaved  # this folder's: the engine's runs, variants taking turns
 
 from fmnist_report.runtime import describe_cpu
 
@@ -48,10 +48,8 @@ def main() -> None:
         f"{'model':6s} {'switch':20s} {'train s':>8s} {'ratio':>7s} {'last epoch s':>13s} {'ratio':>7s}  identical"
     )
     for model_id in args.models.split(","):
-        runs: dict[str, list[dict]] = {name: [] for name in KNOBS}
-        for _ in range(args.repeat):
-            for name, env in KNOBS.items():
-                runs[name].append(measure("feed", model_id, args.epochs, args.subset, env=env))
+        variants = {name: ("feed", env) for name, env in KNOBS.items()}
+        runs = interleaved(variants, model_id, args.epochs, args.subset, args.repeat)
         base = runs["default"]
         seconds = {n: statistics.median(r["seconds"] for r in rs) for n, rs in runs.items()}
         last = {n: statistics.median(r["last_epoch"] for r in rs) for n, rs in runs.items()}

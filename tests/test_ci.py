@@ -6,6 +6,7 @@ import importlib.util
 import os
 import re
 import subprocess
+import sys
 
 import pytest
 
@@ -47,7 +48,7 @@ def test_every_action_is_pinned_to_a_commit_of_a_node24_release(workflow):
 
 def test_pull_requests_run_the_tests_and_main_publishes(workflow):
     by_id = jobs(workflow)
-    assert "pull_request:" in workflow and "run: make test" in by_id["test"]
+    assert "pull_request:" in workflow and "run: python scripts/dev.py test" in by_id["test"]
     assert "$GITHUB_STEP_SUMMARY" in by_id["report"] and "fmnist-report run" in by_id["report"]
     assert "actions/upload-pages-artifact@" in by_id["report"]
     assert "actions/deploy-pages@" in by_id["deploy"] and "github-pages" in by_id["deploy"]
@@ -61,11 +62,16 @@ def test_only_the_deploy_job_may_write(workflow):
         assert writes == ({"pages", "id-token"} if job_id == "deploy" else set()), job_id
 
 
+def load_script(path):
+    """A script of scripts/ as a module."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_the_job_summary_is_the_headline_table(pytestconfig, tmp_path):
-    path = pytestconfig.rootpath / "scripts" / "job_summary.py"
-    spec = importlib.util.spec_from_file_location("job_summary", path)
-    job_summary = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(job_summary)
+    job_summary = load_script(pytestconfig.rootpath / "scripts" / "job_summary.py")
     summary = {"profile": "quick", **summarize(make_results(tmp_path)).to_dict()}
     text = job_summary.markdown(summary)
     rows = [line for line in text.splitlines() if line.startswith("| ")]
@@ -78,18 +84,27 @@ def test_the_job_summary_is_the_headline_table(pytestconfig, tmp_path):
     assert all(f"- {comparison_sentence(c)}" in text for c in summary["comparisons"].values())
 
 
-def test_make_test_fails_when_pytest_runs_no_test(pytestconfig):
-    """.ci/run is `make test`; pytest's exit 5 (nothing ran) must fail it."""
+def test_ci_runs_the_readmes_test_command_and_fails_with_it(pytestconfig):
+    """.ci/run is the README's test command; a failing step (pytest's exit 5: nothing ran) fails it."""
     root = pytestconfig.rootpath
-    assert re.search(r"^set -euo pipefail$", (root / ".ci" / "run").read_text(), re.M)
-    assert re.search(r"^make test$", (root / ".ci" / "run").read_text(), re.M)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
-    env["PYTEST_ARGS"] = "-q -p no:cacheprovider -k no_test_has_this_name"
-    done = subprocess.run(
-        ["make", "-o", "system", "test"], cwd=root, env=env, capture_output=True, text=True, timeout=600
-    )
-    assert done.returncode != 0
-    assert "deselected" in done.stdout and re.search(r"make: \*\*\* \[.*test\] Error 5", done.stderr)
+    ci = (root / ".ci" / "run").read_text()
+    assert re.search(r"^set -euo pipefail$", ci, re.M)
+    assert re.search(r"^python3 scripts/dev\.py test$", ci, re.M)
+    assert "python scripts/dev.py test" in (root / "README.md").read_text()
+    dev = load_script(root / "scripts" / "dev.py")
+    with pytest.raises(SystemExit) as caught:
+        dev.run(sys.executable, "-c", "raise SystemExit(5)")
+    assert caught.value.code == 5
+    dev.run(sys.executable, "-c", "pass")  # a step that passes goes on
+
+
+def test_the_platforms_job_runs_the_readme_commands_on_three_systems(workflow):
+    block = jobs(workflow)["platforms"]
+    assert re.search(r"os: \[ubuntu-[\d.]+, macos-1[4-9], windows-[\d]+\]", block)
+    assert 'python: ["3.11", "3.13"]' in block and "fail-fast: false" in block
+    assert 'python scripts/dev.py test -m "not slow"' in block
+    assert "build --profile quick $PDF_FLAG" in block and "data fetch" in block
+    assert "startsWith(matrix.os, 'windows') && '--no-pdf'" in block
 
 
 def test_a_pull_request_is_compared_with_mains_published_quick_build(workflow):
@@ -103,8 +118,6 @@ def test_a_pull_request_is_compared_with_mains_published_quick_build(workflow):
 
 def fake_tools(tmp_path, served: str | None):
     """A `curl` that serves ``served`` (or fails, as for a site not yet published) and the CLI."""
-    import sys
-
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fetch = f'while [ "$1" != --output ]; do shift; done; cp "{served}" "$2"' if served else "exit 22"

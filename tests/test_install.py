@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.metadata as metadata
 import re
-import sys
 import tomllib
 
 import pytest
@@ -19,6 +18,18 @@ from fmnist_report.cli import app
 TENSORFLOW_BUILDS = {"tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel", "tf-nightly"}
 LINUX_X86_64 = {"sys_platform": "linux", "platform_machine": "x86_64", "python_version": "3.11"}
 MAC_ARM64 = {"sys_platform": "darwin", "platform_machine": "arm64", "python_version": "3.11"}
+#: The systems and Pythons the one lock covers (pyproject.toml's [tool.uv] environments).
+SYSTEMS = {
+    "linux-x86_64": {"sys_platform": "linux", "platform_machine": "x86_64"},
+    "linux-aarch64": {"sys_platform": "linux", "platform_machine": "aarch64"},
+    "macos-arm64": {"sys_platform": "darwin", "platform_machine": "arm64"},
+    "windows-x64": {"sys_platform": "win32", "platform_machine": "AMD64"},
+}
+ENVIRONMENTS = {
+    f"{name}-py{python}": {**env, "python_version": python, "python_full_version": f"{python}.0"}
+    for name, env in SYSTEMS.items()
+    for python in ("3.11", "3.12", "3.13")
+}
 
 
 @pytest.fixture(scope="module")
@@ -28,15 +39,19 @@ def pyproject(pytestconfig) -> dict:
 
 @pytest.fixture(scope="module")
 def lock_text(pytestconfig) -> str:
-    python = f"{sys.version_info.major}.{sys.version_info.minor}"
-    path = pytestconfig.rootpath / "requirements" / f"py{python}.txt"
-    if not path.is_file():
-        pytest.skip(f"no lock for Python {python}")
-    return path.read_text()
+    return (pytestconfig.rootpath / "requirements" / "lock.txt").read_text(encoding="utf-8")
 
 
-def locked_versions(text: str) -> dict[str, str]:
-    return {canonicalize_name(n): v for n, v in re.findall(r"^([A-Za-z0-9][\w.-]*)==(\S+) \\$", text, re.M)}
+def locked_versions(text: str, env: dict[str, str] | None = None) -> dict[str, str]:
+    """``name -> version`` that pip installs from the universal lock on ``env`` (this machine's by default)."""
+    found: dict[str, str] = {}
+    for name, version, marker in re.findall(
+        r"^([A-Za-z0-9][\w.-]*)==(\S+)(?: ; ([^\\\n]+?))? \\$", text, re.M
+    ):
+        if not marker or Requirement(f"{name}=={version}; {marker}").marker.evaluate(env):
+            assert canonicalize_name(name) not in found, f"{name} is pinned twice for {env}"
+            found[canonicalize_name(name)] = version
+    return found
 
 
 def wanted(requirements: list[Requirement], env: dict[str, str], extra: str = "") -> set[str]:
@@ -75,20 +90,33 @@ def test_the_extras_bring_one_tensorflow_each():
     assert [(r.name, r.extras) for r in gpu] == [("tensorflow", {"and-cuda"})]
 
 
-def test_every_floor_is_met_by_the_lock(pyproject, lock_text):
-    """The lock is what the tests run on, so each floor must be a version it holds or below."""
-    locked = locked_versions(lock_text)
+@pytest.mark.parametrize("environment", sorted(ENVIRONMENTS))
+def test_every_floor_is_met_by_the_lock_on_every_system(pyproject, lock_text, environment):
+    """The lock is what each system runs on, so each floor must be a version it holds there or below."""
+    env = ENVIRONMENTS[environment]
+    locked = locked_versions(lock_text, env)
     project = pyproject["project"]
     lines = project["dependencies"] + [r for e in ("cpu", "dev") for r in project["optional-dependencies"][e]]
     for requirement in map(Requirement, lines):
-        if requirement.marker and not requirement.marker.evaluate({**LINUX_X86_64, "extra": "cpu"}):
+        if requirement.marker and not requirement.marker.evaluate({**env, "extra": "cpu"}):
             continue
         name = canonicalize_name(requirement.name)
-        assert name in locked, f"{name} is not in the lock: run `make lock`"
+        assert name in locked, f"{name} is not in the lock for {environment}: run `python scripts/lock.py`"
         assert any(s.operator == ">=" for s in requirement.specifier), f"{requirement} has no floor"
         assert requirement.specifier.contains(locked[name]), (
-            f"{requirement} excludes the locked {locked[name]}"
+            f"{requirement} excludes the locked {locked[name]} on {environment}"
         )
+    tensorflow = "tensorflow-cpu" if environment.startswith("linux-x86_64") else "tensorflow"
+    assert locked[tensorflow] == "2.21.0" and not (TENSORFLOW_BUILDS - {tensorflow}) & set(locked)
+
+
+def test_macos_keeps_a_pikepdf_with_a_wheel_for_macos_14(lock_text):
+    """pikepdf 10.14 and later need macOS 15 on Apple Silicon."""
+    from packaging.version import Version
+
+    assert Version(locked_versions(lock_text, ENVIRONMENTS["macos-arm64-py3.13"])["pikepdf"]) < Version(
+        "10.14"
+    )
 
 
 def test_weasyprint_floor_has_url_fetcher(pyproject):
@@ -98,8 +126,9 @@ def test_weasyprint_floor_has_url_fetcher(pyproject):
 
 
 def test_the_lock_pins_everything_with_hashes(pyproject, lock_text):
-    blocks = re.split(r"\n(?=[A-Za-z0-9])", lock_text.split("\n", 2)[2].strip())
-    assert blocks and all(re.search(r"==\S+ \\\n\s+--hash=sha256:[0-9a-f]{64}", b) for b in blocks)
+    blocks = re.split(r"\n(?=[A-Za-z0-9])", lock_text.split("\n", 3)[3].strip())
+    assert len(blocks) > 100
+    assert all(re.search(r"==\S+(?: ; [^\\\n]+)? \\\n\s+--hash=sha256:[0-9a-f]{64}", b) for b in blocks)
     locked = locked_versions(lock_text)
     for line in pyproject["build-system"]["requires"]:  # so the editable install builds offline
         assert canonicalize_name(Requirement(line).name) in locked
@@ -116,6 +145,6 @@ def test_the_environment_is_the_locked_one(lock_text):
             continue
         if installed != version:
             drift[name] = (installed, version)
-    assert drift == {}, "installed versions differ from the lock; run `make setup`"
+    assert drift == {}, "installed versions differ from the lock; run `python scripts/dev.py setup`"
     for name in ("tensorflow-cpu", "keras", "numpy"):
         assert metadata.version(name) == locked[name]

@@ -60,3 +60,58 @@ def test_an_unwritable_place_is_one_line_naming_the_fix(tmp_path):
         atomic_write(blocker / "metrics.json", "{}")
     with pytest.raises(StoreError, match=r"cannot write .*; choose another --dest"):
         atomic_dir(blocker / "data", lambda tmp: None, fix="choose another --dest")
+
+
+SLOW_WRITER = """
+import sys, time
+from pathlib import Path
+from fmnist_report.store import Store, atomic_dir
+root, go = Path(sys.argv[1]), Path(sys.argv[2])
+def fill(tmp):
+    (tmp / "record.json").write_text("{}")
+    print("filling", flush=True)
+    while not go.exists():
+        time.sleep(0.05)
+atomic_dir(root / "train" / "k1", fill)
+print("done", flush=True)
+"""
+
+
+def test_cleaning_a_shared_store_leaves_a_live_writers_temporaries(tmp_path):
+    """Two builds on one store: the start-up cleanup of one never pulls the other's folder away."""
+    from fmnist_report.store import Store
+
+    go = tmp_path / "go"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", SLOW_WRITER, str(tmp_path / "store"), str(go)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert writer.stdout.readline().strip() == "filling"
+    orphan = tmp_path / "store" / "train" / f"{TMP_PREFIX}k2.0123456789ab"
+    orphan.mkdir()  # what a killed writer leaves: nobody holds its lock
+    assert Store(tmp_path / "store").clean_partial() == 1
+    assert not orphan.exists()
+    live = [p.name for p in (tmp_path / "store" / "train").iterdir() if not p.name.endswith(".lock")]
+    assert len(live) == 1 and live[0].startswith(f"{TMP_PREFIX}k1.")
+    go.touch()
+    out, _ = writer.communicate(timeout=60)
+    assert writer.returncode == 0 and out.strip() == "done"
+    assert sorted(p.name for p in (tmp_path / "store" / "train").iterdir()) == ["k1"]
+    assert (tmp_path / "store" / "train" / "k1" / "record.json").read_text() == "{}"
+
+
+def test_a_file_another_program_holds_open_is_one_line(tmp_path, monkeypatch):
+    """Windows refuses to replace an open file: after a short retry, the message names the fix."""
+    import fmnist_report.store as store
+
+    def refuse(src, dst):
+        raise PermissionError(13, "Access is denied")
+
+    monkeypatch.setattr(store, "REPLACE_RETRY_SECONDS", 0.2)
+    monkeypatch.setattr(store.os, "replace", refuse)
+    (tmp_path / "report.pdf").write_bytes(b"old")
+    with pytest.raises(StoreError, match=r"report\.pdf: another program has it open .*close it"):
+        atomic_write(tmp_path / "report.pdf", b"new")
+    assert (tmp_path / "report.pdf").read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.pdf"]  # no temporary is left

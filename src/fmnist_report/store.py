@@ -8,17 +8,19 @@ into place, so a crash or Ctrl-C leaves either the whole entry or none of it.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
+import secrets
 import shutil
 import tempfile
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import filelock
 import numpy as np
 
 from fmnist_report.errors import StoreError
@@ -30,37 +32,94 @@ MODEL_FILE = "model.keras"
 OUT_FIX = "choose a writable output folder with --out"
 
 
+#: A lock file's suffix: ``<folder>/.fmnist-report.lock`` guards a folder's swaps, and
+#: ``<temporary>.lock`` marks a temporary file or folder that a live process is filling.
+LOCK_SUFFIX = ".lock"
+#: How long a replace that another program blocks is retried (Windows refuses to replace
+#: a file that is open, and virus scanners open new files for a moment).
+REPLACE_RETRY_SECONDS = 2.0
+#: Where :func:`atomic_dir` puts the folder it replaces until the swap is done.
+OLD_SUFFIX = ".old"
+
+
+@contextlib.contextmanager
+def _held(path: Path, timeout: float = -1) -> Iterator[None]:
+    """Hold an exclusive lock file at ``path``, waiting up to ``timeout`` (for ever: -1).
+
+    The file is removed before the lock is let go, so none is left behind; a process that
+    was waiting on the removed file notices and locks the new one (filelock checks the
+    link count). On Windows, filelock removes it itself.
+    """
+    with filelock.FileLock(path, timeout=timeout):
+        try:
+            yield
+        finally:
+            if os.name != "nt":
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+
+@contextlib.contextmanager
+def _temporary(parent: Path, name: str, *, folder: bool, fix: str) -> Iterator[Path]:
+    """A new temporary file or folder in ``parent``, held by this process while it exists.
+
+    Its lock is taken before it is created, so :meth:`Store.clean_partial` in another
+    process never removes a temporary that a live process is filling.
+    """
+    tmp = parent / f"{TMP_PREFIX}{name}.{secrets.token_hex(6)}"
+    with contextlib.ExitStack() as stack:
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            stack.enter_context(_held(_owner_lock(tmp)))
+            if folder:
+                tmp.mkdir()
+            else:
+                os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except OSError as exc:
+            raise StoreError(f"cannot write {parent / name} ({exc.strerror or exc}); {fix}") from exc
+        try:
+            yield tmp
+        finally:
+            if folder:
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:
+                tmp.unlink(missing_ok=True)
+
+
+def _owner_lock(tmp: Path) -> Path:
+    """The lock that a live writer holds for a temporary (an ``.old`` folder is its swap's)."""
+    if tmp.name.endswith(LOCK_SUFFIX):
+        return tmp
+    return tmp.with_name(tmp.name.removesuffix(OLD_SUFFIX) + LOCK_SUFFIX)
+
+
+def _replace(source: Path, target: Path) -> None:
+    """``os.replace``, retried for a moment while another program holds the target open."""
+    deadline = time.monotonic() + REPLACE_RETRY_SECONDS
+    while True:
+        try:
+            os.replace(source, target)
+            return
+        except PermissionError as exc:
+            if time.monotonic() >= deadline:
+                raise StoreError(
+                    f"cannot replace {target}: another program has it open "
+                    "(a PDF viewer, say); close it and run the command again"
+                ) from exc
+            time.sleep(0.1)
+
+
 def atomic_write(path: Path, data: bytes | str, *, fix: str = OUT_FIX) -> Path:
     """Write a file via a temporary sibling and a rename; the old file survives any failure.
 
     This and :func:`atomic_dir` are the project's only ways to write a result file.
     """
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TMP_PREFIX}{path.name}.")
-    except OSError as exc:
-        raise StoreError(f"cannot write {path} ({exc.strerror}); {fix}") from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode() if isinstance(data, str) else data)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; the result is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with _temporary(path.parent, path.name, folder=False, fix=fix) as tmp:
+        with open(tmp, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        _replace(tmp, path)
     return path
-
-
-@contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``folder`` (its own descriptor, so no lock file is left behind)."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
 
 
 def atomic_dir(target: Path, fill: Callable[[Path], None], *, fix: str = OUT_FIX) -> Path:
@@ -71,31 +130,24 @@ def atomic_dir(target: Path, fill: Callable[[Path], None], *, fix: str = OUT_FIX
     finds either the old folder or the new one.
     """
     target = Path(target)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{TMP_PREFIX}{target.name}."))
-        tmp.chmod(0o755)  # mkdtemp makes it private; the result is an ordinary folder
-    except OSError as exc:
-        raise StoreError(f"cannot write {target} ({exc.strerror}); {fix}") from exc
-    try:
+    with _temporary(target.parent, target.name, folder=True, fix=fix) as tmp:
+        tmp.chmod(0o755)
         fill(tmp)
-        with _locked(target.parent):
+        with _held(target.parent / f".fmnist-report{LOCK_SUFFIX}"):
             if not target.exists():
-                os.replace(tmp, target)
+                _replace(tmp, target)
                 return target
-            old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{TMP_PREFIX}{target.name}.old-"))
+            old = tmp.with_name(tmp.name + OLD_SUFFIX)
+            old.mkdir()
             try:
-                os.replace(target, old / "previous")
+                _replace(target, old / "previous")
                 try:
-                    os.replace(tmp, target)
+                    _replace(tmp, target)
                 except BaseException:
                     os.replace(old / "previous", target)
                     raise
             finally:
                 shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target
 
 
@@ -254,13 +306,23 @@ class Store:
         shutil.rmtree(self.entry(kind, key), ignore_errors=True)
 
     def clean_partial(self) -> int:
-        """Remove temporary folders left by an interrupted write; returns how many."""
+        """Remove temporaries left by an interrupted write; returns how many.
+
+        A temporary whose lock is held belongs to a live writer (another build into the
+        same store, say) and is left alone.
+        """
         count = 0
-        if self.root.exists():
-            for tmp in self.root.glob(f"*/{TMP_PREFIX}*"):
-                with contextlib.suppress(OSError):
+        if not self.root.exists():
+            return 0
+        for tmp in sorted(self.root.glob(f"*/{TMP_PREFIX}*")):
+            try:
+                with _held(_owner_lock(tmp), timeout=0):
+                    if tmp.name.endswith(LOCK_SUFFIX):
+                        continue  # a lock file alone: gone with the lock
                     shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
                     count += 1
+            except (filelock.Timeout, OSError):
+                continue  # a live writer's, or already gone
         return count
 
 

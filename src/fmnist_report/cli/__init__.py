@@ -49,8 +49,22 @@ def _root(
     """Fashion-MNIST convolution study and report."""
 
 
+def utf8_streams() -> None:
+    """Write UTF-8 wherever stdout or stderr would use a narrower code page.
+
+    A Windows console is UTF-8 already, but output piped to a file or another program
+    takes the locale's code page (cp1252), which has no "≈" or "✓": a report line
+    would end the command with a UnicodeEncodeError. What cannot be written is replaced.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8", errors="replace")
+
+
 def main() -> None:
     """Console-script entry point."""
+    utf8_streams()
     try:
         app()
     except KeyboardInterrupt:  # pragma: no cover - Ctrl-C outside a command body

@@ -268,3 +268,56 @@ def test_holm_caps_at_one_keeps_ties_and_leaves_a_single_test_alone():
 def test_holm_rejects_values_that_are_no_p_values(bad):
     with pytest.raises(ValueError, match="values in \\[0, 1\\]"):
         holm(bad)
+
+
+# --- rounding noise is no spread -----------------------------------------------------------
+
+
+def test_equal_differences_of_rounded_accuracies_have_no_spread():
+    """Accuracies of k/10,000 whose per-seed differences are all +0.5 pp: the float std is ~6e-17.
+
+    Found in a trial: the t branch took that noise for spread and printed "p < 0.001" while
+    McNemar's test gave p = 0.40 on every seed.
+    """
+    from fmnist_report.study.stats import decision_p, has_spread, power_of
+
+    a = [0.8997, 0.8923, 0.9096]
+    b = [0.9047, 0.8973, 0.9146]
+    diff = paired_difference(a, b)
+    assert diff.std != 0.0 and diff.std < 1e-15  # the noise this test is about
+    assert not has_spread(diff)
+    tests = [mcnemar_result(0.40, 0.005)] * 3
+    assert decision_p(diff, tests) == (0.40, "mcnemar")
+    assert not is_significant(diff, tests)
+    assert power_of(diff, 0.05) is None
+
+
+def test_random_equal_differences_never_take_the_t_branch():
+    """20,000 random 3-seed cases with one difference on every seed: none is decided by the t-test."""
+    from fmnist_report.study.stats import decision_p
+
+    rng = np.random.default_rng(0)
+    base = rng.integers(8000, 9500, size=(20_000, 3)) / 10_000
+    shift = rng.integers(-200, 200, size=(20_000, 1)) / 10_000
+    tests = [mcnemar_result(0.5, 0.0)]
+    diffs = [paired_difference(a, np.round((a + s) * 10_000) / 10_000) for a, s in zip(base, shift, strict=True)]
+    assert sum(d.std != 0.0 for d in diffs) > 5_000  # the rounding noise the old test took for spread
+    assert {decision_p(d, tests)[1] for d in diffs} == {"mcnemar"}
+
+
+def test_a_real_spread_of_one_hundredth_of_a_point_is_still_spread():
+    from fmnist_report.study.stats import decision_p, has_spread
+
+    diff = paired_difference([0.9, 0.9, 0.9], [0.9050, 0.9051, 0.9050])
+    assert has_spread(diff) and decision_p(diff, [mcnemar_result(0.5, 0.005)])[1] == "t"
+
+
+@pytest.mark.parametrize(
+    ("n", "alpha", "d"),
+    [(3, 0.05, 3.264), (3, 0.05 / 3, 5.667), (2, 0.05, 11.55)],
+)
+def test_the_detectable_effect_at_the_studys_sizes(n, alpha, d):
+    """Cohen's d the paired t-test detects with 80% power, each checked by a 400,000-draw Monte Carlo."""
+    from fmnist_report.study.stats import minimum_effect
+
+    assert minimum_effect(n, alpha) == pytest.approx(d, abs=0.001 if d < 10 else 0.01)

@@ -26,6 +26,8 @@ from fmnist_report.variants import Variant, parse_variants
 
 #: The settings file of a project folder, relative to it.
 DEFAULT_TOML = Path("report") / "report.toml"
+#: The settings file of a study folder that `fmnist-report new` wrote, relative to it.
+STUDY_TOML = Path("report.toml")
 DEFAULT_OUT = Path("output")
 PROJECT_NAME = "fmnist-report"
 
@@ -143,11 +145,16 @@ def _check(section: str, rules: Mapping[str, Constraint], values: Any, origin: s
             raise ConfigError(f"{origin}: {section}.{key} must be {rules[key]}, got {echo(value)}")
 
 
+def check_report_meta(values: Mapping[str, Any], origin: str) -> None:
+    """Check title-page values (title, author, course, date) as a settings file's are checked."""
+    _check("report", _REPORT_RULES, values, origin)
+
+
 def read_toml(path: Path) -> dict[str, Any]:
     """Read a settings file; a syntax error becomes a one-line ConfigError."""
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+        # Notepad and PowerShell 5 save UTF-8 with a byte-order mark, which TOML does not allow.
+        data = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
     except FileNotFoundError as exc:
         raise ConfigError(f"config file {path} does not exist; create it or drop --config") from exc
     except OSError as exc:
@@ -160,7 +167,10 @@ def read_toml(path: Path) -> dict[str, Any]:
             f"{exc.start}); name a TOML settings file, saved as UTF-8"
         ) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {path} is not valid TOML ({exc}); fix the syntax") from exc
+        fix = "fix the syntax"
+        if any(w in str(exc).lower() for w in ("escape", "hex value")):  # "C:\Users\..." in double quotes
+            fix = "write paths with forward slashes (C:/Users/me/notes.md) or in single quotes"
+        raise ConfigError(f"config file {path} is not valid TOML ({exc}); {fix}") from exc
     unknown = set(data) - set(SECTIONS)
     if unknown:
         raise ConfigError(
@@ -171,19 +181,34 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 def find_settings(start: Path | None = None) -> Path | None:
-    """The settings file of the project the working directory is in, if any.
+    """The settings file of the study or project the working directory is in, if any.
 
-    ``report/report.toml`` in the folder itself counts, and so does the one of the nearest
-    folder above that is an fmnist-report checkout (its pyproject.toml names the project),
-    so a command run from ``output/`` or ``src/`` still finds the title page it was given.
+    The nearest folder that has one wins, from the working directory up. In the folder itself,
+    ``report/report.toml`` counts, then ``report.toml`` (a study folder `fmnist-report new`
+    wrote). Above it, ``report.toml`` counts where it holds only this tool's sections, and
+    ``report/report.toml`` where the folder is an fmnist-report checkout (its pyproject.toml
+    names the project), so a command run from ``output/`` or ``src/`` still finds the title
+    page it was given, and another project's settings are never read.
     """
     here = (start or Path.cwd()).resolve()
-    if (here / DEFAULT_TOML).is_file():
-        return here / DEFAULT_TOML
+    for own in (here / DEFAULT_TOML, here / STUDY_TOML):
+        if own.is_file():
+            return own
     for folder in here.parents:
+        if (folder / STUDY_TOML).is_file() and _is_study(folder / STUDY_TOML):
+            return folder / STUDY_TOML
         if (folder / DEFAULT_TOML).is_file() and _names_project(folder / "pyproject.toml"):
             return folder / DEFAULT_TOML
     return None
+
+
+def _is_study(toml: Path) -> bool:
+    """Whether a report.toml above the working directory is this tool's: our sections, no others."""
+    try:
+        data = tomllib.loads(toml.read_bytes().decode("utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    return bool(data) and set(data) <= set(SECTIONS)
 
 
 def _names_project(pyproject: Path) -> bool:
@@ -266,7 +291,10 @@ def load_config(
 def _notes(table: Any, toml_path: Path | None) -> tuple[tuple[str, Path], ...]:
     """``[report] notes``: place -> Markdown file, each path relative to the settings file.
 
-    Only the shape is checked here; which places exist is the report's to say (`report.notes`).
+    The shape is checked here, and that each file lies inside the settings file's folder once
+    its symlinks are followed, so a note cannot publish a file from elsewhere (``/dev/zero``,
+    ``../../secret``); which places exist, and the files themselves, are the report's to check
+    (`report.notes`).
     """
     origin = str(toml_path)
     example = '{ discussion = "notes/discussion.md", after_kernels = "notes/kernels.md" }'
@@ -283,6 +311,16 @@ def _notes(table: Any, toml_path: Path | None) -> tuple[tuple[str, Path], ...]:
         if not isinstance(value, str) or not value.strip():
             raise ConfigError(
                 f"{origin}: report.notes.{key} must be the path of a Markdown file, got {echo(value)}"
+            )
+        try:
+            inside = (base / value).resolve().is_relative_to(base.resolve())
+        except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL byte
+            inside = False
+        if not inside:
+            raise ConfigError(
+                f"{origin}: report.notes.{key}: {echo(value)} is outside the settings file's folder "
+                f"{base} (symlinks followed); put the note in that folder or one under it and name "
+                "it relative to the settings file"
             )
         pairs.append((key, base / value))
     return tuple(pairs)

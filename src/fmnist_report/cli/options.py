@@ -36,7 +36,8 @@ ConfigOpt = Annotated[
     Path | None,
     typer.Option(
         "--config",
-        help="Settings file (default: report/report.toml of the project folder you are in).",
+        help="Settings file (default: report.toml of the study folder you are in, made by `new`, "
+        "or report/report.toml of the project folder).",
         dir_okay=False,
     ),
 ]

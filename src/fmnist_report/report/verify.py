@@ -76,7 +76,9 @@ def read(path: Path) -> Carried:
         raise VerifyError(
             f"{path} cannot be read as a PDF ({exc}); give a report.pdf of fmnist-report build"
         ) from None
-    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=False).stdout
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, encoding="utf-8", errors="replace", check=False
+    ).stdout
     return Carried(attachments, " ".join(text.split()), xmp, marked, structure)
 
 

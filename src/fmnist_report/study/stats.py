@@ -167,6 +167,23 @@ def holm(p_values: Sequence[float]) -> list[float]:
     return adjusted.tolist()
 
 
+#: Per-seed values that differ by less than this, relative to their size (or absolutely,
+#: near zero), differ by floating-point rounding alone: accuracies of k/10,000 subtract to
+#: differences whose spread is about 1e-17 where every seed gave the same difference.
+SPREAD_RTOL = 1e-9
+SPREAD_ATOL = 1e-12
+
+
+def negligible(value: float, scale: float = 0.0) -> bool:
+    """Whether ``value`` is rounding noise next to ``scale`` (or next to nothing)."""
+    return abs(value) <= SPREAD_ATOL + SPREAD_RTOL * abs(scale)
+
+
+def has_spread(diff: Summary) -> bool:
+    """Whether the seeds' values differ by more than rounding: two seeds or more, a real std."""
+    return diff.n >= 2 and not negligible(diff.std, diff.mean)
+
+
 def paired_t_p(diff: Summary) -> float:
     """Two-sided p of the paired t-test over seeds: is the mean per-seed difference zero?
 
@@ -175,8 +192,8 @@ def paired_t_p(diff: Summary) -> float:
     """
     if diff.n < 2:
         return math.nan
-    if diff.std == 0.0:
-        return 1.0 if diff.mean == 0.0 else 0.0
+    if not has_spread(diff):
+        return 1.0 if negligible(diff.mean) else 0.0
     t = diff.mean / (diff.std / math.sqrt(diff.n))
     return float(2.0 * sps.t.sf(abs(t), diff.n - 1))
 
@@ -186,10 +203,10 @@ def decision_p(diff: Summary, tests: Sequence[McNemar]) -> tuple[float, str]:
 
     With several seeds it is the paired t-test over seeds (``t``), which accounts for training
     randomness and whose power grows with the seeds; with one seed, or seeds that all gave the
-    same difference, there is no spread to test, and McNemar's test of the seeds' predictions
+    same difference (up to rounding: :func:`has_spread`), there is no spread to test, and McNemar's test of the seeds' predictions
     (``mcnemar``, the largest p) decides.
     """
-    if diff.n >= 2 and diff.std > 0.0:
+    if has_spread(diff):
         return paired_t_p(diff), "t"
     return worst_p(tests), "mcnemar"
 
@@ -206,7 +223,7 @@ def is_significant(
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha!r}")
     p = decision_p(diff, tests)[0] if p_value is None else p_value
-    return bool(p < alpha and diff.mean != 0.0)  # no direction, no claim
+    return bool(p < alpha and not negligible(diff.mean))  # no direction, no claim
 
 
 def t_power(effect: float, n: int, alpha: float) -> float:
@@ -276,7 +293,7 @@ class Power:
 def power_of(diff: Summary, alpha: float, power: float = 0.8, limit: int = 1000) -> Power | None:
     """The detectable difference and the seeds needed, or None where the spread is unknown
     (one seed) or zero (every seed gave the same difference)."""
-    if diff.n < 2 or diff.std == 0.0:
+    if not has_spread(diff):
         return None
     effect = abs(diff.mean) / diff.std
     return Power(

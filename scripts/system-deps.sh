@@ -5,11 +5,11 @@
 set -u
 need=""
 [ -d /usr/share/datasets/fashion-mnist ] || need="$need dataset-fashion-mnist"
-# WeasyPrint needs Pango and fonts; pdftotext (poppler-utils) and chromium serve the report tests;
+# WeasyPrint needs Pango; pdftotext (poppler-utils) and chromium serve the report tests;
 # actionlint checks the workflows' shell steps with shellcheck when it is there.
 ldconfig -p 2>/dev/null | grep -q 'libpango-1.0' || need="$need libpango-1.0-0 libpangoft2-1.0-0"
-fc-list 2>/dev/null | grep -qi dejavu || need="$need fonts-dejavu-core"
-# Noto CJK and Noto Color Emoji are the print CSS's fallbacks for Chinese, Japanese, Korean and emoji.
+# The report's text font, DejaVu, comes with it (from matplotlib); Noto CJK and Noto Color Emoji
+# are the CSS's fallbacks for Chinese, Japanese, Korean and emoji.
 fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || need="$need fonts-noto-cjk"
 fc-list 2>/dev/null | grep -qi 'Noto Color Emoji' || need="$need fonts-noto-color-emoji"
 command -v pdftotext >/dev/null 2>&1 || need="$need poppler-utils"

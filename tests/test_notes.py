@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import os
 import re
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from fmnist_report.config import load_config
+from fmnist_report.cli import app
+from fmnist_report.config import Config, load_config
+from fmnist_report.constraints import echo
 from fmnist_report.errors import ConfigError
 from fmnist_report.report import content, notes, render
 from fmnist_report.report.formatting import mean_ci
@@ -32,6 +38,9 @@ def with_notes(tmp_path, **files: str) -> object:
 def test_paths_are_relative_to_the_settings_file(tmp_path):
     cfg = settings(tmp_path, '{ discussion = "notes/d.md", after_kernels = "k.md" }')
     assert dict(cfg.notes) == {"discussion": tmp_path / "notes" / "d.md", "after_kernels": tmp_path / "k.md"}
+    # An absolute path is fine where it lies inside the settings file's folder.
+    inside = settings(tmp_path, f"{{ discussion = '{tmp_path / 'notes' / 'd.md'}' }}")
+    assert dict(inside.notes) == {"discussion": tmp_path / "notes" / "d.md"}
 
 
 @pytest.mark.parametrize(
@@ -116,7 +125,7 @@ def test_notes_appear_at_their_places_with_the_summary_number_and_the_author(tmp
         discussion="I would try **dropout** next.",
     )
     results, summary, _ = make_context(tmp_path / "out")
-    results.config = dataclasses.replace(results.config, notes=cfg.notes)
+    results.config = dataclasses.replace(results.config, notes=cfg.notes, settings_file=cfg.settings_file)
     built = notes.build(results.config, summary)
     _, _, ctx = make_context(tmp_path / "out", author="Mei Lin")
     ctx = {**ctx, "notes": built, "meta": {**ctx["meta"], "attribution": notes.attribution(built, "Mei Lin")}}
@@ -141,3 +150,199 @@ def test_every_section_of_the_table_has_a_place_in_the_page():
     base = render.environment().loader.get_source(render.environment(), "base.html")[0]
     for section_id, _, _ in content.SECTIONS:
         assert f'place = "after_{section_id}"' in base
+
+
+# -- a note embeds nothing from outside the project ----------------------------------------------
+
+SECRET = "TOP-SECRET-7c1e52d9: this line must never reach the report"
+
+
+def secret_file(path: Path) -> Path:
+    path.write_text(SECRET)
+    return path
+
+
+def assert_no_secret(*texts: str) -> None:
+    """Neither the secret nor its base64 (as a data: URI would carry it) is in any of ``texts``."""
+    encoded = base64.b64encode(SECRET.encode()).decode()
+    for text in texts:
+        assert SECRET not in text and encoded[:16] not in text
+
+
+def symlink(link: Path, target: Path) -> None:
+    """``link`` -> ``target``, or a skip where symlinks need a privilege (Windows)."""
+    try:
+        link.symlink_to(target)
+    except OSError as exc:
+        pytest.skip(f"cannot make a symlink here ({exc.strerror})")
+
+
+def rooted(path: Path) -> str:
+    """``path`` as an absolute path in a Markdown link, with forward slashes on every system."""
+    return "/" + path.relative_to(path.anchor).as_posix()
+
+
+def project(tmp_path: Path) -> Path:
+    """A project folder inside tmp_path, so that tmp_path itself is outside it."""
+    (tmp_path / "proj" / "notes").mkdir(parents=True)
+    return tmp_path / "proj"
+
+
+def refusal(tmp_path: Path, capfd, caplog, cfg) -> str:
+    """The one-line ConfigError that stops both the check and the renderer; nothing secret printed."""
+    with pytest.raises(ConfigError) as refused:
+        notes.check(cfg, ["cnn3"])
+    _, summary, _ = make_context(tmp_path / "out")
+    with pytest.raises(ConfigError):
+        notes.build(cfg, summary)
+    message = str(refused.value)
+    out, err = capfd.readouterr()
+    assert "\n" not in message
+    assert_no_secret(message, out, err, caplog.text)
+    return message
+
+
+@pytest.mark.parametrize(
+    ("src", "setup", "expected"),
+    [
+        (
+            "leak.png",
+            lambda p: symlink(p / "notes" / "leak.png", secret_file(p.parent / "secret.txt")),
+            "notes/discussion.md: image 'leak.png' is outside the note's folder notes/; put the image "
+            "beside the note or in a folder under it",
+        ),
+        (
+            "<{outside}>",
+            lambda p: secret_file(p.parent / "secret.png"),
+            "is an absolute path; name it relative to the note",
+        ),
+        (
+            "../../secret.png",
+            lambda p: secret_file(p.parent / "secret.png"),
+            "image '../../secret.png' is outside the note's folder notes/",
+        ),
+        (
+            "%2E%2E/%2E%2E/secret.png",
+            lambda p: secret_file(p.parent / "secret.png"),
+            "image '../../secret.png' is outside the note's folder notes/",
+        ),
+        (
+            "fake.png",
+            lambda p: secret_file(p / "notes" / "fake.png"),
+            "image 'fake.png' is not a PNG image (its content is not PNG); save it again as a PNG file",
+        ),
+        (
+            "photo.png",
+            lambda p: (p / "notes" / "photo.png").write_bytes(b"\xff\xd8\xff\xe0" + SECRET.encode()),
+            "image 'photo.png' is not a PNG image",
+        ),
+        (
+            "huge.png",
+            lambda p: (p / "notes" / "huge.png").write_bytes(png(1) + b"\0" * (11 << 20)),
+            "image 'huge.png' is larger than the 10 MiB an image may be",
+        ),
+    ],
+    ids=["symlink-out", "absolute", "dotdot", "encoded-dotdot", "text-as-png", "jpeg-as-png", "too-large"],
+)
+def test_an_image_from_outside_or_not_an_image_is_refused_in_one_line(
+    tmp_path, capfd, caplog, src, setup, expected
+):
+    root = project(tmp_path)
+    setup(root)
+    md = "![figure](" + src.format(outside=rooted(tmp_path / "secret.png")) + ")"
+    (root / "notes" / "discussion.md").write_text(md)
+    cfg = settings(root, '{ discussion = "notes/discussion.md" }')
+    assert expected in refusal(tmp_path, capfd, caplog, cfg)
+
+
+def test_an_image_in_a_subfolder_or_named_in_unicode_is_embedded(tmp_path):
+    root = project(tmp_path)
+    (root / "notes" / "img").mkdir()
+    (root / "notes" / "img" / "plot.gif").write_bytes(gif := _gif())
+    (root / "notes" / "图 1.png").write_bytes(picture := png(3))
+    (root / "notes" / "discussion.md").write_text("![chart](<图 1.png>) and ![plot](img/plot.gif)")
+    cfg = settings(root, '{ discussion = "notes/discussion.md" }')
+    (note,) = notes.check(cfg, ["cnn3"])
+    _, summary, _ = make_context(tmp_path / "out")
+    html = notes.to_html(note, summary)
+    assert f'src="data:image/png;base64,{base64.b64encode(picture).decode()}" alt="chart"' in html
+    assert f'src="data:image/gif;base64,{base64.b64encode(gif).decode()}" alt="plot"' in html
+
+
+def _gif() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("P", (4, 4)).save(buf, format="GIF")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("{outside}", "is outside the settings file's folder"),
+        ("../secret.md", "is outside the settings file's folder"),
+        ("notes/link.md", "is outside the settings file's folder"),  # a symlink out
+        ("/dev/zero", "is outside the settings file's folder"),  # refused before a byte is read
+    ],
+    ids=["absolute", "dotdot", "symlink-out", "dev-zero"],
+)
+def test_a_note_outside_the_settings_folder_is_refused_when_the_settings_are_read(
+    tmp_path, monkeypatch, capfd, value, expected
+):
+    root = project(tmp_path)
+    outside = secret_file(tmp_path / "secret.md")
+    if value == "notes/link.md":
+        symlink(root / "notes" / "link.md", outside)
+    value = value.format(outside=outside.as_posix())
+    with pytest.raises(ConfigError, match=re.escape(expected)) as refused:
+        settings(root, f"{{ discussion = {value!r} }}")
+    assert f"report.notes.discussion: {echo(value)}" in str(refused.value)
+    # The CLI says the same in one line, exit 1, before any study starts.
+    from fmnist_report import pipeline
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(pipeline, "study", lambda *a, **k: pytest.fail("the study started"))
+    result = CliRunner().invoke(app, ["build", "--config", str(root / "report.toml"), "--out", "out"])
+    assert result.exit_code == 1, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and expected in lines[0]
+    assert "Traceback" not in result.output
+    assert_no_secret(str(refused.value), result.output, *capfd.readouterr())
+
+
+def test_a_note_that_is_no_regular_file_is_refused_without_reading_it(tmp_path):
+    root = project(tmp_path)
+    # A Config made in code skips the settings' check; reading the notes checks again.
+    cfg = Config(settings_file=root / "report.toml", notes=(("discussion", Path("/dev/zero")),))
+    with pytest.raises(ConfigError, match=re.escape(f"{Path('/dev/zero')} is outside the settings file's")):
+        notes.read(cfg)
+    (root / "notes" / "folder.md").mkdir()
+    kinds = ["folder.md"]
+    if hasattr(os, "mkfifo"):  # a FIFO would block a plain read for ever
+        os.mkfifo(root / "notes" / "pipe.md")
+        kinds.append("pipe.md")
+    for name in kinds:
+        cfg = settings(root, f'{{ discussion = "notes/{name}" }}')
+        with pytest.raises(ConfigError, match=f"notes/{name} is not a regular file"):
+            notes.read(cfg)
+
+
+def test_a_note_larger_than_the_limit_is_refused(tmp_path):
+    root = project(tmp_path)
+    (root / "notes" / "discussion.md").write_text("All work and no play. " * 50_000)  # 1.1 MB
+    cfg = settings(root, '{ discussion = "notes/discussion.md" }')
+    with pytest.raises(ConfigError, match=r"notes/discussion.md is larger than the 256 KiB a note may be"):
+        notes.check(cfg, ["cnn3"])
+
+
+def test_an_image_weasyprint_cannot_decode_is_one_line_without_its_content(capfd, caplog):
+    """WeasyPrint logs an undecodable image, data: URI and all, and carries on; the build stops instead."""
+    uri = "data:image/png;base64," + base64.b64encode(SECRET.encode()).decode()
+    html = f'<p>x</p><img src="{uri}" alt="my chart">'
+    with pytest.raises(render.RenderError, match="the image 'my chart' cannot be decoded") as refused:
+        render.render_pdf(html, variant="none")
+    assert "\n" not in str(refused.value)
+    assert_no_secret(str(refused.value), *capfd.readouterr(), caplog.text)

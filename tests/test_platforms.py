@@ -206,3 +206,31 @@ def test_a_quick_build_runs_without_posix_modules(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Built without fcntl" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert (tmp_path / "out" / "report.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_missing_fonts_stop_the_build_in_one_line_before_anything(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from fmnist_report.cli import app
+    from fmnist_report.report import fonts
+
+    monkeypatch.setattr(fonts, "missing_fonts", lambda: ["mpl-data/fonts/ttf/DejaVuSans.ttf"])
+    result = CliRunner().invoke(
+        app, ["build", "--profile", "quick", "--out", str(tmp_path / "out"), "--no-pdf"]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.strip().startswith("error: the report's fonts are missing or damaged (mpl-data")
+    assert "reinstall" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_shipped_font_answers_for_the_characters_it_has(monkeypatch):
+    """A Mac has no fontconfig: Cyrillic, which the shipped DejaVu has, is no missing character."""
+    from fmnist_report import pipeline
+
+    monkeypatch.setattr(pipeline.shutil, "which", lambda name: None)
+    assert pipeline.font_covers("Ж")
+    monkeypatch.setattr(pipeline.shutil, "which", lambda name: "/bin/fc-list")
+    monkeypatch.setattr(pipeline.subprocess, "run", lambda *a, **k: type("Done", (), {"stdout": ""})())
+    assert not pipeline.font_covers("图")  # neither the shipped font nor fontconfig has it
+    assert pipeline.font_covers("Ж")

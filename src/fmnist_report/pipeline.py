@@ -144,7 +144,11 @@ def study(
 
 
 def font_covers(char: str) -> bool:
-    """Whether an installed font (fontconfig, which WeasyPrint uses) has a glyph for ``char``."""
+    """Whether the shipped font or an installed one (fontconfig, which WeasyPrint uses) has ``char``."""
+    from fmnist_report.report.fonts import covers
+
+    if covers(char):
+        return True
     if shutil.which("fc-list") is None:
         return True  # nothing to ask; the PDF renderer will use what it finds
     found = subprocess.run(["fc-list", f":charset={ord(char):x}", "family"], capture_output=True, text=True)

@@ -189,10 +189,11 @@ def report_body(settings: Settings, *, trains: bool) -> None:
     from fmnist_report.ui import ConsoleReporter
 
     cfg = settings.load()
-    if not settings.no_pdf:
-        from fmnist_report.report.preflight import check_pdf_engine
+    from fmnist_report.report.preflight import check_fonts, check_pdf_engine
 
-        check_pdf_engine()  # before anything trains
+    check_fonts()  # before anything trains
+    if not settings.no_pdf:
+        check_pdf_engine()
     for warning in check_report_text(cfg):
         err.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     results = run_study(settings, cfg, settings.only, stored_only=not trains, check_notes=True, exports=True)

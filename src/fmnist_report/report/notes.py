@@ -10,7 +10,6 @@ cannot be honoured.
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from markdown_it.token import Token
 
 from fmnist_report.config import Config
 from fmnist_report.errors import ConfigError
-from fmnist_report.report import content, formatting
+from fmnist_report.report import content, formatting, note_files
 from fmnist_report.study.summary import SEED_METRICS, Summary
 
 #: The place of a note that is a section of its own, before the appendices.
@@ -44,18 +43,18 @@ PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
 NAME = re.compile(
     r"^(?P<model>[A-Za-z0-9_-]+(?:\[[A-Za-z0-9_=,.\-]*\])?)\.(?P<metric>[a-z_]+)(?:\.(?P<field>[a-z_]+))?$"
 )
-#: Local images a note may embed, by suffix.
-IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
 REMOTE = re.compile(r"^([a-z][a-z0-9+.-]*:|//)", re.I)
 
 
 @dataclass(frozen=True)
 class Note:
-    """One note as read: its place, its file and its Markdown text."""
+    """One note as read: its place, its file, its Markdown text and the settings file's folder."""
 
     place: str
     path: Path
     text: str
+    #: The folder the note was read under: its images' paths print relative to it.
+    folder: Path | None = None
 
 
 def places() -> list[str]:
@@ -75,8 +74,14 @@ def metric_names() -> list[str]:
 
 
 def read(config: Config) -> list[Note]:
-    """The configured notes, read; a place that does not exist or an unreadable file is a ConfigError."""
+    """The configured notes, read; a place that does not exist or an unreadable file is a ConfigError.
+
+    A note must be a regular file of at most `note_files.MAX_NOTE_BYTES` inside the settings
+    file's folder, symlinks followed (`note_files.read_note`), checked again here for a
+    Config made in code.
+    """
     known = places()
+    folder = config.settings_file.parent if config.settings_file is not None else Path.cwd()
     notes = []
     for place, path in config.notes:
         if place not in known:
@@ -84,17 +89,13 @@ def read(config: Config) -> list[Note]:
                 f"report.notes.{place} names no place of the report; the places are {', '.join(known)}"
             )
         try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+            text = note_files.read_note(place, path, folder).decode("utf-8")
+        except UnicodeDecodeError:
             raise ConfigError(
-                f"report.notes.{place}: {path} does not exist; write it or drop the key"
+                f"report.notes.{place}: {note_files.shown(path, folder)} cannot be read (not UTF-8 "
+                "text); save it as UTF-8"
             ) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            raise ConfigError(
-                f"report.notes.{place}: {path} cannot be read ({why}); save it as UTF-8"
-            ) from None
-        notes.append(Note(place, path, text))
+        notes.append(Note(place, path, text, folder))
     return notes
 
 
@@ -171,7 +172,11 @@ def _image_tokens(tokens: Sequence[Token]) -> Iterable[Token]:
 
 
 def _images(note: Note) -> dict[str, str]:
-    """Each image a note shows, as src -> data: URI; a remote or missing one is a ConfigError."""
+    """Each image a note shows, as src -> data: URI; a remote, outside or broken one is a ConfigError.
+
+    A local image is checked by `note_files.image_uri`: beside the note or under its folder,
+    symlinks followed, URL-decoded, and by its content a PNG, JPEG or GIF of bounded size.
+    """
     embedded = {}
     for token in _image_tokens(markdown().parse(note.text)):
         src = str(token.attrs.get("src", ""))
@@ -183,14 +188,7 @@ def _images(note: Note) -> dict[str, str]:
         if src.startswith("data:"):
             embedded[src] = src
             continue
-        path = note.path.parent / src
-        media = IMAGE_TYPES.get(path.suffix.lower())
-        if media is None or not path.is_file():
-            raise ConfigError(
-                f"{note.path}: the image {src[:60]!r} is not a PNG, JPEG or GIF file beside the note; "
-                "fix the path"
-            )
-        embedded[src] = f"data:{media};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+        embedded[src] = note_files.image_uri(note.path, note.folder or note.path.parent, src)
     return embedded
 
 

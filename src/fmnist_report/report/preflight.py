@@ -1,8 +1,9 @@
-"""Before anything trains: can this machine make the PDF? If not, one line says what to install.
+"""Before anything trains: can this machine make the report? If not, one line says what to install.
 
 WeasyPrint is a Python package, but it draws text with Pango, a system library that no
 wheel carries. Without it, the import fails only when the PDF is rendered, half an hour of
-training later; :func:`check_pdf_engine` tries the import when the settings are read.
+training later; :func:`check_pdf_engine` tries the import when the settings are read, and
+:func:`check_fonts` looks for the fonts the report ships.
 """
 
 from __future__ import annotations
@@ -69,6 +70,18 @@ def pdf_engine_problem() -> str | None:
         lines = str(exc).strip().splitlines()
         return lines[0] if lines else type(exc).__name__
     return None
+
+
+def check_fonts() -> None:
+    """Raise :class:`PdfEngineError` when a font the report ships cannot be read."""
+    from fmnist_report.report.fonts import missing_fonts
+
+    missing = missing_fonts()
+    if missing:
+        raise PdfEngineError(
+            f"the report's fonts are missing or damaged ({', '.join(missing[:2])}); nothing was "
+            "trained. They come with matplotlib: reinstall it (python scripts/dev.py setup)"
+        )
 
 
 def check_pdf_engine() -> None:

@@ -2,9 +2,9 @@
 
 Templates only lay out the values of the report context; every number passes through a
 filter of `report.formatting`, registered here. The HTML carries its CSS inline and its
-images as ``data:`` URIs, so it is one self-contained file: it may link to other pages
-(``<a href>``) and say anything in its text, but it loads nothing from outside. The PDF is
-made from that same HTML by WeasyPrint.
+images and fonts (`report.fonts`) as ``data:`` URIs, so it is one self-contained file: it
+may link to other pages (``<a href>``) and say anything in its text, but it loads nothing
+from outside. The PDF is made from that same HTML by WeasyPrint.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 import jinja2
 
 from fmnist_report.errors import UserError
+from fmnist_report.report import fonts
 from fmnist_report.report.formatting import FILTERS
 
 TEMPLATE = "base.html"
@@ -95,10 +96,12 @@ def _template_line(exc: BaseException) -> str:
 def render_html(context: Mapping[str, Any], template: str = TEMPLATE) -> str:
     """The report as one self-contained HTML page."""
     env = environment()
+    styles = {"screen_css": stylesheet("screen.css"), "print_css": stylesheet("print.css")}
     try:
-        page = env.get_template(template).render(
-            **context, screen_css=stylesheet("screen.css"), print_css=stylesheet("print.css")
-        )
+        layout = env.get_template(template)
+        # The fonts hold only the glyphs the page prints: a first pass, without them, says which.
+        text = layout.render(**context, **styles, font_css="")
+        page = layout.render(**context, **styles, font_css=font_css(text))
     except jinja2.UndefinedError as exc:
         where = _template_line(exc)
         raise RenderError(
@@ -111,6 +114,17 @@ def render_html(context: Mapping[str, Any], template: str = TEMPLATE) -> str:
             f"the report would load {leak!r} from outside the file; remove it from the template"
         )
     return page
+
+
+def font_css(page: str) -> str:
+    """The ``@font-face`` rules of the report's own fonts (`report.fonts`), subset to ``page``."""
+    missing = fonts.missing_fonts()
+    if missing:
+        raise RenderError(
+            f"the report's fonts are missing or unreadable ({', '.join(missing)}); they come with "
+            "matplotlib: reinstall it (pip install --force-reinstall matplotlib)"
+        )
+    return fonts.font_face_css(page)
 
 
 def render_model_card(card: Mapping[str, Any]) -> str:
@@ -185,6 +199,8 @@ def render_pdf(
     from weasyprint import HTML, Attachment
     from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
+    from fmnist_report.report import pdf_log
+
     if variant is not None and variant not in PDF_VARIANTS:
         raise RenderError(f"PDF variant must be one of {', '.join(PDF_VARIANTS)}, got {variant!r}")
     # WeasyPrint logs every CSS property it does not know; the browser-only ones are expected.
@@ -202,16 +218,22 @@ def render_pdf(
         # WeasyPrint writes the name tree in the order given; ISO 32000-1 7.9.6 wants its keys sorted.
         for a in sorted(attachments, key=lambda a: a.name)
     ]
-    try:
-        return HTML(string=html, url_fetcher=fetcher, media_type="print").write_pdf(
-            pdf_variant=None if variant in (None, "none") else variant,
-            attachments=embedded,
-            finisher=_list_each_file_once,
-        )
-    except FatalURLFetchingError as exc:
-        raise RenderError(
-            f"the PDF needs a resource from outside the report ({exc}); embed it as a data: URI"
-        ) from None
+    # What WeasyPrint cannot use (an image it cannot decode) it logs, data: URI and all, and
+    # leaves out; those records stay off the console and stop the build in one line instead.
+    with pdf_log.caught() as problems:
+        try:
+            pdf = HTML(string=html, url_fetcher=fetcher, media_type="print").write_pdf(
+                pdf_variant=None if variant in (None, "none") else variant,
+                attachments=embedded,
+                finisher=_list_each_file_once,
+            )
+        except FatalURLFetchingError as exc:
+            raise RenderError(
+                f"the PDF needs a resource from outside the report ({exc}); embed it as a data: URI"
+            ) from None
+    if problems:
+        raise RenderError(pdf_log.describe(problems[0], html))
+    return pdf
 
 
 def _list_each_file_once(document: Any, pdf: Any) -> None:

@@ -77,7 +77,11 @@ def read(path: Path) -> Carried:
             f"{path} cannot be read as a PDF ({exc}); give a report.pdf of fmnist-report build"
         ) from None
     text = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, encoding="utf-8", errors="replace", check=False
+        ["pdftotext", "-enc", "UTF-8", str(path), "-"],
+        capture_output=True,
+        encoding="utf-8",
+        errors="replace",
+        check=False,
     ).stdout
     return Carried(attachments, " ".join(text.split()), xmp, marked, structure)
 

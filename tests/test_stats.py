@@ -300,7 +300,9 @@ def test_random_equal_differences_never_take_the_t_branch():
     base = rng.integers(8000, 9500, size=(20_000, 3)) / 10_000
     shift = rng.integers(-200, 200, size=(20_000, 1)) / 10_000
     tests = [mcnemar_result(0.5, 0.0)]
-    diffs = [paired_difference(a, np.round((a + s) * 10_000) / 10_000) for a, s in zip(base, shift, strict=True)]
+    diffs = [
+        paired_difference(a, np.round((a + s) * 10_000) / 10_000) for a, s in zip(base, shift, strict=True)
+    ]
     assert sum(d.std != 0.0 for d in diffs) > 5_000  # the rounding noise the old test took for spread
     assert {decision_p(d, tests)[1] for d in diffs} == {"mcnemar"}
 

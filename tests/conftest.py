@@ -9,7 +9,11 @@ import pytest
 from fmnist_report import backend
 from fmnist_report import data as data_mod
 
-from .factories import synthetic_dataset
+from .factories import REAL_DIR, synthetic_dataset
+
+#: Set by .ci/run: a test that trains on the real data may not skip where the data is installed.
+NO_SKIPS_ENV = "FMNIST_REPORT_NO_SKIPS"
+_skipped_real: list[str] = []
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -33,3 +37,33 @@ def isolated_env(tmp_path, monkeypatch):
 @pytest.fixture
 def toy_data() -> data_mod.Dataset:
     return synthetic_dataset()
+
+
+def _needs_real_data(report: pytest.TestReport) -> bool:
+    return "slow" in report.keywords or "realdata" in report.keywords
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and _needs_real_data(report):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        _skipped_real.append(f"{report.nodeid}: {reason}")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Name every skipped real-data test; under .ci/run, one is a failure where the data is installed."""
+    if not _skipped_real:
+        return
+    strict = os.environ.get(NO_SKIPS_ENV) == "1" and data_mod.files_in(REAL_DIR) is not None
+    terminalreporter.section("real-data tests that skipped", sep="-")
+    for line in _skipped_real:
+        terminalreporter.write_line(line)
+    if strict:
+        terminalreporter.write_line(
+            f"error: {len(_skipped_real)} real-data test(s) skipped on a machine that has the data "
+            "(install what each skip names; scripts/system-deps.sh does)"
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _skipped_real and os.environ.get(NO_SKIPS_ENV) == "1" and data_mod.files_in(REAL_DIR) is not None:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

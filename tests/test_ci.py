@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -160,3 +161,36 @@ def test_the_comparison_script_appends_the_diff_or_one_line(pytestconfig, tmp_pa
         assert "test accuracy, dense" in text
     else:
         assert text == f"No comparison with main: its quick metrics.json is not published at {url} yet.\n"
+
+
+def test_a_real_data_test_that_skips_fails_ci_where_the_data_is(monkeypatch):
+    """.ci/run sets FMNIST_REPORT_NO_SKIPS=1: a slow test skipped for a missing tool is a failure there."""
+    from types import SimpleNamespace
+
+    from . import conftest
+
+    assert "FMNIST_REPORT_NO_SKIPS=1" in (Path(__file__).parent.parent / ".ci" / "run").read_text()
+    monkeypatch.setattr(conftest, "_skipped_real", [])
+    monkeypatch.setattr(conftest.data_mod, "files_in", lambda folder: object())  # the data is there
+    skipped = SimpleNamespace(
+        skipped=True,
+        keywords={"slow": 1},
+        nodeid="tests/test_build.py::test_pdf",
+        longrepr=("f", 1, "no pdftotext"),
+    )
+    fast = SimpleNamespace(
+        skipped=True, keywords={}, nodeid="tests/test_x.py::test_y", longrepr=("f", 1, "why")
+    )
+    conftest.pytest_runtest_logreport(fast)
+    session = SimpleNamespace(exitstatus=0)
+    monkeypatch.setenv(conftest.NO_SKIPS_ENV, "1")
+    conftest.pytest_sessionfinish(session, 0)
+    assert session.exitstatus == 0  # a fast test's skip is no real-data skip
+    conftest.pytest_runtest_logreport(skipped)
+    conftest.pytest_sessionfinish(session, 0)
+    assert session.exitstatus == pytest.ExitCode.TESTS_FAILED
+    assert conftest._skipped_real == ["tests/test_build.py::test_pdf: no pdftotext"]
+    session.exitstatus = 0
+    monkeypatch.delenv(conftest.NO_SKIPS_ENV)
+    conftest.pytest_sessionfinish(session, 0)
+    assert session.exitstatus == 0  # outside CI, a skip is reported, not failed

@@ -165,6 +165,35 @@ COST = {
 }
 
 
+def cost(model_id: str, overrides: Sequence[tuple[str, object]] = ()) -> tuple[int, int]:
+    """(parameters, forward FLOPs per image) of a model, its variant's ``overrides`` applied.
+
+    A built-in model's are `COST`'s; a variant's are worked out as `models.build` lays it out
+    and `models.flops_per_image` counts: its kernel size, filters, hidden units and batch
+    norm (4 numbers per channel); dropout, the optimizer and the rest add no weight.
+    """
+    mid = ModelId.parse(model_id)
+    if not overrides:
+        return COST[str(ModelId(mid.arch, mid.kernel_size))]
+    o = dict(overrides)
+    norm = 4 if o.get("batch_norm") else 0
+    params = flops = 0
+    if mid.arch == "cnn":
+        k, side, channels = int(o.get("kernel_size", mid.kernel_size)), 28, 1  # type: ignore[call-overload]
+        for f in o.get("filters", (32, 64)):  # type: ignore[union-attr]
+            params += k * k * channels * f + f + norm * f
+            flops += (2 * k * k * channels * f + f) * side * side  # "same" padding, then 2x2 pooling
+            side, channels = side // 2, f
+        width, units = side * side * channels, tuple(o.get("dense_units", (128,)))  # type: ignore[arg-type]
+    else:
+        width, units = 28 * 28, tuple(o.get("dense_units", (256, 128)))  # type: ignore[arg-type]
+    for n in units:
+        params += width * n + n + norm * n
+        flops += 2 * width * n + n
+        width = n
+    return params + width * 10 + 10, flops + 2 * width * 10 + 10  # and the softmax
+
+
 def layer_table(model_id: str) -> list[dict[str, object]]:
     """The layer table ``models.layer_table`` gives for a model id, written out by hand."""
     mid = ModelId.parse(model_id).base()
@@ -193,6 +222,11 @@ def layer_table(model_id: str) -> list[dict[str, object]]:
     ]
 
 
+def _plain(value: object) -> object:
+    """A value as a record's JSON holds it: tuples become lists."""
+    return list(value) if isinstance(value, tuple) else value
+
+
 #: The machine every generated training record says it was trained on.
 TEST_MACHINE = {"cpu": "Generated CPU", "logical_cpus": 4, "intra_op_threads": 0}
 
@@ -207,18 +241,26 @@ def train_record(
     curve: Sequence[float] | None = None,
     train_seconds: float | None = None,
     confidence: float = 0.82,
+    overrides: Sequence[tuple[str, object]] | None = None,
 ) -> Record:
     """A training record with every field a real one has, from given test predictions.
 
     Probabilities put ``confidence`` on the predicted class and spread the rest evenly.
     ``curve`` is the training accuracy per epoch (the other curves follow it).
+    A variant's ``overrides`` are its declaration's (by default those of the `VARIANTS` of
+    its name), and its parameters and FLOPs follow from them (`cost`).
     """
     mid = ModelId.parse(model_id)
+    if mid.is_variant and overrides is None:
+        declared = {v.name: v.overrides for v in VARIANTS}
+        if mid.variant not in declared:
+            raise ValueError(f"{model_id}: give the overrides of a variant not in VARIANTS")
+        overrides = declared[mid.variant]
     n = len(y_true)
     probabilities = np.full((n, 10), (1 - confidence) / 9, dtype=np.float32)
     probabilities[np.arange(n), y_pred] = confidence
     confusion = training.confusion_matrix(y_true, y_pred)
-    params, flops = COST[str(ModelId(mid.arch, mid.kernel_size))]
+    params, flops = cost(model_id, overrides or ())
     k = mid.kernel_size or 1
     acc = np.asarray(curve if curve is not None else np.linspace(0.6, 0.8, epochs), dtype=float)
     metrics = {
@@ -229,7 +271,11 @@ def train_record(
             "epochs": len(acc),
             "precision": "mixed_bfloat16",
             "permutation_seed": seed if mid.permuted else None,
-            **({"variant": mid.variant, "overrides": [["dropout", 0.3]]} if mid.is_variant else {}),
+            **(
+                {"variant": mid.variant, "overrides": [[k, _plain(v)] for k, v in overrides or ()]}
+                if mid.is_variant
+                else {}
+            ),
         },
         "model_id": model_id,
         "label": mid.label,
@@ -305,6 +351,7 @@ def fake_results(
     data = data if data is not None else synthetic_dataset(per_class_train=30, per_class_test=10)
     config = config or Config(study=StudyConfig(profile="quick", epochs=2, seeds=seeds))
     results = StudyResults(config=config, data=data, eda=eda)
+    declared = {v.name: v.overrides for v in config.study.variants}
     for model_id in models:
         n = 1 if ModelId.parse(model_id).permuted else seeds
         results.runs[model_id] = [
@@ -314,6 +361,7 @@ def fake_results(
                 data.y_test,
                 predict(model_id, seed, data.y_test),
                 curve=curve(model_id, seed) if curve else None,
+                overrides=declared.get(ModelId.parse(model_id).variant or ""),
             )
             for seed in range(n)
         ]

@@ -110,3 +110,37 @@ def test_diff_refuses_builds_of_different_studies_and_names_the_variant(tmp_path
         "variant wide only in the old build" in text
         and "variant dropout differs (dropout 0.3 vs 0.5)" in text
     )
+
+
+def test_diff_only_study_compares_builds_that_differ_only_in_their_variants(tmp_path):
+    from typer.testing import CliRunner
+
+    from fmnist_report.cli import app
+
+    _build(tmp_path, "a", VARIANTS)
+    _build(tmp_path, "b", (Variant("dropout", "cnn", (("dropout", 0.5),)),))
+    old, new = diff.load(tmp_path / "a.json"), diff.load(tmp_path / "b.json")
+    found = diff.compare(old, new, only="study")
+    names = [r["name"] for r in found["rows"]]
+    assert "test accuracy, dense" in names and "test accuracy, cnn3" in names
+    assert not any("[" in n for n in names)
+    # The total training time counts the variants' runs: not a number of the study alone.
+    assert "training time, all runs" not in names
+    assert found["protocol"]["same"]
+    with pytest.raises(diff.DiffError, match="variant dropout differs"):
+        diff.compare(old, new, only="variants")
+    run = CliRunner().invoke(
+        app, ["diff", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--only", "study"]
+    )
+    assert run.exit_code == 0, run.output
+    assert "| test accuracy, dense |" in run.stdout and "Protocols differ" not in run.stdout
+
+
+def test_the_fake_variant_records_carry_their_own_overrides_and_cost(tmp_path):
+    s = summarize(make_results(tmp_path, seeds=2, variants=VARIANTS))
+    wide, dropout = s.row("dense[wide]"), s.row("cnn3[dropout]")
+    assert wide["overrides"] == {"dense_units": [512]} and dropout["overrides"] == {"dropout": 0.3}
+    # 784 * 512 + 512 weights and biases into the hidden layer, 512 * 10 + 10 into the softmax.
+    assert wide["params"] == 407_050 != s.row("dense")["params"]
+    assert dropout["params"] == s.row("cnn3")["params"]  # dropout adds no weight
+    assert s.row("dense[wide]")["flops"] == 2 * (784 * 512 + 512 * 10) + 512 + 10

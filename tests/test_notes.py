@@ -135,7 +135,7 @@ def test_notes_appear_at_their_places_with_the_summary_number_and_the_author(tmp
     note_at = page.index("My CNN reached")
     assert kernels_end < note_at < page.index('id="interpretation"')
     assert f"My CNN reached {expected} with {summary.models['cnn3']['params']:,} weights." in page
-    assert "<h4>Why 3x3</h4>" in page  # the note's headings sit below the report's
+    assert '<h4 dir="ltr">Why 3x3</h4>' in page  # the note's headings sit below the report's
     assert (
         page.index('id="deployment"')
         < page.index("<strong>dropout</strong>")

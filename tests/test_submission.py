@@ -148,7 +148,7 @@ def test_a_swapped_metrics_attachment_is_named(tmp_path):
 
 def test_a_tagging_claim_without_a_structure_tree_fails(tmp_path):
     ((name, detail),) = failed(verify.checks(carried(tmp_path, structure=False)))
-    assert name == "conformance" and detail == "the XMP claims PDF/A-3a, but the PDF has no a structure tree"
+    assert name == "conformance" and detail == "the XMP claims PDF/A-3a, but the PDF has no structure tree"
 
 
 def test_a_configuration_build_would_refuse_fails_with_its_message(tmp_path):

@@ -92,7 +92,10 @@ BAD = [
         "[[variants]]\nbase = 'cnn'\nlearning_rate = 0.001\n",
         r"learning_rate = 0.001 is what the cnn base already has",
     ),
-    ("[[variants]]\nbase = 'cnn'\n", r"declares no override, so it would repeat its base"),
+    (
+        "[[variants]]\nbase = 'cnn'\n",
+        r"declares no override, so it would train the built-in model cnn3 \(CNN 3x3\) again",
+    ),
     (
         "[[variants]]\nname = 'cnn5'\nbase = 'cnn'\ndropout = 0.2\n",
         r"name 'cnn5' is a built-in model of the study",
@@ -124,7 +127,7 @@ def test_every_mistake_is_one_line_naming_the_table_key_allowed_values(tmp_path,
 def test_too_many_variants_are_refused():
     tables = [{"base": "cnn", "dropout": round(0.05 * (i + 1), 2)} for i in range(13)]
     with pytest.raises(ConfigError, match="13 variants declared, at most 12"):
-        parse_variants(tables, "r.toml", learning_rate=1e-3)
+        parse_variants(tables, "r.toml", learning_rate=1e-3, kernel_sizes=(3, 5, 7))
 
 
 def test_the_cli_refuses_a_bad_declaration_in_one_line_before_loading_data(tmp_path):
@@ -382,3 +385,21 @@ def test_a_variant_with_every_training_override_trains_and_repeats_exactly():
     assert not np.array_equal(
         training.train(bare, data).arrays["probabilities"], first.arrays["probabilities"]
     )
+
+
+@pytest.mark.parametrize("command", ["run", "build"])
+def test_only_variants_without_a_declared_variant_says_how_to_declare_one(tmp_path, command):
+    from typer.testing import CliRunner
+
+    from fmnist_report.cli import app
+
+    path = settings(tmp_path, "[study]\nseeds = 1\n")
+    done = CliRunner().invoke(
+        app, [command, "--only", "variants", "--config", str(path), "--out", str(tmp_path / "o")]
+    )
+    assert done.exit_code == 1, done.output
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert "no variants are declared" in lines[0] and str(path) in lines[0]
+    assert '[[variants]] base = "cnn" dropout = 0.3' in lines[0]
+    assert not (tmp_path / "o" / "cache").exists()  # nothing was loaded or trained

@@ -87,6 +87,11 @@ def test_minimum_effect_against_hand_worked_values():
     assert stats.minimum_effect(10, 0.05) == pytest.approx(0.9960, abs=2e-4)
     # Large n: the normal approximation (z_0.975 + z_0.8) / sqrt(n) = 2.8016 / 20.
     assert stats.minimum_effect(400, 0.05) == pytest.approx(2.8016 / 20, rel=3e-3)
+    # Small n, worked independently (noncentral t; a Monte Carlo of 400,000 draws gives power
+    # 0.801, 0.800 and 0.801 at these effects): n = 3 at 0.05, n = 3 at 0.05 / 3, n = 2 at 0.05.
+    assert stats.minimum_effect(3, 0.05) == pytest.approx(3.264, abs=1e-3)
+    assert stats.minimum_effect(3, 0.05 / 3) == pytest.approx(5.667, abs=1e-3)
+    assert stats.minimum_effect(2, 0.05) == pytest.approx(11.55, abs=1e-2)
     # The effect found has the power asked for, and a smaller one less.
     d = stats.minimum_effect(3, 0.05 / 3)
     assert stats.t_power(d, 3, 0.05 / 3) == pytest.approx(0.8, abs=1e-6)
@@ -104,7 +109,10 @@ def test_a_non_significant_comparison_states_its_detectable_difference():
     found = summary.holm_family("kernels", [comparison(draws(0.002, 0.01, 3, seed=s)) for s in range(3)])[0]
     power = found["power"]
     assert power["alpha"] == pytest.approx(0.05 / 3) and power["n"] == 3
-    assert power["detectable"] == pytest.approx(stats.minimum_effect(3, 0.05 / 3) * found["diff"]["std"])
+    # Three seeds at alpha 0.05 / 3 detect d = 5.667 with 80% power (noncentral t with 2 df; a
+    # Monte Carlo of 400,000 draws of three N(5.667, 1) seeds gives power 0.7995), so the
+    # detectable difference is 5.667 per-seed standard deviations.
+    assert power["detectable"] == pytest.approx(5.667 * found["diff"]["std"], rel=2e-4)
     text = wording.power_text(found)
     assert f"about {power['detectable'] * 100:.1f} pp with 80% power at alpha 0.0167" in text
     assert "assuming the per-seed differences vary as much as observed" in text

@@ -83,3 +83,30 @@ def test_rebuild_builds_from_the_attached_configuration_and_diffs(report_pdf, tm
     )
     row = next(line for line in run.stdout.splitlines() if line.startswith("| test accuracy, dense |"))
     assert "+2.0 pp" in row
+
+
+def test_rebuild_shows_its_progress_and_its_diff_names_the_pdf_and_the_folder(
+    report_pdf, tmp_path, monkeypatch
+):
+    pdf, document = report_pdf
+    seen = {}
+
+    def study(cfg, console, **kwargs):
+        seen["study"] = kwargs
+        console.print("training: 3 of 14 runs")  # what the reporter prints while it trains
+        return cfg
+
+    def build_report(cfg, **kwargs):
+        seen["report"] = kwargs
+        kwargs["info"]("drawing the figures")
+        (cfg.out_dir / "metrics.json").write_text(json.dumps(document))
+
+    monkeypatch.setattr(pipeline, "study", study)
+    monkeypatch.setattr(pipeline, "build_report", build_report)
+    folder = tmp_path / "again"
+    run = CliRunner().invoke(app, ["verify", str(pdf), "--rebuild", str(folder)])
+    assert run.exit_code == 0, run.stdout
+    assert seen["study"].get("quiet") is False and seen["report"]["may_train"]
+    assert "training: 3 of 14 runs" in run.stdout and "drawing the figures" in run.stdout
+    compared = next(line for line in run.stdout.splitlines() if line.startswith("Comparing "))
+    assert compared == f"Comparing {pdf} (old) with {folder} (new)."

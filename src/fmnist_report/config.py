@@ -275,6 +275,7 @@ def load_config(
             file_data["variants"],
             str(toml_path),
             learning_rate=merged.get("learning_rate", StudyConfig.learning_rate),
+            kernel_sizes=merged.get("kernel_sizes", StudyConfig.kernel_sizes),
         )
 
     return Config(

@@ -12,6 +12,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from fmnist_report.ids import NAME_LIMIT, NAME_PUNCTUATION, is_variant_name
+
 
 class Constraint:
     """What a value must be: :meth:`accepts` decides, ``str`` says it in words."""
@@ -189,22 +191,13 @@ class PlainText(Constraint):
 
 @dataclass(frozen=True)
 class Name(Constraint):
-    """A short name of letters, digits and ``allowed`` punctuation, starting with a letter or digit."""
-
-    limit: int = 40
-    allowed: str = "_.=,+-"
+    """A variant's name, in the one alphabet `ids` decides for names, ids and placeholders."""
 
     def accepts(self, value: Any) -> bool:
-        return (
-            isinstance(value, str)
-            and 0 < len(value) <= self.limit
-            and value[0].isascii()
-            and value[0].isalnum()
-            and all((c.isascii() and c.isalnum()) or c in self.allowed for c in value)
-        )
+        return is_variant_name(value)
 
     def __str__(self) -> str:
         return (
-            f"a name of at most {self.limit} letters, digits and {' '.join(self.allowed)}, "
+            f"a name of at most {NAME_LIMIT} letters, digits and {' '.join(NAME_PUNCTUATION)}, "
             "starting with a letter or digit"
         )

@@ -7,7 +7,22 @@ from dataclasses import dataclass
 
 ARCHS = ("dense", "cnn")
 PERMUTED_SUFFIX = "-permuted"
-_PATTERN = re.compile(r"^(?:(dense)|cnn(\d+))(-permuted)?(?:\[([^\[\]\s]+)\])?$")
+#: The one alphabet of a variant's name, which the settings, the model ids and the notes'
+#: placeholders all read: ASCII letters and digits and these marks, starting with a letter or
+#: digit, at most `NAME_LIMIT` characters. Each mark is one a default name writes
+#: (``dropout=0.3,filters=16x32``, ``learning_rate=1e-05``) or a word joins with.
+NAME_PUNCTUATION = "_.=,+-"
+NAME_LIMIT = 40
+#: A variant's name as a regular expression, for the patterns that read ids out of text.
+NAME_PATTERN = rf"[A-Za-z0-9][A-Za-z0-9{re.escape(NAME_PUNCTUATION)}]{{0,{NAME_LIMIT - 1}}}"
+#: A model id as a regular expression (`ModelId.parse` anchors it; the notes' placeholders embed it).
+ID_PATTERN = rf"(?:(dense)|cnn(\d+))(-permuted)?(?:\[({NAME_PATTERN})\])?"
+_PATTERN = re.compile(ID_PATTERN, re.ASCII)
+
+
+def is_variant_name(text: object) -> bool:
+    """Whether ``text`` is a name a variant may have (`NAME_PUNCTUATION`, `NAME_LIMIT`)."""
+    return isinstance(text, str) and re.fullmatch(NAME_PATTERN, text, re.ASCII) is not None
 
 
 @dataclass(frozen=True, order=True)
@@ -33,13 +48,16 @@ class ModelId:
             )
         if self.kernel_size is not None and self.kernel_size < 1:
             raise ValueError(f"kernel size must be positive, got {self.kernel_size}")
-        if self.variant is not None and (not self.variant or any(c in "[] " for c in self.variant)):
-            raise ValueError(f"a variant name is a non-empty word without brackets, got {self.variant!r}")
+        if self.variant is not None and not is_variant_name(self.variant):
+            raise ValueError(
+                f"a variant name is 1 to {NAME_LIMIT} ASCII letters, digits and {NAME_PUNCTUATION}, "
+                f"starting with a letter or digit; got {self.variant!r}"
+            )
 
     @classmethod
     def parse(cls, text: str) -> ModelId:
         """The id written as ``str(ModelId)``; a ValueError for anything else."""
-        match = _PATTERN.match(text)
+        match = _PATTERN.fullmatch(text)
         if match is None:
             raise ValueError(
                 f"not a model id: {text!r} (expected dense, cnnK or either with -permuted or [variant])"

@@ -25,7 +25,7 @@ from rich.console import Console
 
 from fmnist_report.config import Config, as_dict
 from fmnist_report.records import Record, make_key
-from fmnist_report.report import bibliography, metrics, notes, protocol, render
+from fmnist_report.report import bibliography, metrics, notes, protocol, render, wording
 from fmnist_report.report import context as context_mod
 from fmnist_report.report.environment import environment_info
 from fmnist_report.report.sections import interpretation, model_card
@@ -271,8 +271,9 @@ def build_report(
 
     The PDF is ``pdf_variant`` (`render.PDF_VARIANTS`) and carries metrics.json and the effective
     configuration as embedded files.
-    ``warn`` hears of each damaged cache entry; ``may_train`` lets a damaged stored model be
-    trained again (`build`) rather than stop the build with a one-line error (`render`).
+    ``warn`` hears of each damaged cache entry and of each model near chance; ``may_train`` lets
+    a damaged stored model be trained again (`build`) rather than stop the build with a one-line
+    error (`render`).
     """
     say = info or (lambda message: None)
     cfg = results.config
@@ -287,6 +288,9 @@ def build_report(
         return value
 
     summary = summarize(results)
+    for row in summary.models.values():  # the report says it too, beside the model's row
+        if warn is not None and (line := wording.near_chance_line(row, cfg.study.profile)):
+            warn(line)
     metadata = step(
         "export",
         f"exporting the CNN to {cfg.model_dir}",

@@ -199,8 +199,13 @@ def summary_rows(summary: dict[str, Any]) -> list[list[str]]:
     ]
 
 
-def summary_table(summary: dict[str, Any]) -> Any:
-    """A rich table of the per-model summary, then one line per comparison."""
+def near_chance_lines(summary: dict[str, Any], profile: str | None = None) -> list[str]:
+    """One line per model whose accuracy is near chance (the summary's ``near_chance`` flag)."""
+    return [line for row in summary["models"] if (line := wording.near_chance_line(row, profile))]
+
+
+def summary_table(summary: dict[str, Any], profile: str | None = None) -> Any:
+    """A rich table of the per-model summary, one line per comparison, then one per near-chance model."""
     from rich.table import Table
 
     table = Table(title="Results (test set; mean ± 95% CI half-width over seeds)")
@@ -212,6 +217,8 @@ def summary_table(summary: dict[str, Any]) -> Any:
     grid.add_row(table)
     for comp in summary["comparisons"].values():
         grid.add_row(f"• {escape(wording.comparison_sentence(comp))}")
+    for line in near_chance_lines(summary, profile):
+        grid.add_row(f"[yellow]warning:[/] {escape(line)}")
     return grid
 
 

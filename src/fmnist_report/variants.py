@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from fmnist_report import ids
 from fmnist_report.constraints import (
     Boolean,
     Constraint,
@@ -24,7 +25,7 @@ from fmnist_report.constraints import (
     is_number,
 )
 from fmnist_report.errors import ConfigError
-from fmnist_report.ids import is_builtin
+from fmnist_report.ids import ModelId, is_builtin
 
 #: The models a variant can start from: the dense baseline and the study's CNN (3x3).
 BASES = ("cnn", "dense")
@@ -151,7 +152,23 @@ def _normal(value: Any, constraint: Constraint) -> Any:
     return value
 
 
-def _one(table: Any, where: str, origin: str, learning_rate: float) -> Variant:
+def builtin_twin(
+    base: str, overrides: Sequence[tuple[str, Any]], kernel_sizes: Sequence[int]
+) -> ModelId | None:
+    """The built-in model a variant with these overrides would train again, or None.
+
+    No override repeats the base (``dense``, ``cnn3``); a CNN that changes only its kernel size
+    to one of the study's ``kernel_sizes`` is that arm of the kernel study (``cnn5``).
+    """
+    if not overrides:
+        return ids.DENSE if base == "dense" else ids.cnn(VOCABULARY["kernel_size"].defaults["cnn"])
+    (key, value), *others = overrides
+    if base == "cnn" and key == "kernel_size" and not others and value in kernel_sizes:
+        return ids.cnn(value)
+    return None
+
+
+def _one(table: Any, where: str, origin: str, learning_rate: float, kernel_sizes: Sequence[int]) -> Variant:
     if not isinstance(table, Mapping):
         raise ConfigError(
             f"{origin}: {where} must be a table, got {echo(table)}; write it as a [[variants]] header "
@@ -189,22 +206,41 @@ def _one(table: Any, where: str, origin: str, learning_rate: float) -> Variant:
                 "changes nothing; drop it or give another value"
             )
         overrides.append((key, _normal(value, entry.constraint)))
-    if not overrides:
+    twin = builtin_twin(base, overrides, kernel_sizes)
+    if twin is not None and not overrides:
         raise ConfigError(
-            f"{origin}: {where}: declares no override, so it would repeat its base; add one "
-            "(`fmnist-report variants --list` prints them)"
+            f"{origin}: {where}: declares no override, so it would train the built-in model {twin} "
+            f"({twin.label}) again; add one (`fmnist-report variants --list` prints them)"
         )
-    name = table.get("name", default_name(overrides))
-    if not _NAME.accepts(name):
-        raise ConfigError(f"{origin}: {where}: name must be {_NAME}, got {echo(name)}")
+    if twin is not None:
+        raise ConfigError(
+            f"{origin}: {where}: {overrides[0][0]} = {echo(overrides[0][1])} alone makes the built-in "
+            f"model {twin} ({twin.label}), which the study trains already; drop the variant or change "
+            "something else too"
+        )
+    if "name" in table:
+        name = table["name"]
+        if not _NAME.accepts(name):
+            raise ConfigError(f"{origin}: {where}: name must be {_NAME}, got {echo(name)}")
+    else:
+        name = default_name(overrides)
+        if len(name) > ids.NAME_LIMIT:
+            raise ConfigError(
+                f"{origin}: {where}: the name made from the overrides ({name}) is more than "
+                f"{ids.NAME_LIMIT} characters ({len(name)}); give the variant a shorter one of its own: "
+                'name = "..."'
+            )
     return Variant(name=name, base=base, overrides=tuple(overrides))
 
 
-def parse_variants(tables: Any, origin: str, *, learning_rate: float) -> tuple[Variant, ...]:
+def parse_variants(
+    tables: Any, origin: str, *, learning_rate: float, kernel_sizes: Sequence[int]
+) -> tuple[Variant, ...]:
     """The ``[[variants]]`` tables of a settings file, each checked; a ConfigError names the first mistake.
 
     Args:
         learning_rate: the study's own, against which a variant's ``learning_rate`` is compared.
+        kernel_sizes: the kernel study's, whose CNNs a variant may not train again (`builtin_twin`).
     """
     if not isinstance(tables, list):
         raise ConfigError(
@@ -221,8 +257,8 @@ def parse_variants(tables: Any, origin: str, *, learning_rate: float) -> tuple[V
         label = (
             table.get("name") if isinstance(table, Mapping) and isinstance(table.get("name"), str) else None
         )
-        where = f"[[variants]] #{number}" + (f" ({label})" if label and len(label) <= 40 else "")
-        variant = _one(table, where, origin, learning_rate)
+        where = f"[[variants]] #{number}" + (f" ({label})" if label and len(label) <= ids.NAME_LIMIT else "")
+        variant = _one(table, where, origin, learning_rate, kernel_sizes)
         if is_builtin(variant.name):
             raise ConfigError(
                 f"{origin}: {where}: name {variant.name!r} is a built-in model of the study; choose another name"

@@ -23,7 +23,11 @@ def diff_cmd(
     as_json: JsonOpt = False,
     only: Annotated[
         Literal["study", "variants"] | None,
-        typer.Option("--only", help="Compare one group of numbers: study (the built-in models) or variants."),
+        typer.Option(
+            "--only",
+            help="Compare one group of numbers: study (the built-in models, whatever variants the "
+            "builds declare) or variants.",
+        ),
     ] = None,
 ) -> None:
     """Compare two builds: each headline number old and new, its change, and whether it exceeds seed noise."""

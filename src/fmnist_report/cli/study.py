@@ -108,9 +108,11 @@ def run_study(
     """
     from fmnist_report import pipeline
     from fmnist_report.study.executors import check_executor
+    from fmnist_report.study.plan import check_declared
 
     parts = parse_only(only)
     check_executor(settings.executor)  # before the data loads and the output folder is made
+    check_declared(cfg, parts)
     quiet = settings.quiet or settings.as_json
     results = pipeline.study(
         cfg,
@@ -180,7 +182,7 @@ def run_cmd(
     if as_json:
         out.print_json(json.dumps({"profile": cfg.study.profile, **summary}))
     else:
-        out.print(summary_table(summary))
+        out.print(summary_table(summary, cfg.study.profile))
 
 
 def report_body(settings: Settings, *, trains: bool) -> None:

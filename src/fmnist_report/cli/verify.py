@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -41,17 +40,21 @@ def verify_cmd(
     out.print(escape(verify.verdict(report, found)), soft_wrap=True)
     out.print(table)
     if rebuild is not None:
-        _rebuild(carried, rebuild, data_dir=data_dir, offline=offline)
+        _rebuild(report, carried, rebuild, data_dir=data_dir, offline=offline)
     if not all(c.ok for c in found):
         raise typer.Exit(1)
 
 
-def _rebuild(carried: object, folder: Path, *, data_dir: Path | None, offline: bool) -> None:
-    """Build again from the attached configuration into ``folder`` and print `diff` of the two."""
+def _rebuild(report: Path, carried: object, folder: Path, *, data_dir: Path | None, offline: bool) -> None:
+    """Build again from the attached configuration into ``folder``, with the progress `build`
+    shows, and print `diff` of the PDF's attached numbers (old) and the rebuilt ones (new)."""
+    import dataclasses
+
     from fmnist_report import pipeline
     from fmnist_report.config import load_config
     from fmnist_report.errors import UserError
     from fmnist_report.report import diff, verify
+    from fmnist_report.ui import ConsoleReporter
 
     attached = getattr(carried, "attachments", {})
     if verify.CONFIG_TOML not in attached or verify.JSON_FILE not in attached:
@@ -62,11 +65,11 @@ def _rebuild(carried: object, folder: Path, *, data_dir: Path | None, offline: b
     settings = folder / verify.CONFIG_TOML
     settings.write_bytes(attached[verify.CONFIG_TOML])
     cfg = load_config(settings, out_dir=folder, data_dir=data_dir, offline=offline)
-    results = pipeline.study(cfg, out, quiet=True)
-    pipeline.build_report(results, may_train=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        old = Path(tmp) / verify.JSON_FILE
-        old.write_bytes(attached[verify.JSON_FILE])
-        result = diff.compare(diff.load(old), diff.load(folder), force=True)
+    results = pipeline.study(cfg, out, quiet=False)
+    pipeline.build_report(results, info=out.print, warn=ConsoleReporter(out, quiet=True).warn, may_train=True)
+    # The PDF carries the old numbers (`diff.load` reads its attachment); the folder, the new.
+    old = diff.load(report)
+    new = dataclasses.replace(diff.load(folder), path=folder)
+    result = diff.compare(old, new, force=True)
     out.print(f"rebuilt in {folder}; attached (old) against rebuilt (new):")
     out.print(diff.markdown(result), end="", markup=False, soft_wrap=True)

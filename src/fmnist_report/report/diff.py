@@ -130,6 +130,10 @@ def _matches(section: Section, pattern: str) -> list[str]:
     return list(dict.fromkeys(m.group(1) for m in found if m))
 
 
+#: The row of every run's training time together, variants included.
+TOTAL_TIME = "training time, all runs"
+
+
 def headline(build: Build) -> dict[str, Number]:
     """The numbers a diff compares, by name: accuracies with their intervals, the CNN-Dense
     difference, ECE, training time, and accuracy per class."""
@@ -145,7 +149,7 @@ def headline(build: Build) -> dict[str, Number]:
     items.append(("training time, dense", _interval(s.get("cnn", {}), "compared.train_seconds.dense", "s")))
     items += [(f"training time, {m}", _interval(kernels, f"rows.{m}.train_seconds", "s")) for m in arms]
     total = s.get("reproducibility", {}).get("total_seconds")
-    items.append(("training time, all runs", Number(total, "s") if total is not None else None))
+    items.append((TOTAL_TIME, Number(total, "s") if total is not None else None))
     for name in _matches(dense, r"per_class\.(.+)\.accuracy"):
         items.append((f"class accuracy, dense, {name}", Number(dense[f"per_class.{name}.accuracy"], "pct")))
     for name, m in _cells(kernels):
@@ -188,13 +192,16 @@ def _cells(kernels: Section) -> Iterator[tuple[str, str]]:
             yield found.group(1), found.group(2)
 
 
-def protocol_differences(old: Build, new: Build) -> list[str]:
-    """What differs between the two builds' protocols, one phrase each; [] when they match."""
+def protocol_differences(old: Build, new: Build, *, skip: tuple[str, ...] = ()) -> list[str]:
+    """What differs between the two builds' protocols, one phrase each; [] when they match.
+
+    ``skip`` names protocol keys (`COMPARED`) left out of the comparison.
+    """
     missing = list(dict.fromkeys(str(b.path) for b in (old, new) if b.protocol is None))
     if missing:
         return [f"no protocol recorded in {' and '.join(missing)} (built before metrics.json carried one)"]
     out = []
-    for key in COMPARED:
+    for key in (k for k in COMPARED if k not in skip):
         a = old.protocol.get(key, PLATFORM_DEFAULTS.get(key, [] if key == "variants" else None))  # type: ignore[union-attr]
         b = new.protocol.get(key, PLATFORM_DEFAULTS.get(key, [] if key == "variants" else None))  # type: ignore[union-attr]
         if a != b:
@@ -239,7 +246,11 @@ def compare(old: Build, new: Build, *, force: bool = False, only: str | None = N
     """
     if only is not None and only not in GROUPS:
         raise DiffError(f"--only must be one of {', '.join(GROUPS)}, got {only!r}")
-    differences = protocol_differences(old, new)
+    # The built-in models keep their cache keys whatever variants a build declares, so the
+    # study's numbers compare across builds that differ in their variants alone.
+    skip = ("variants",) if only == "study" else ()
+    differences = protocol_differences(old, new, skip=skip)
+    set_aside = [d for d in protocol_differences(old, new) if d not in differences]
     if differences and not force:
         raise DiffError(
             f"the builds were made under different protocols ({'; '.join(differences)}), so their numbers "
@@ -248,6 +259,8 @@ def compare(old: Build, new: Build, *, force: bool = False, only: str | None = N
 
     def numbers(build: Build) -> dict[str, Number]:
         study = headline(build) if only in (None, "study") else {}
+        if set_aside:  # the total counts the variants' runs too
+            study.pop(TOTAL_TIME, None)
         return {**study, **(variant_headline(build) if only in (None, "variants") else {})}
 
     a, b = numbers(old), numbers(new)
@@ -272,7 +285,11 @@ def compare(old: Build, new: Build, *, force: bool = False, only: str | None = N
     return {
         "old": str(old.path),
         "new": str(new.path),
-        "protocol": {"same": not differences, "differences": differences},
+        "protocol": {
+            "same": not differences,
+            "differences": differences,
+            **({"set_aside": set_aside} if set_aside else {}),
+        },
         "rows": rows,
     }
 
@@ -282,6 +299,12 @@ def markdown(result: Mapping[str, Any]) -> str:
     lines = [f"Comparing {result['old']} (old) with {result['new']} (new).", ""]
     if not result["protocol"]["same"]:
         lines += [f"> Protocols differ: {'; '.join(result['protocol']['differences'])}.", ""]
+    if result["protocol"].get("set_aside"):
+        lines += [
+            f"> The variants differ ({'; '.join(result['protocol']['set_aside'])}); "
+            "the study's own models are compared.",
+            "",
+        ]
     lines += [
         "| Number | Old | New | Change | Beyond seed noise |",
         "|---|--:|--:|--:|:-:|",

@@ -1,7 +1,8 @@
 """Every number format of the report, and the Jinja filters made of them.
 
 Prose and templates print numbers only through these functions, so a value reads the same
-wherever it appears; :data:`FILTERS` registers them with the report's Jinja environment.
+wherever it appears; :data:`FILTERS` registers them with the report's Jinja environment. Folders
+are printed through :func:`printable_path` alone, so no report names this machine's home.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ cannot be honoured.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from markdown_it.token import Token
 
 from fmnist_report.config import Config
 from fmnist_report.errors import ConfigError
+from fmnist_report.ids import ID_PATTERN
 from fmnist_report.report import content, formatting, note_files
 from fmnist_report.study.summary import SEED_METRICS, Summary
 
@@ -37,12 +39,12 @@ UNITS = {
 COUNTS = ("params", "flops")
 #: The parts of a per-seed summary a placeholder may name after the metric.
 FIELDS = ("mean", "std", "ci_low", "ci_high", "n")
-#: ``{{ model.metric }}`` or ``{{ model.metric.field }}``; a model id may carry a bracketed
-#: part (``cnn3[dropout=0.3]``).
+#: ``{{ model.metric }}`` or ``{{ model.metric.field }}``; a model id may carry a variant's name
+#: in brackets (``cnn3[dropout=0.3]``), in the alphabet `ids` decides for every name.
 PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
-NAME = re.compile(
-    r"^(?P<model>[A-Za-z0-9_-]+(?:\[[A-Za-z0-9_=,.\-]*\])?)\.(?P<metric>[a-z_]+)(?:\.(?P<field>[a-z_]+))?$"
-)
+NAME = re.compile(rf"(?P<model>{ID_PATTERN})\.(?P<metric>[a-z_]+)(?:\.(?P<field>[a-z_]+))?", re.ASCII)
+#: ``{{ '{{' }}``: a quoted text in braces prints as it is, as in Jinja, so a note can write ``{{``.
+LITERAL = re.compile(r"'([^']*)'|\"([^\"]*)\"")
 REMOTE = re.compile(r"^([a-z][a-z0-9+.-]*:|//)", re.I)
 
 
@@ -109,7 +111,7 @@ def check(config: Config, model_ids: Iterable[str]) -> list[Note]:
     ids = list(dict.fromkeys(model_ids))
     for note in notes:
         for name in placeholders(note.text):
-            parsed = NAME.match(name)
+            parsed = NAME.fullmatch(name)
             valid = parsed and parsed["model"] in ids and _metric(parsed) in metric_names()
             if not valid:
                 examples = ", ".join(f"{m}.{x}" for m in ids for x in (*UNITS, *COUNTS))
@@ -122,8 +124,9 @@ def check(config: Config, model_ids: Iterable[str]) -> list[Note]:
 
 
 def placeholders(text: str) -> list[str]:
-    """The names inside ``{{ }}`` in a note's text, stripped."""
-    return [m.group(1).strip() for m in PLACEHOLDER.finditer(text)]
+    """The names inside ``{{ }}`` in a note's text, stripped; a quoted literal (``{{ '{{' }}``) is none."""
+    found = (m.group(1).strip() for m in PLACEHOLDER.finditer(text))
+    return [name for name in found if not LITERAL.fullmatch(name)]
 
 
 def _metric(parsed: re.Match[str]) -> str:
@@ -132,7 +135,7 @@ def _metric(parsed: re.Match[str]) -> str:
 
 def value(summary: Summary, name: str) -> str:
     """A placeholder's number, formatted as the report formats it (`report.formatting`)."""
-    parsed = NAME.match(name)
+    parsed = NAME.fullmatch(name)
     if not parsed or parsed["model"] not in summary.models or _metric(parsed) not in metric_names():
         raise ConfigError(
             f"{{{{ {name} }}}} names no number of this build; models are {', '.join(summary.models)}"
@@ -154,8 +157,16 @@ _SUFFIX = {"s": " s", "ms": " ms"}
 
 
 def fill(text: str, summary: Summary) -> str:
-    """A note's text with every placeholder replaced by its number."""
-    return PLACEHOLDER.sub(lambda m: value(summary, m.group(1).strip()), text)
+    """A note's text with every placeholder replaced by its number, and every quoted literal by its text."""
+
+    def one(match: re.Match[str]) -> str:
+        name = match.group(1).strip()
+        literal = LITERAL.fullmatch(name)
+        if literal:
+            return literal.group(1) if literal.group(1) is not None else literal.group(2)
+        return value(summary, name)
+
+    return PLACEHOLDER.sub(one, text)
 
 
 def markdown() -> MarkdownIt:
@@ -192,6 +203,40 @@ def _images(note: Note) -> dict[str, str]:
     return embedded
 
 
+#: The blocks a note's text flows in: each is laid out in the direction of its own first letter.
+BLOCKS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol", "li", "table", "th", "td")
+
+
+def direction(text: str) -> str:
+    """``rtl`` where the first letter of strong direction is right-to-left (Arabic, Hebrew...),
+    ``ltr`` where it is left-to-right, ``auto`` where there is none (digits, punctuation).
+
+    This is the rule of HTML's ``dir="auto"``, written out because WeasyPrint reads only
+    ``ltr`` and ``rtl``: the HTML and the PDF lay a block out alike.
+    """
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return "auto"
+
+
+def _directions(tokens: Sequence[Token]) -> None:
+    """Give each block of a rendered note its ``dir``, from the text it holds (`direction`)."""
+    for at, token in enumerate(tokens):
+        if token.nesting != 1 or token.tag not in BLOCKS:
+            continue
+        depth, text = 0, []
+        for inner in tokens[at:]:
+            depth += inner.nesting
+            text += [c.content for c in inner.children or [] if c.type in ("text", "code_inline")]
+            if depth == 0:
+                break
+        token.attrSet("dir", direction("".join(text)))
+
+
 def to_html(note: Note, summary: Summary) -> str:
     """One note as HTML: placeholders filled, Markdown rendered, images embedded."""
     md = markdown()
@@ -203,6 +248,7 @@ def to_html(note: Note, summary: Summary) -> str:
     for token in tokens:
         if token.type in ("heading_open", "heading_close"):
             token.tag = f"h{min(int(token.tag[1]) + 2, 6)}"
+    _directions(tokens)
     return md.renderer.render(tokens, md.options, {})
 
 

@@ -206,7 +206,7 @@ def _conformance(carried: Carried) -> Check:
         return Check("conformance", True, "no PDF/A or PDF/UA claim to check (a plain PDF)")
     tagged_claim = level.upper() == "A" or bool(ua)
     if tagged_claim and not (carried.marked and carried.structure):
-        lacking = "MarkInfo /Marked" if not carried.marked else "a structure tree"
+        lacking = "MarkInfo /Marked" if not carried.marked else "structure tree"
         return Check(
             "conformance", False, f"the XMP claims {', '.join(claims)}, but the PDF has no {lacking}"
         )

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fmnist_report.report.formatting import num, points, pvalue
+from fmnist_report.report.formatting import num, pct, points, pvalue
 from fmnist_report.study.design import FAMILIES
-from fmnist_report.study.summary import ALPHA
+from fmnist_report.study.summary import ALPHA, chance_accuracy
 
 Comparison = Mapping[str, Any]
 
@@ -184,6 +184,69 @@ def significance_text(comparison: Comparison | None) -> str:
         return "There is no paired comparison: the two models share no seed."
     text = comparison_sentence(comparison)
     return text[0].upper() + text[1:] + "."
+
+
+# -- models that learned next to nothing -------------------------------------------------------
+
+Row = Mapping[str, Any]
+
+
+def near_chance_cause(row: Row) -> str:
+    """Why a near-chance model likely failed: SGD and batch norm are slow to start in few steps."""
+    overrides = row.get("overrides") or {}
+    if overrides.get("optimizer") == "sgd" or overrides.get("batch_norm"):
+        return "it likely had too few steps for its optimizer or batch norm"
+    return "it did not learn in the steps it had"
+
+
+def _chance_words(row: Row) -> tuple[str, str]:
+    """``("19.1% on 10 classes", "10%")``: a row's mean test accuracy, and chance for its classes."""
+    n = len(row["per_class_accuracy"])
+    return f"{pct(row['test_accuracy']['mean'], 1)} on {n} classes", pct(chance_accuracy(n), 0)
+
+
+def near_chance_text(row: Row) -> str:
+    """``CNN 3x3 [x] reached 19.1% on 10 classes, near chance (10%): <cause>``; '' for a model that learned.
+
+    Whether a model is near chance is the summary's ``near_chance`` flag, decided once there.
+    """
+    if not row.get("near_chance"):
+        return ""
+    reached, chance = _chance_words(row)
+    return f"{row['label']} reached {reached}, near chance ({chance}): {near_chance_cause(row)}"
+
+
+def near_chance_line(row: Row, profile: str | None = None) -> str:
+    """The console's line on a near-chance model, with what to try; '' for a model that learned."""
+    text = near_chance_text(row)
+    if not text:
+        return ""
+    return text + ("; try more epochs" if profile == "full" else "; try more epochs or --profile full")
+
+
+def near_chance_note(row: Row) -> str:
+    """The short note beside a near-chance model's row in a table; '' for a model that learned."""
+    if not row.get("near_chance"):
+        return ""
+    return f"Near chance ({_chance_words(row)[1]}): {near_chance_cause(row)}."
+
+
+def near_chance_changes(base: Row, other: Row) -> str:
+    """Instead of the per-class gains and losses of ``other`` against ``base``, where either is near
+    chance: those changes are not a finding. '' where both learned."""
+    failed = other if other.get("near_chance") else base if base.get("near_chance") else None
+    if failed is None:
+        return ""
+    reached, chance = _chance_words(failed)
+    whose = (
+        f"its per-class changes against {base['label']}"
+        if failed is other
+        else f"the per-class changes of {other['label']} against it"
+    )
+    return (
+        f"{failed['label']} reached {reached}, near chance ({chance}), so {whose} are not meaningful: "
+        f"{near_chance_cause(failed)}."
+    )
 
 
 def multiplicity_text(families: Mapping[str, int], alpha: float) -> str:

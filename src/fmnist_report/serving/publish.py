@@ -13,6 +13,7 @@ import numpy as np
 from fmnist_report.config import as_dict
 from fmnist_report.data import Dataset
 from fmnist_report.errors import ModelError, StoreError
+from fmnist_report.paths import printable_source
 from fmnist_report.serving import export, inference
 from fmnist_report.serving.export_tf import NO_TENSORFLOW, check_tensorflow, export_in_tensorflow
 from fmnist_report.store import MODEL_FILE, Store
@@ -53,7 +54,7 @@ def export_metadata(results: StudyResults, summary: Summary) -> dict[str, Any]:
             "n_test": first.metrics["n_test"],
         },
         "data": {
-            "source": results.data.source,
+            "source": printable_source(results.data.source, results.config.out_dir),
             "fingerprint": results.data.fingerprint,
             "subset": results.data.subset,
             "checksums": dict(results.data.checksums),

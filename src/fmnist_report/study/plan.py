@@ -10,7 +10,7 @@ from fmnist_report.errors import ConfigError
 from fmnist_report.study.design import PARTS, Declaration, declarations
 from fmnist_report.study.training import RunSpec, spec_for
 
-__all__ = ["PARTS", "parts", "plan", "spec"]
+__all__ = ["PARTS", "check_declared", "parts", "plan", "spec"]
 
 
 def parts(only: Iterable[str] | None) -> set[str]:
@@ -51,4 +51,16 @@ def spec(study: StudyConfig, data: data_mod.Dataset, declared: Declaration, seed
         permutation_seed=seed if m.permuted else None,
         variant=m.variant,
         overrides=declared.overrides,
+    )
+
+
+def check_declared(config: Config, only: Iterable[str] | None) -> None:
+    """``--only variants`` of a study that declares none: a ConfigError that says how to declare one."""
+    if only is None or "variants" not in parts(only) or config.study.variants:
+        return
+    where = f"in {config.settings_file}" if config.settings_file else "(no settings file was found)"
+    raise ConfigError(
+        f"--only variants: no variants are declared {where}; declare one in the settings file, e.g. "
+        '[[variants]] base = "cnn" dropout = 0.3 (one key a line, as README\'s "Your own study: '
+        'variants" shows; `fmnist-report variants --list` prints the keys)'
     )

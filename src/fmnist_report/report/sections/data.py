@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from fmnist_report.paths import printable_source
 from fmnist_report.report.formatting import num, pct
 from fmnist_report.study.results import StudyResults
 from fmnist_report.study.summary import Summary
@@ -90,7 +91,7 @@ def build(results: StudyResults, summary: Summary, figures: list[dict[str, str]]
         for k, v in m["shapes"].items()
     ]
     return {
-        "source": m["source"],
+        "source": printable_source(m["source"], results.config.out_dir),
         "subset": m["subset"],
         "full": m["subset"] == "full",
         "shapes": shapes,

@@ -6,6 +6,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from fmnist_report.paths import printable_path
 from fmnist_report.report.sections import model_card
 from fmnist_report.report.sections.values import Rows, data_uri
 from fmnist_report.study.results import StudyResults
@@ -21,7 +22,8 @@ def build(
 ) -> dict[str, Any]:
     """Section 6's values: what `export` wrote for the headline CNN and what it predicts on sample images."""
     cnn = summary.roles.headline
-    model_dir = results.config.model_dir.as_posix()
+    # Relative to the output folder's parent, or from ~: the report names no folder of this machine.
+    model_dir = printable_path(results.config.model_dir, results.config.out_dir)
     model_dir_arg = shlex.quote(model_dir)  # the commands below are meant to be pasted into a shell
     files = []
     if export is not None:

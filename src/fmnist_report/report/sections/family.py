@@ -75,8 +75,14 @@ def cost_text(base: Mapping[str, Any], other: Mapping[str, Any]) -> str:
 def class_changes(
     names: Sequence[str], base: Mapping[str, Any], other: Mapping[str, Any], shown: int = 2
 ) -> dict[str, Any]:
-    """The change in each class's accuracy (``other`` minus ``base``) and the largest moves in words."""
+    """The change in each class's accuracy (``other`` minus ``base``) and the largest moves in words.
+
+    Where either model is near chance its per-class moves are no finding, and the text says so instead.
+    """
     diffs = [b - a for a, b in zip(base["per_class_accuracy"], other["per_class_accuracy"], strict=True)]
+    caveat = wording.near_chance_changes(base, other)
+    if caveat:
+        return {"diffs": diffs, "text": caveat}
     order = sorted(range(len(diffs)), key=lambda i: diffs[i])
     gains = [
         f"{names[i]} ({'+' if diffs[i] > 0 else ''}{points(diffs[i])} pp)"
@@ -110,7 +116,12 @@ def build(
         return None
     ids = list(dict.fromkeys(m for c in comps for m in (c["a"], c["b"])))
     models = [
-        {**rows[m], "changes": describe(rows[m].get("overrides", {})) or "the study's own model"} for m in ids
+        {
+            **rows[m],
+            "changes": describe(rows[m].get("overrides", {})) or "the study's own model",
+            "chance_note": wording.near_chance_note(rows[m]),
+        }
+        for m in ids
     ]
     compared = []
     for comp in comps:

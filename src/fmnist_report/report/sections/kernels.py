@@ -7,6 +7,7 @@ from typing import Any
 
 from fmnist_report import models
 from fmnist_report.ids import ModelId
+from fmnist_report.report import wording
 from fmnist_report.report.formatting import join_words, mean_ci, num, pct, ratio
 from fmnist_report.report.sections.family import comparison_row, power_notes
 from fmnist_report.report.sections.values import Rows
@@ -146,6 +147,7 @@ def build(
         ],
         "comparisons": pairs,
         "power_notes": power_notes(pairs),
+        "chance_notes": [text + "." for r in krows if (text := wording.near_chance_text(r))],
         "best": {
             "label": best["label"],
             "kernel_size": best["kernel_size"],

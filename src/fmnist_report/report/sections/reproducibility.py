@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fmnist_report.config import as_dict
+from fmnist_report.paths import printable_source
 from fmnist_report.report.sections.family import describe
 from fmnist_report.report.sections.values import Rows
 from fmnist_report.study.results import StudyResults
@@ -129,7 +130,7 @@ def build(results: StudyResults, rows: Rows, environment: Mapping[str, Any]) -> 
         "levers": levers_text(results),
         "training_platform": results.platform(),
         "platform_note": PLATFORM_NOTE,
-        "source": results.data.source,
+        "source": printable_source(results.data.source, cfg.out_dir),
         "subset": results.data.subset,
         "fingerprint": results.data.fingerprint,
         "checksums": [{"file": k, "md5": v} for k, v in sorted(results.data.checksums.items())],

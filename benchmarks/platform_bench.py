@@ -1,35 +1,48 @@
-"""Benchmark: the study on one Keras backend and device, and where platforms' numbers part.
+"""Cases ``build`` and ``platform``: the study on one Keras backend and device, and where platforms' numbers part.
 
-Jobs, each printing one JSON line per result (figures and ratios, no assertions):
+``build`` runs the whole build in a fresh store and times it by phase: data, training, the
+analyses, then the build's own `pipeline.build_report` (export, sample predictions, figures,
+interpretation, HTML, PDF, writing), and every run's accuracy and first and last epoch.
+Where TensorFlow is not installed (a JAX-only GPU machine), the SavedModel and model.tar.gz
+cannot be written: the export is then the ``.keras`` file alone, said so in its line, and
+the PDF is skipped, also said so, where WeasyPrint's libraries are missing.
 
-    python benchmarks/platform_bench.py study --backend jax            # the whole study, timed
-    python benchmarks/platform_bench.py build --backend jax --out DIR  # the whole build, timed by phase
-    python benchmarks/platform_bench.py loss --backend jax --model cnn7 --seeds 0 1 2 --loss clipped
-
-``build`` goes on from there through the build's own `pipeline.build_report` (export,
-sample predictions, figures, interpretation, HTML, PDF, writing) and prints each phase's
-seconds. Where TensorFlow is not installed (a JAX-only GPU machine), the SavedModel and
-model.tar.gz cannot be written: the export is then the ``.keras`` file alone, said so in
-its line, and the PDF is skipped, also said so, where WeasyPrint's libraries are missing.
-``study`` runs every training run and every analysis of the profile through the project's
-own engine (`study.runner.run_study`) into a fresh store, and prints the wall time of each
-phase and the test accuracy of each model. ``loss`` trains one model on several seeds with
-either the cross-entropy from logits (``logits``, what the engine does on every backend) or
-from probabilities clipped to [1e-7, 1 - 1e-7] (``clipped``, what Keras' JAX and PyTorch
+``platform`` runs one of three jobs. ``study``: every training run and analysis of the
+profile through the project's own engine (`study.runner.run_study`) into a fresh store, the
+wall time of each phase and the test accuracy of each model. ``loss``: one model on several
+seeds with the cross-entropy from logits (``logits``, what the engine does on every backend)
+or from probabilities clipped to [1e-7, 1 - 1e-7] (``clipped``, what Keras' JAX and PyTorch
 backends do for a softmax output); ``--matmul-precision highest`` turns off TF32 on a GPU
-under JAX. docs/performance.md shows the tables.
+under JAX. ``pinned``: one model with the initial weights and the batch order pinned, so
+that two backends differ only in their arithmetic.
+
+Each job runs in a fresh interpreter and prints one JSON line per event as it goes (figures
+and ratios, no assertions); docs/performance.md shows the tables.
+
+    python -m benchmarks build --backend jax --out DIR      # the whole build, timed by phase
+    python -m benchmarks platform study --backend jax       # the whole study, timed
+    python -m benchmarks platform loss --backend jax --model cnn7 --seeds 0 1 2 --loss clipped
+    python -m benchmarks platform study --backend jax --profile quick --n-seeds 3 --compile-cache off
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+from benchmarks import harness
+
+#: What the jobs emitted in this interpreter, in order: `job` returns it.
+EVENTS: list[dict[str, object]] = []
 
 
 def emit(**fields: object) -> None:
+    EVENTS.append(fields)
     print(json.dumps(fields), flush=True)
 
 
@@ -50,7 +63,7 @@ def setup(args: argparse.Namespace):
         None,
         study={"profile": args.profile, "seeds": args.n_seeds, "epochs": args.epochs, "backend": name},
         report=None,
-        out_dir=args.out or Path(tempfile.mkdtemp(prefix="fmnist-bench-")),
+        out_dir=args.out,
         data_dir=args.data_dir,
         offline=True,
     )
@@ -258,14 +271,21 @@ def pinned(args: argparse.Namespace) -> None:
         )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+def job(name: str, **options: Any) -> list[dict[str, object]]:
+    """In the fresh interpreter: run the job ``name`` (build, study, loss, pinned) with the
+    case's options; return the events it emitted."""
+    paths = ("out", "data_dir", "save_init", "init_from")
+    args = argparse.Namespace(
+        **{k: Path(v) if k in paths and v is not None else v for k, v in options.items()}
     )
-    parser.add_argument("job", choices=["study", "build", "loss", "pinned"])
+    {"build": build, "study": study, "loss": loss, "pinned": pinned}[name](args)
+    return EVENTS
+
+
+def common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--profile", default="full")
-    parser.add_argument("--n-seeds", type=int, default=None, help="seeds of the study job")
+    parser.add_argument("--n-seeds", type=int, default=None, help="seeds of the study")
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument(
@@ -275,16 +295,72 @@ def main() -> None:
         help="JAX: keep compiled programs ($XDG_CACHE_HOME)",
     )
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: a new temporary one)")
+    parser.add_argument("--matmul-precision", default=None, help="JAX only: highest turns TF32 off")
+
+
+def platform_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("job", choices=["study", "loss", "pinned"])
+    common_arguments(parser)
     parser.add_argument("--model", default="cnn7")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--loss", choices=["logits", "clipped"], default="logits")
     parser.add_argument("--precision", default=None, help="float32 or mixed_bfloat16 (default: auto)")
-    parser.add_argument("--matmul-precision", default=None, help="JAX only: highest turns TF32 off")
     parser.add_argument("--save-init", type=Path, default=None, help="pinned: write initial weights here")
     parser.add_argument("--init-from", type=Path, default=None, help="pinned: start from these weights")
-    args = parser.parse_args()
-    {"study": study, "build": build, "loss": loss, "pinned": pinned}[args.job](args)
 
 
-if __name__ == "__main__":
-    main()
+def run_jobs(name: str, args: argparse.Namespace) -> list[list[dict[str, Any]]]:
+    """The job in a fresh interpreter per repeat, each in its own output folder (``--out``, with
+    one sub-folder per repeat when there are several, or a temporary one)."""
+    options = {k: str(v.absolute()) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    for key in ("case", "job", "quick", "repeat", "results"):
+        options.pop(key, None)
+    events = []
+    for i in range(args.repeat):
+        with tempfile.TemporaryDirectory(prefix="fmnist-bench-") as tmp:
+            out = args.out / f"repeat-{i + 1}" if args.out and args.repeat > 1 else args.out
+            options["out"] = str((out or Path(tmp)).absolute())
+            done = harness.run(
+                harness.Call("benchmarks.platform_bench:job", {"name": name, **options}), echo=True
+            )
+        print(f"  [{i + 1}/{args.repeat}] {name}: {done.wall_seconds:.1f} s in its interpreter", flush=True)
+        events.append([*done.result, {"event": "process", "wall_seconds": round(done.wall_seconds, 1)}])
+    return events
+
+
+def measure_build(args: argparse.Namespace) -> dict[str, Any]:
+    events = run_jobs("build", args)
+    builds = [next(e for e in es if e.get("event") == "build") for es in events]
+    phases = {k: [b["seconds"].get(k, 0.0) for b in builds] for k in builds[0]["seconds"]}
+    phases["total"] = [b["total_seconds"] for b in builds]
+    phases["process"] = [es[-1]["wall_seconds"] for es in events]
+    return {"medians": {"seconds": harness.medians(phases)}, "events": events}
+
+
+def measure_platform(args: argparse.Namespace) -> dict[str, Any]:
+    events = run_jobs(args.job, args)
+    process = [es[-1]["wall_seconds"] for es in events]
+    medians: dict[str, Any] = {"process_seconds": statistics.median(process)}
+    for kind, key in (("study", "total_seconds"), ("loss", "mean")):
+        found = [e[key] for es in events for e in es if e.get("event") == kind]
+        if found:
+            medians[f"{kind}_{key}"] = statistics.median(found)
+    return {"medians": medians, "events": events}
+
+
+CASES = (
+    harness.Case(
+        name="build",
+        summary="the whole build from an empty store on one backend, timed by phase",
+        add_arguments=common_arguments,
+        measure=measure_build,
+        quick=("--profile", "quick", "--n-seeds", "1", "--epochs", "1"),
+    ),
+    harness.Case(
+        name="platform",
+        summary="platform jobs: the study timed by phase (study), the loss (loss), pinned weights (pinned)",
+        add_arguments=platform_arguments,
+        measure=measure_platform,
+        quick=("--profile", "quick", "--n-seeds", "1", "--epochs", "1"),
+    ),
+)

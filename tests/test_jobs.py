@@ -1,4 +1,4 @@
-"""Levers that claim the same numbers: one fit against one fit per epoch, thread counts, --jobs."""
+"""Levers that claim the same numbers: the tf.data feed, thread counts, --jobs."""
 
 from __future__ import annotations
 
@@ -8,28 +8,11 @@ import pytest
 from fmnist_report.data import one_hot, scale
 from fmnist_report.errors import ConfigError
 from fmnist_report.store import Store
-from fmnist_report.study import onefit, training
+from fmnist_report.study import training
 from fmnist_report.study.plan import plan
 from fmnist_report.study.runner import NullReporter, execute
 
 from .test_study import CountingReporter, tiny_config
-
-
-def test_one_fit_over_the_epoch_feed_gives_the_per_epoch_probabilities(tmp_path, toy_data):
-    import keras
-
-    spec = training.spec_for(tiny_config(tmp_path, epochs=3).study, toy_data, "dense", 1)
-    x, y = scale(toy_data.x_train), one_hot(toy_data.y_train)
-    tr, va = training.validation_split(toy_data.y_train, spec.validation_fraction, spec.split, spec.seed)
-    probabilities = {}
-    for fit in (training.fit_reshuffled, onefit.fit_once):
-        keras.utils.set_random_seed(spec.seed)
-        model, trained = training.compiled(spec)
-        history = fit(trained, x, y, tr, va, spec, [])
-        assert len(history["loss"]) == 3
-        probabilities[fit.__name__] = training.predict_proba(model, scale(toy_data.x_test))
-    assert np.array_equal(probabilities["fit_reshuffled"], probabilities["fit_once"])
-    assert probabilities["fit_once"].std() > 0  # a trained model, not a constant
 
 
 def test_the_tf_data_feed_gives_the_probabilities_of_keras_own_array_pipeline(

@@ -7,7 +7,6 @@ misbehaves fails a test instead of hanging it.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import select
@@ -15,7 +14,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -29,6 +27,7 @@ from typer.testing import CliRunner
 from fmnist_report.cli import app
 from fmnist_report.cli.serving import LogLevel
 from fmnist_report.serving import server
+from fmnist_report.serving.loadclient import Body, free_port, npy, run_load
 
 from .factories import untrained_export
 
@@ -39,18 +38,6 @@ TIMEOUT = 1.0  # the server's --timeout, for heads and for body pauses
 def model_dir(tmp_path_factory):
     """An untrained CNN, exported once: these tests are about HTTP, not accuracy."""
     return untrained_export(tmp_path_factory.mktemp("export"))
-
-
-def npy(arr: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    np.save(buf, arr)
-    return buf.getvalue()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -171,39 +158,12 @@ def test_concurrent_load(live_server, capsys):
     """8 threads x 200 requests, single images and small batches mixed; no request may fail."""
     _, url, _, _ = live_server
     rng = np.random.default_rng(0)
-    bodies = [npy(rng.integers(0, 256, (1 + (i % 4) * 5, 28, 28), dtype=np.uint8)) for i in range(8)]
-    latencies: list[float] = []
-    failures: list[str] = []
-    lock = threading.Lock()
-
-    def worker(k: int) -> None:
-        mine, bad = [], []
-        with httpx.Client(base_url=url, timeout=30) as http:
-            for i in range(200):
-                body = bodies[(k + i) % len(bodies)]
-                start = time.perf_counter()
-                try:
-                    r = http.post("/invocations", content=body, headers={"content-type": "application/x-npy"})
-                    n = len(r.json()["predictions"]) if r.status_code == 200 else -1
-                    if n != np.load(io.BytesIO(body)).shape[0]:
-                        bad.append(f"{r.status_code}: {r.text[:200]}")
-                except httpx.HTTPError as exc:
-                    bad.append(repr(exc))
-                mine.append(time.perf_counter() - start)
-        with lock:
-            latencies.extend(mine)
-            failures.extend(bad)
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    wall = time.perf_counter() - started
-    assert not failures, failures[:5]
-    assert len(latencies) == 1600
-    p50, p99 = np.percentile(np.asarray(latencies) * 1000, [50, 99])
+    arrays = [rng.integers(0, 256, (1 + (i % 4) * 5, 28, 28), dtype=np.uint8) for i in range(8)]
+    load = run_load(url, [Body(npy(a), len(a)) for a in arrays], 1600, 8, timeout=30, join_timeout=120)
+    assert not load.failures, load.failures[:5]
+    assert len(load.latencies) == 1600
+    p50, p99 = np.percentile(np.asarray(load.latencies) * 1000, [50, 99])
+    wall = load.wall_seconds
     with capsys.disabled():
         print(
             f"\nload: 1600 requests, 8 threads, {1600 / wall:.0f} req/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms"

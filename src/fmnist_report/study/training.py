@@ -279,7 +279,7 @@ def fit_reshuffled(
     itself, the same way on every backend.
 
     One ``fit`` per epoch was measured against one ``fit`` over a feed of the same orders
-    (`fit_once`): the probabilities are bit-identical, and this is faster for the CNNs,
+    (``study/onefit.py``, retired after commit 02a5f1f): the probabilities are bit-identical, and this is faster for the CNNs,
     which are nearly all of a build's time (docs/performance.md), so it stays.
     """
     history: dict[str, list[float]] = {}

@@ -62,7 +62,7 @@ def start_server(model_dir: Path, port: int, log: Path) -> subprocess.Popen:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise harness.CaseFailed(
-                f"the server exited with status {proc.returncode}:\n{log.read_text()[-2000:]}"
+                f"the server exited with status {proc.returncode}:\n{log.read_text(encoding='utf-8')[-2000:]}"
             )
         try:
             if httpx.get(f"http://127.0.0.1:{port}/ping", timeout=2).status_code == 200:

@@ -39,7 +39,7 @@ def main(argv: list[str]) -> int:
         )
         return 2
     try:
-        summary = json.loads(Path(argv[0]).read_text())
+        summary = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         print(
             f"error: cannot read {argv[0]} ({exc}); write it with `fmnist-report run --json`", file=sys.stderr

@@ -93,9 +93,9 @@ def truncate(path: Path) -> None:
 
 
 def foreign_key(path: Path) -> None:
-    meta = json.loads(path.read_text())
+    meta = json.loads(path.read_text(encoding="utf-8"))
     meta["key"] = meta["key"][:-4] + "beef"
-    path.write_text(json.dumps(meta))
+    path.write_text(json.dumps(meta), encoding="utf-8")
 
 
 DAMAGE = {

@@ -158,7 +158,7 @@ SECRET = "TOP-SECRET-7c1e52d9: this line must never reach the report"
 
 
 def secret_file(path: Path) -> Path:
-    path.write_text(SECRET)
+    path.write_text(SECRET, encoding="utf-8")
     return path
 
 

@@ -51,7 +51,7 @@ def import_tensorflow_quietly() -> Any:
     sys.stderr.flush()
     saved = os.dup(2)
     try:
-        with open(os.devnull, "w") as devnull:
+        with open(os.devnull, "w", encoding="utf-8") as devnull:
             os.dup2(devnull.fileno(), 2)
             import tensorflow as tf
     except ModuleNotFoundError as exc:
@@ -118,7 +118,7 @@ def use_compile_cache(folder: Path | None = None) -> None:
 def cpu_flags() -> frozenset[str]:
     """The CPU's feature flags (Linux); empty where they cannot be read."""
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
             if line.startswith("flags"):
                 return frozenset(line.split(":", 1)[1].split())
     except OSError:
@@ -130,7 +130,7 @@ def cpu_name() -> str:
     """The CPU's model name from /proc/cpuinfo (x86, ARM, MIPS spell it differently), else what
     the platform module knows."""
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
             if line.lower().startswith(("model name", "hardware", "cpu model")):
                 return line.split(":", 1)[1].strip()
     except OSError:

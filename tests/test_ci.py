@@ -131,6 +131,7 @@ def fake_tools(tmp_path, served: str | None):
     return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "FMNIST_REPORT": str(bin_dir / "cli")}
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX sh script, run on the Linux runner only")
 @pytest.mark.parametrize("published", [True, False])
 def test_the_comparison_script_appends_the_diff_or_one_line(pytestconfig, tmp_path, published):
     import json

@@ -148,3 +148,15 @@ def test_the_environment_is_the_locked_one(lock_text):
     assert drift == {}, "installed versions differ from the lock; run `python scripts/dev.py setup`"
     for name in ("tensorflow-cpu", "keras", "numpy"):
         assert metadata.version(name) == locked[name]
+
+
+def test_pip_refuses_a_python_without_a_stable_tensorflow(pyproject):
+    """Python 3.14 would otherwise get the pre-release tensorflow-cpu 2.22.0rc0 without a word."""
+    from packaging.specifiers import SpecifierSet
+
+    supported = SpecifierSet(pyproject["project"]["requires-python"])
+    assert [v for v in ("3.10.12", "3.11.0", "3.12.7", "3.13.1", "3.14.0") if v in supported] == [
+        "3.11.0",
+        "3.12.7",
+        "3.13.1",
+    ]

@@ -346,3 +346,19 @@ def test_an_image_weasyprint_cannot_decode_is_one_line_without_its_content(capfd
         render.render_pdf(html, variant="none")
     assert "\n" not in str(refused.value)
     assert_no_secret(str(refused.value), *capfd.readouterr(), caplog.text)
+
+
+def test_paths_written_on_windows_name_the_same_files_on_linux(tmp_path):
+    """A student writes notes\\discussion.md and img\\plot.png on Windows; CI builds on Linux."""
+    (tmp_path / "notes" / "img").mkdir(parents=True)
+    (tmp_path / "notes" / "img" / "plot.png").write_bytes(png(2))
+    (tmp_path / "notes" / "discussion.md").write_text("![my plot](img\\plot.png)\n", encoding="utf-8")
+    cfg = settings(tmp_path, "{ discussion = 'notes\\discussion.md' }")
+    assert dict(cfg.notes) == {"discussion": tmp_path / "notes" / "discussion.md"}
+    _, summary, _ = make_context(tmp_path / "out")
+    (note,) = notes.read(cfg)
+    assert re.search(
+        r'<img src="data:image/png;base64,[A-Za-z0-9+/=]+" alt="my plot"', notes.to_html(note, summary)
+    )
+    with pytest.raises(ConfigError, match="is outside the settings file's folder"):
+        settings(tmp_path, "{ discussion = '..\\outside.md' }")

@@ -313,6 +313,8 @@ def _notes(table: Any, toml_path: Path | None) -> tuple[tuple[str, Path], ...]:
             raise ConfigError(
                 f"{origin}: report.notes.{key} must be the path of a Markdown file, got {echo(value)}"
             )
+        # Written on Windows (notes\discussion.md), read on Linux in CI or Colab: one separator.
+        value = value.replace("\\", "/")
         try:
             inside = (base / value).resolve().is_relative_to(base.resolve())
         except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL byte

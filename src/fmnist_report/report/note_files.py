@@ -128,6 +128,7 @@ def image_uri(note: Path, folder: Path, src: str) -> str:
             f"{where} is an absolute path; name it relative to the note, and put the image beside "
             "the note or in a folder under it"
         )
+    name = name.replace("\\", "/")  # img\plot.png, written on Windows, names the same file everywhere
     kind = IMAGE_KINDS.get(PurePosixPath(name).suffix.lower())
     if kind is None:
         raise ConfigError(f"{where} is not named as a PNG, JPEG or GIF file; embed a .png, .jpg or .gif")

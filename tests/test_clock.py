@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import types
 
 import pytest
 from rich.console import Console
 
+from fmnist_report import ui
 from fmnist_report.records import Record
 from fmnist_report.study import clock
 from fmnist_report.study.training import RunSpec
@@ -27,7 +29,7 @@ def test_a_run_costs_its_epochs_steps_and_its_fixed_cost_at_its_architectures_ra
     assert clock.architecture(permuted) == "cnn3"  # the same network, the same cost
 
 
-def test_the_estimate_adds_runs_up_or_schedules_the_longest_first_on_several_workers():
+def test_the_estimate_adds_runs_up_or_schedules_them_on_several_workers():
     one_step = 128  # training images for one step an epoch
     units = {"dense": clock.Rate(1.0, 0.0)}
     four = [spec("dense", None, epochs=e) for e in (4, 3, 2, 1)]
@@ -117,3 +119,57 @@ def test_the_progress_bar_counts_each_runs_expected_seconds_epoch_by_epoch():
     assert runs.completed == pytest.approx(30.0) and runs.fields["runs"] == "1/2 runs"
     reporter.close()  # the last render
     assert "1/2 runs" in buffer.getvalue()
+
+
+def test_the_pool_never_has_more_workers_than_runs_and_hands_them_out_in_plan_order():
+    assert [clock.workers(jobs, 6) for jobs in (1, 2, 999)] == [1, 2, 6]
+    assert clock.workers(4, 0) == 1
+    units = {"dense": clock.Rate(1.0, 0.0)}
+    rising = [spec("dense", None, epochs=e) for e in (1, 2, 3, 4)]  # 1, 2, 3 and 4 s
+    # in this order on 2 workers: 1 then 3 on one (ends at 4), 2 then 4 on the other (ends at 6)
+    assert clock.estimate_seconds(rising, units, 128, jobs=2) == pytest.approx(6)
+    assert clock.makespan([5.0, 1.0, 1.0], 2, busy=[3.0]) == pytest.approx(5)  # 3+1+1 beside 5
+    assert clock.makespan([], 3) == 0.0
+
+
+def test_time_left_on_workers_that_share_the_cores():
+    # one after another: 40 s of the running 60 s run are left, then two more runs of 60 s
+    assert clock.time_left([60.0, 60.0], [(60.0, 20.0)]) == pytest.approx(160.0)
+    # two at once: each run of 60 s alone takes 120 s; the busy workers are free after 20 and
+    # 90 s, and the queued run takes the first one free: 20 + 120
+    assert clock.time_left([60.0], [(60.0, 100.0), (60.0, 30.0)], workers=2) == pytest.approx(140.0)
+    # at 1.5 times the expected seconds: runs of 180 s; the busy worker is free after 80 s
+    slow = clock.time_left([60.0, 60.0], [(60.0, 100.0)], workers=2, pace=1.5)
+    assert slow == pytest.approx(80.0 + 180.0)
+    assert clock.pace(0.0, 5.0) == 1.0  # nothing finished: the estimate as it is
+    assert clock.pace(120.0, 240.0, planned=480.0) == pytest.approx((240 + 48) / (120 + 48))
+
+
+def test_the_time_left_with_two_workers_counts_each_run_as_long_as_it_ran(monkeypatch):
+    """The trial's case: 4 runs of 60 s on 2 workers; wall time is no serial sum.
+
+    Side by side, each run of 60 s alone takes 120 s (the estimate, 240 s); when the first
+    ends, its twin ends too and the last two take another 120 s: 120 s are left, not 306.
+    """
+    now = [0.0]
+    monkeypatch.setattr(ui, "time", types.SimpleNamespace(perf_counter=lambda: now[0]))
+    buffer = io.StringIO()
+    reporter = ConsoleReporter(Console(file=buffer, width=200))
+    specs = [spec(seed=s) for s in range(4)]
+    reporter.expect({s.key: 60.0 for s in specs})
+    reporter.plan(specs, cached=set())
+    reporter.running(2)  # as `executors.run_pool` says when its workers start
+
+    def finish(s, at: float) -> float:
+        now[0] = at
+        reporter.running(2)
+        record = Record(kind="train", key=s.key, metrics={"test_accuracy": 0.9, "train_seconds": 120.0})
+        reporter.run_finished(s, record, cached=False)
+        left = reporter.seconds_left()
+        assert left is not None
+        return left
+
+    assert finish(specs[0], 120.0) == pytest.approx(120.0, abs=1.0)
+    assert "about 2 min of training left" in buffer.getvalue().splitlines()[-1]
+    assert finish(specs[1], 121.0) == pytest.approx(120.0, abs=1.0)  # the third began at 120
+    assert finish(specs[2], 240.0) == pytest.approx(1.0, abs=1.0)  # the last began at 121

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
 import sys
+import threading
 import time
 import types
+from typing import ClassVar
 
 import pytest
 
 from fmnist_report.errors import ConfigError
 from fmnist_report.records import Record
 from fmnist_report.store import Store
-from fmnist_report.study import executors, runner
+from fmnist_report.study import executors, ray_cluster, runner
 from fmnist_report.study.training import RunSpec
 
 from .factories import tiny_record, tiny_spec
@@ -24,26 +29,60 @@ class RayError(Exception):
     pass
 
 
-class FakeRay(types.ModuleType):
-    """What `run_ray` uses of Ray: tasks run at once and finish in order; ``fail`` seeds raise."""
+class LocalRayletDiedError(RayError):
+    pass
 
-    def __init__(self, *, fail: set[int] = frozenset(), interrupt_after: int | None = None) -> None:
+
+class FakeRay(types.ModuleType):
+    """What `run_ray` uses of Ray: tasks run at once and finish in order; ``fail`` seeds raise,
+    ``raylet_dies`` seeds raise as when this machine's raylet died; after ``hang_after`` results
+    nothing finishes any more, as when the cluster is gone; ``gcs`` is the head's address and
+    ``raylet`` this machine's raylet's."""
+
+    def __init__(
+        self,
+        *,
+        fail: set[int] = frozenset(),
+        interrupt_after: int | None = None,
+        raylet_dies: set[int] = frozenset(),
+        hang_after: int | None = None,
+        gcs: str | None = None,
+        raylet: tuple[str, int] | None = None,
+        node_ip: str = "127.0.0.1",
+    ) -> None:
         super().__init__("ray")
-        self.exceptions = types.SimpleNamespace(RayError=RayError)
-        self.fail, self.interrupt_after = fail, interrupt_after
+        self.exceptions = types.SimpleNamespace(RayError=RayError, LocalRayletDiedError=LocalRayletDiedError)
+        self.util = types.SimpleNamespace(get_node_ip_address=lambda: node_ip)
+        self.fail, self.interrupt_after, self.raylet_dies = fail, interrupt_after, raylet_dies
+        self.hang_after, self.gcs, self.raylet = hang_after, gcs, raylet
         self.inits: list[dict] = []
+        self.env_at_init: list[str | None] = []
         self.cancelled: list[int] = []
         self.waits: list[float | None] = []
         self.returned = 0
         self.shut_down = False
         self._initialized = False
+        self.on_return = lambda: None
 
     def is_initialized(self) -> bool:
         return self._initialized
 
     def init(self, **kwargs) -> None:
         self.inits.append(kwargs)
+        self.env_at_init.append(os.environ.get(ray_cluster.LOOPBACK_ENV))
         self._initialized = True
+
+    def get_runtime_context(self):
+        if self.gcs is None:
+            raise AttributeError("get_runtime_context")
+        return types.SimpleNamespace(gcs_address=self.gcs, get_node_id=lambda: "this-node")
+
+    def nodes(self) -> list[dict]:
+        other = {"NodeID": "other-node", "NodeManagerAddress": "192.0.2.9", "NodeManagerPort": 1}
+        if self.raylet is None:
+            return [other]
+        host, port = self.raylet
+        return [other, {"NodeID": "this-node", "NodeManagerAddress": host, "NodeManagerPort": port}]
 
     def shutdown(self) -> None:
         self.shut_down, self._initialized = True, False
@@ -68,6 +107,9 @@ class FakeRay(types.ModuleType):
         self.waits.append(timeout)
         if self.interrupt_after is not None and self.returned >= self.interrupt_after:
             raise KeyboardInterrupt
+        if self.hang_after is not None and self.returned >= self.hang_after:
+            assert len(self.waits) < 100, "the driver waited on a lost cluster forever"
+            return [], list(refs)
         if len(self.waits) % 2:  # every other wait times out, as a long run would
             return [], list(refs)
         return [min(refs)], [r for r in refs if r != min(refs)]
@@ -75,7 +117,10 @@ class FakeRay(types.ModuleType):
     def get(self, ref: int) -> Record:
         if ref in self.fail:
             raise RayError(f"Traceback...\nValueError: seed {ref} diverged")
+        if ref in self.raylet_dies:
+            raise LocalRayletDiedError("The task's local raylet died. Check raylet.out for more information.")
         self.returned += 1
+        self.on_return()
         return record_of(spec(ref))
 
     def cancel(self, ref: int, force: bool = False) -> None:
@@ -154,11 +199,11 @@ def test_a_silent_address_times_out(monkeypatch):
     def never(address, timeout):
         raise TimeoutError
 
-    monkeypatch.setattr(executors.socket, "create_connection", never)
+    monkeypatch.setattr(ray_cluster.socket, "create_connection", never)
     with pytest.raises(ConfigError, match=r"at ray://head \(head:10001: timed out within 0.5 s\)"):
-        executors.check_reachable("ray://head", timeout=0.5)
-    executors.check_reachable(None)
-    executors.check_reachable("auto")
+        ray_cluster.check_reachable("ray://head", timeout=0.5)
+    ray_cluster.check_reachable(None)
+    ray_cluster.check_reachable("auto")
 
 
 def test_a_reachable_address_passes_and_a_failed_init_is_one_line(fake_ray):
@@ -166,7 +211,7 @@ def test_a_reachable_address_passes_and_a_failed_init_is_one_line(fake_ray):
         server.bind(("127.0.0.1", 0))
         server.listen()
         address = f"127.0.0.1:{server.getsockname()[1]}"
-        executors.check_reachable(address)
+        ray_cluster.check_reachable(address)
         ray = fake_ray()
 
         def refuse(**kwargs):
@@ -178,3 +223,91 @@ def test_a_reachable_address_passes_and_a_failed_init_is_one_line(fake_ray):
             match=r"^cannot join the Ray cluster at 127\.0\.0\.1:\d+ \(Could not find any running Ray instance\.\);",
         ):
             run([spec(0)], address=address)
+
+
+def test_jobs_beyond_the_cores_are_capped_and_jobs_with_ray_are_said_to_do_nothing():
+    jobs, line = executors.effective_jobs(999, "local", 2)
+    assert jobs == 2
+    assert line.startswith(
+        "--jobs 999 asks for more trainings at once than this machine's 2 logical CPUs; running at most 2"
+    )
+    assert executors.effective_jobs(2, "local", 2) == (2, "")
+    assert executors.effective_jobs(1, "ray", 16) == (1, "")
+    jobs, line = executors.effective_jobs(4, "ray", 16)
+    assert jobs == 1 and line.startswith("--jobs 4 has no effect with --executor ray")
+    assert "\n" not in line
+
+
+class FakePool:
+    """A pool of no processes that records its size and returns each spec's record."""
+
+    sizes: ClassVar[list[int]] = []
+
+    def __init__(self, processes, initializer=None, initargs=()):
+        FakePool.sizes.append(processes)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def imap_unordered(self, fn, specs):
+        return [(s, record_of(s), "") for s in specs]
+
+
+def test_the_pool_starts_no_more_workers_than_runs(monkeypatch):
+    context = types.SimpleNamespace(Pool=FakePool)
+    monkeypatch.setattr(executors.multiprocessing, "get_context", lambda method: context)
+    FakePool.sizes = []
+    counts: list[int] = []
+    records = list(
+        executors.run_pool([spec(0), spec(1)], None, jobs=999, backend="tensorflow", running=counts.append)
+    )
+    assert FakePool.sizes == [2] and len(records) == 2
+    assert counts == [2, 1, 0]
+
+
+def test_a_ctrl_c_while_pool_workers_start_prints_nothing_of_theirs(capfd, toy_data):
+    """The terminal's Ctrl-C reaches every process of the group: a worker still starting must not
+    print a traceback after the driver's "interrupted" line. Here the group gets SIGINT while the
+    first worker starts, and each worker again and again for a second after."""
+    import psutil
+
+    def workers() -> list[psutil.Process]:
+        found = []
+        for child in psutil.Process().children():
+            with contextlib.suppress(psutil.Error):
+                if "spawn_main" in " ".join(child.cmdline()):
+                    found.append(child)
+        return found
+
+    def ctrl_c() -> None:
+        deadline = time.monotonic() + 30
+        while not workers() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(0.2)  # the first worker's interpreter is up and importing
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(100):
+            for worker in workers():
+                with contextlib.suppress(psutil.Error):
+                    worker.send_signal(signal.SIGINT)
+            time.sleep(0.01)
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
+    sender = threading.Thread(target=ctrl_c)
+    sender.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            list(
+                executors.run_pool(
+                    [spec(0), spec(1)], toy_data, jobs=2, backend="tensorflow", running=time.sleep
+                )
+            )
+            time.sleep(5)  # the Ctrl-C lands here at the latest
+    finally:
+        sender.join()
+        signal.signal(signal.SIGINT, previous)
+    time.sleep(1.0)  # a worker left behind would print now
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err[-2000:]

@@ -8,10 +8,11 @@ import pytest
 from fmnist_report.data import one_hot, scale
 from fmnist_report.errors import ConfigError
 from fmnist_report.store import Store
-from fmnist_report.study import training
+from fmnist_report.study import executors, training
 from fmnist_report.study.plan import plan
 from fmnist_report.study.runner import NullReporter, execute
 
+from .factories import synthetic_dataset
 from .test_study import CountingReporter, tiny_config
 
 
@@ -43,6 +44,25 @@ def test_the_tf_data_feed_gives_the_probabilities_of_keras_own_array_pipeline(
         assert np.array_equal(probabilities[0], probabilities[1])
         assert losses[0] == losses[1] and len(losses[0]) == 2
         assert probabilities[0].std() > 0
+
+
+def test_a_cnn_trained_in_a_pool_worker_gives_the_numbers_of_jobs_1(tmp_path):
+    """oneDNN splits a convolution's sums by thread, so a worker whose thread pools differ from
+    this process's gives other CNN numbers. Such a difference shows from 200 images a class in
+    batches of 128 (1 thread against 2, measured on 2 cores), not on the tiny data sets of the
+    other tests: this one trains on that much, one epoch, in one worker."""
+    import keras
+
+    data = synthetic_dataset(per_class_train=200, per_class_test=20)
+    (spec,) = plan(tiny_config(tmp_path, batch_size=128, kernel_sizes=(3,)), data, ["cnn"])
+    here = execute([spec], data, Store(tmp_path / "here"), NullReporter())[spec.key]  # --jobs 1
+    (pooled,) = executors.run_pool(
+        [spec], data, jobs=2, backend=keras.backend.backend(), running=lambda count: None
+    )
+    assert np.array_equal(here.arrays["probabilities"], pooled.arrays["probabilities"])
+    assert here.metrics["history"] == pooled.metrics["history"]
+    assert pooled.metrics["machine"] == here.metrics["machine"]  # the same threads, the same CPU
+    assert here.arrays["probabilities"].std() > 0
 
 
 def test_jobs_below_one_is_a_config_error(tmp_path, toy_data):

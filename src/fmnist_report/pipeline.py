@@ -102,7 +102,8 @@ def study(
     With ``check_notes`` the author's notes are checked against the planned models first.
     With ``exports`` (the report exports the CNN) a machine that cannot write the export stops
     before anything trains (`publish.check_exportable`).
-    ``jobs`` trainings run at once (default: `runtime.default_jobs` for this machine).
+    ``jobs`` trainings run at once (default: `runtime.default_jobs` for this machine), at most
+    one per logical CPU (`executors.effective_jobs`).
     """
     from fmnist_report import runtime
 
@@ -110,7 +111,7 @@ def study(
     if exports:
         publish.check_exportable(cfg.model_dir)
     from fmnist_report import ui
-    from fmnist_report.study import calibration, runner
+    from fmnist_report.study import calibration, executors, runner
 
     reporter = ui.ConsoleReporter(console, quiet=quiet)
     reporter.info(ui.settings_line(cfg))
@@ -121,7 +122,11 @@ def study(
     reporter.info(f"data: {data.source} ({len(data.x_train):,} train / {len(data.x_test):,} test images)")
     if check_notes:
         notes.check(cfg, [spec.model_id for spec in plan(cfg, data, parts)])
-    jobs = jobs or runtime.default_jobs()
+    jobs, capped = executors.effective_jobs(
+        jobs or runtime.default_jobs(), executor, executors.logical_cpus()
+    )
+    if capped and not stored_only:
+        reporter.warn(capped)
     if stored_only:
         runner.require_stored(cfg, data, store, parts)
     elif executor == "local":  # a cluster's speed is not this machine's

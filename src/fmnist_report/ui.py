@@ -48,13 +48,19 @@ class ConsoleReporter:
         self._done = 0
         self._total = 0
         self._running = 0
-        #: Seconds each run to train should take here (`expect`), what the bar has counted of
-        #: each, and the estimate and measured time of the runs finished so far.
+        #: Seconds each run to train should take here alone (`expect`), what the bar has counted
+        #: of each, and the expected and measured seconds of the runs finished so far, each as
+        #: long as it ran (runs side by side take longer each, `clock.time_left`).
         self._expected: dict[str, float] = {}
         self._counted: dict[str, float] = {}
         self._finished = [0.0, 0.0]
-        self._start = time.perf_counter()
+        self._last_event = time.perf_counter()  # the plan told, or the last run finished
         self._todo = 0
+        #: The time line: the runs not yet started, in the order the executor starts them; when
+        #: each started one began; how many run at once (`running`).
+        self._queue: list[str] = []
+        self._began: dict[str, float] = {}
+        self._workers = 1
 
     # -- the study's Reporter protocol --
     def expect(self, seconds: Mapping[str, float]) -> None:
@@ -64,7 +70,8 @@ class ConsoleReporter:
         self._total = len(specs)
         todo = self._total - len(cached)
         self._line(f"{plural(self._total, 'training run')} planned: {len(cached)} cached, {todo} to train")
-        self._start = time.perf_counter()
+        self._last_event = time.perf_counter()
+        self._queue = [s.key for s in specs if s.key not in cached]
         if self.live and todo:
             # With an estimate the bar counts expected seconds, so its time remaining weighs a
             # CNN 7x7 run as the 7x7 costs; without one, it counts runs.
@@ -125,19 +132,32 @@ class ConsoleReporter:
         self.console.print(f"[yellow]warning:[/] {escape(message)}", soft_wrap=True)
 
     def running(self, count: int) -> None:
-        """How many runs are training at once (more than one on a cluster)."""
+        """How many runs are training at once (more than one in a pool or on a cluster): the next
+        runs of the plan start now, up to ``count``."""
         if self.progress is not None and self._runs_task is not None:
             self.progress.update(self._runs_task, description=f"runs ({count} running)")
         elif count > 1 and count != self._running:
             self._line(f"{count} runs training")
         self._running = count
+        self._workers = max(self._workers, count)
+        now = time.perf_counter()
+        while len(self._began) < count and self._queue:
+            self._began[self._queue.pop(0)] = now
 
     def seconds_left(self) -> float | None:
-        """The estimate for the runs not yet finished, scaled by how the finished ones fared."""
+        """Until the last run ends: the runs started and those still to start, on the workers,
+        at the pace of the finished runs (`clock.time_left`)."""
         if not self._expected:
             return None
-        left = sum(max(0.0, v - self._counted.get(k, 0.0)) for k, v in self._expected.items())
-        return clock.remaining_seconds(left, *self._finished, planned=sum(self._expected.values()))
+        now = time.perf_counter()
+        alone = self._expected
+        pace = clock.pace(*self._finished, planned=self._workers * sum(alone.values()))
+        return clock.time_left(
+            [alone.get(k, 0.0) for k in self._queue],
+            [(alone.get(k, 0.0), now - began) for k, began in self._began.items()],
+            workers=self._workers,
+            pace=pace,
+        )
 
     def _count(self, spec: RunSpec, seconds: float) -> None:
         """Move the runs bar to ``seconds`` of this run's expected time."""
@@ -146,11 +166,18 @@ class ConsoleReporter:
         self._counted[spec.key] = max(seconds, self._counted.get(spec.key, 0.0))
 
     def _finish(self, spec: RunSpec) -> None:
+        now = time.perf_counter()
+        if spec.key in self._queue:  # an executor that said nothing of its start
+            self._queue.remove(spec.key)
+        began = self._began.pop(spec.key, self._last_event)
+        self._last_event = now  # where the next run the executor says nothing of begins
+        if self._queue and len(self._began) < self._workers:  # its worker takes the next run
+            self._began[self._queue.pop(0)] = now
         expected = self._expected.get(spec.key)
         if expected is not None:
             self._count(spec, expected)
-            self._finished[0] += expected
-            self._finished[1] = time.perf_counter() - self._start
+            self._finished[0] += expected * self._workers
+            self._finished[1] += now - began
         if self.progress is not None:
             if not self._expected:
                 self.progress.advance(self._runs_task)

@@ -111,7 +111,8 @@ def run_study(
     from fmnist_report.study.plan import check_declared
 
     parts = parse_only(only)
-    check_executor(settings.executor)  # before the data loads and the output folder is made
+    # before the data loads and the output folder is made
+    check_executor(settings.executor, ray_address=settings.ray_address)
     check_declared(cfg, parts)
     quiet = settings.quiet or settings.as_json
     results = pipeline.study(

@@ -13,6 +13,7 @@ from fmnist_report.config import Config
 from fmnist_report.data import Dataset
 from fmnist_report.store import Store
 from fmnist_report.study import clock
+from fmnist_report.study.executors import logical_cpus
 from fmnist_report.study.plan import plan
 from fmnist_report.study.training import RunSpec, compiled, feed, held_out, predict_proba, validation_split
 
@@ -23,6 +24,9 @@ WARM_UP_STEPS = 50
 #: Validation costs a forward pass (about a third of a training step per image) over the
 #: held-out part after every epoch; a calibrated step carries its share.
 VALIDATION_COST = 1 / 3
+#: An estimate above this many seconds is told, in one warning line before training starts,
+#: how to make the build shorter (never a prompt: a build must run unattended, in CI too).
+LONG_BUILD_S = 12 * 3600
 
 
 def calibrate(specs: Sequence[RunSpec], budget: Mapping[str, int] | None = None) -> dict[str, clock.Rate]:
@@ -113,8 +117,11 @@ def estimate(
     # Test predictions after training: a forward pass over the test images.
     predicting = len(data.y_test) / first.batch_size * VALIDATION_COST
     rates = {k: clock.Rate(r.step, r.run + predicting * r.step) for k, r in rates.items()}
-    # Each of ``jobs`` runs at once gets 1/jobs of the cores: as many times slower, side by side.
-    total = clock.estimate_seconds(todo, {k: r.scaled(jobs) for k, r in rates.items()}, n_train, jobs=jobs)
+    # The pool starts no more workers than runs; each of the runs at once gets that share of the
+    # cores: as many times slower, side by side.
+    workers = clock.workers(jobs, len(todo))
+    shared = {k: r.scaled(workers) for k, r in rates.items()}
+    total = clock.estimate_seconds(todo, shared, n_train, jobs=workers)
     return Estimate({s.key: clock.run_seconds(s, n_train, rates) for s in todo}, total, source)
 
 
@@ -145,4 +152,19 @@ def announce(
     reporter.info(
         f"estimate: {len(found.per_run)} training runs, about {clock.duration(found.total)} on "
         f"this machine (from {found.source}){share}, then the analyses and the report"
+    )
+    if found.total > LONG_BUILD_S:
+        reporter.warn(long_build_line(found.total, jobs, logical_cpus()))
+
+
+def long_build_line(seconds: float, jobs: int, cpus: int) -> str:
+    """What a build estimated above `LONG_BUILD_S` is told before it trains: how to shorten it.
+
+    ``--jobs`` is named only where there are cores to spare: on 2 cores one run at a time
+    measured fastest (docs/performance.md).
+    """
+    more = f", or --jobs up to {cpus} (this machine's logical CPUs)" if cpus > 2 and jobs < cpus else ""
+    return (
+        f"training alone is estimated at {clock.duration(seconds)} here; for a shorter build: "
+        f"--profile quick (a small preview), fewer seeds (--seeds 1 or 2){more}"
     )

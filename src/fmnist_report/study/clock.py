@@ -10,6 +10,7 @@ calibration (`study.calibration.calibrate`) or from runs already stored
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -51,19 +52,51 @@ def run_seconds(spec: RunSpec, n_train: int, rates: Mapping[str, Rate]) -> float
     return spec.epochs * steps_per_epoch(spec, n_train) * rate.step + rate.run
 
 
+def workers(jobs: int, runs: int) -> int:
+    """The worker processes ``jobs`` starts for ``runs`` runs: never more than there are runs."""
+    return max(1, min(jobs, runs))
+
+
 def estimate_seconds(
     specs: Sequence[RunSpec], rates: Mapping[str, Rate], n_train: int, *, jobs: int = 1
 ) -> float:
-    """Seconds to train ``specs`` one after another, or on ``jobs`` workers taking the longest first.
+    """Seconds to train ``specs`` one after another, or on ``jobs`` workers that take them in this
+    order, each run going to the first worker free (as `executors.run_pool` hands them out).
 
     ``rates`` must be measured with the threads each run will have: with ``jobs`` above 1,
     rates measured at the worker's share of the cores.
     """
-    durations = sorted((run_seconds(s, n_train, rates) for s in specs), reverse=True)
-    workers = [0.0] * max(1, jobs)
-    for seconds in durations:
-        workers[workers.index(min(workers))] += seconds
-    return max(workers)
+    return makespan([run_seconds(s, n_train, rates) for s in specs], jobs)
+
+
+def makespan(seconds: Iterable[float], workers: int = 1, busy: Sequence[float] = ()) -> float:
+    """When the last of the runs ``seconds`` ends, on ``workers`` that take them in order, each
+    run going to the first worker free; ``busy``: the seconds until each busy worker is free."""
+    free = [*busy, *[0.0] * max(0, workers - len(busy))]
+    heapq.heapify(free)
+    for one in seconds:
+        heapq.heappush(free, heapq.heappop(free) + one)
+    return max(free, default=0.0)
+
+
+def time_left(
+    queued: Sequence[float],
+    running: Sequence[tuple[float, float]],
+    *,
+    workers: int = 1,
+    pace: float = 1.0,
+) -> float:
+    """Seconds until the last run ends, on ``workers`` that share the cores.
+
+    Each run's seconds are its seconds alone on this machine; on ``workers`` at once it takes
+    ``workers`` times as long (each has that share of the cores, as the estimate prices it), at
+    ``pace``, how the finished runs fared (the function `pace`). ``running``: each started
+    run's seconds alone and the seconds it has run; ``queued``: the runs not yet started, in
+    the order they will start.
+    """
+    share = max(1, workers, len(running))
+    busy = [max(0.0, alone * share * pace - ran) for alone, ran in running]
+    return makespan([alone * share * pace for alone in queued], share, busy)
 
 
 def rates_from_records(metrics: Iterable[Mapping[str, Any]]) -> dict[str, Rate]:
@@ -100,18 +133,26 @@ def _median(rates: Sequence[Rate]) -> Rate:
 PRIOR_SHARE = 0.1
 
 
-def remaining_seconds(
-    expected_left: float, expected_done: float, actual_done: float, planned: float = 0.0
-) -> float:
-    """Seconds still to go: the estimate for what is left, corrected by how the finished part fared.
+def pace(expected_done: float, actual_done: float, planned: float = 0.0) -> float:
+    """How the finished runs fared: their seconds over their expected seconds (1.0 before any).
 
     ``planned`` is the whole plan's expected seconds; a tenth of it (`PRIOR_SHARE`) counts as
     already finished on time, so the correction grows with the share of the plan behind it.
+    Both sums are of the runs themselves, each as long as it ran, never the wall time of runs
+    side by side (`time_left`).
     """
-    prior = PRIOR_SHARE * planned
     if expected_done <= 0:
-        return expected_left
-    return expected_left * (actual_done + prior) / (expected_done + prior)
+        return 1.0
+    prior = PRIOR_SHARE * planned
+    return (actual_done + prior) / (expected_done + prior)
+
+
+def remaining_seconds(
+    expected_left: float, expected_done: float, actual_done: float, planned: float = 0.0
+) -> float:
+    """Seconds still to go, one run after another: the estimate for what is left, at the `pace`
+    of the finished part."""
+    return expected_left * pace(expected_done, actual_done, planned)
 
 
 def duration(seconds: float) -> str:

@@ -7,12 +7,14 @@ Finished runs are therefore kept whatever happens to the others, and a rerun res
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import multiprocessing
 import os
 import signal
-import socket
+import sys
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,17 +22,16 @@ from typing import Any
 from fmnist_report.data import Dataset
 from fmnist_report.errors import ConfigError, UserError
 from fmnist_report.records import Record
+from fmnist_report.study import clock, ray_cluster
+from fmnist_report.study.ray_cluster import ClusterLost
 from fmnist_report.study.training import RunSpec, train
 
 EXECUTORS = ("local", "ray")
 #: Attempts of a Ray task after its first failure.
 RETRIES = 1
-#: Seconds to wait for a cluster's address to accept a connection before giving up.
-REACH_TIMEOUT_S = 10.0
-#: Seconds of one wait for a finished task: between waits, a SIGTERM or Ctrl-C is acted on.
+#: Seconds of one wait for a finished task: between waits, a SIGTERM or Ctrl-C is acted on,
+#: and the cluster is checked (`ray_cluster.watched`).
 WAIT_S = 1.0
-#: The ports Ray listens on when an address names none: the GCS, and the Ray Client server.
-DEFAULT_PORTS = {"": 6379, "ray://": 10001}
 
 Started = Callable[[RunSpec], list[Any]]
 Running = Callable[[int], None]
@@ -94,20 +95,54 @@ def _pool_task(spec: RunSpec) -> tuple[RunSpec, Record | None, str]:
     return spec, record, ""
 
 
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C back while worker processes start; this process acts on it once they have.
+
+    The workers inherit the blocked signal, so one still starting never sees the Ctrl-C (its
+    traceback would print after the driver's "interrupted" line); once started, a worker
+    ignores it (`_pool_init`). This process notes a Ctrl-C meanwhile and raises it as the block
+    ends, when the pool exists and can be terminated. Where signals cannot be blocked
+    (Windows), or off the main thread, nothing changes.
+    """
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()  # starting its process unblocks SIGINT here: start it first
+    held: list[int] = []
+    handler = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        signal.signal(signal.SIGINT, handler)
+    if held and callable(handler):
+        handler(signal.SIGINT, None)  # Python's own: KeyboardInterrupt
+
+
 def run_pool(
     specs: Sequence[RunSpec], data: Dataset, *, jobs: int, backend: str, running: Running
 ) -> Iterator[Record]:
-    """Train ``jobs`` specs at once in spawned processes; yield records as they finish.
+    """Train ``jobs`` specs at once in spawned processes (never more processes than specs);
+    yield records as they finish.
 
     Each worker keeps TensorFlow's default thread pools, as this process has them, so its
     records equal the in-process ones bit for bit (tests/test_jobs.py); the workers share
     the cores. Leaving early (Ctrl-C, a failed run, a failed store write) terminates the
     workers; the records already yielded have been stored.
     """
+    workers = clock.workers(jobs, len(specs))
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked TensorFlow state
-    with context.Pool(jobs, initializer=_pool_init, initargs=(data, backend)) as pool:
+    with contextlib.ExitStack() as stack:
+        with interrupts_held():  # a Ctrl-C held back arrives as this block ends: the pool is terminated
+            pool = stack.enter_context(
+                context.Pool(workers, initializer=_pool_init, initargs=(data, backend))
+            )
         left = len(specs)
-        running(min(jobs, left))
+        running(min(workers, left))
         for spec, record, failure in pool.imap_unordered(_pool_task, specs):
             if record is None:
                 raise TaskFailed(
@@ -115,7 +150,7 @@ def run_pool(
                     "finished runs are kept, fix the cause and run the same command again"
                 )
             left -= 1
-            running(min(jobs, left))
+            running(min(workers, left))
             yield record
 
 
@@ -131,9 +166,13 @@ def run_ray(
 ) -> Iterator[Record]:
     """Train every spec as one Ray task; yield records as they finish, in any order.
 
-    Ctrl-C (or a failed run) cancels the tasks still queued or running; the records already
-    yielded have been stored by then.
+    Without ``address`` a cluster is started on this machine, on loopback only
+    (`ray_cluster.join_cluster`).
+    Ctrl-C, a failed run or a lost cluster (`ClusterLost`) cancels the tasks still queued or
+    running; the records already yielded have been stored by then.
     """
+    if not address and "ray" not in sys.modules:
+        os.environ[ray_cluster.LOOPBACK_ENV] = "0"  # Ray reads it when imported (and `join_cluster` again)
     try:
         import ray
     except ImportError as exc:
@@ -142,74 +181,110 @@ def run_ray(
         ) from exc
     started = not ray.is_initialized()
     if started:
-        check_reachable(address)
-        # Ray's C++ core logs each failed connection attempt to stderr; errors alone are news.
-        os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")
-        try:
-            ray.init(
-                address=address,
-                include_dashboard=False,
-                log_to_driver=False,
-                configure_logging=True,
-                logging_level=logging.ERROR,  # no banner of the cluster's address, dashboard or token
-            )
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise ConfigError(
-                f"cannot join the Ray cluster at {address or 'a new local cluster'} ({first}); "
-                "check --ray-address and that the cluster runs this Ray version"
-            ) from None
+        ray_cluster.join_cluster(ray, address)
+    watched = ray_cluster.watched(ray, address)
     task = ray.remote(_train_task).options(
         num_cpus=num_cpus, num_gpus=num_gpus, max_retries=RETRIES, retry_exceptions=True
     )
     data_ref = ray.put(data)
     pending = {task.remote(spec, data_ref, backend): spec for spec in specs}
+    finished = 0
+
+    def lost(why: str) -> ClusterLost:
+        return ray_cluster.lost(address, why, finished, len(specs))
+
     try:
         while pending:
             running(len(pending))
-            done: list[Any] = []
-            while not done:  # short waits: a blocked wait would hold off SIGTERM until a run ends
-                done, _ = ray.wait(list(pending), num_returns=1, timeout=WAIT_S)
-            spec = pending.pop(done[0])
+            ref = _next_done(ray, list(pending), watched, lost)
+            spec = pending.pop(ref)
             try:
-                yield ray.get(done[0])
+                record = ray.get(ref)
             except ray.exceptions.RayError as exc:
+                if isinstance(exc, getattr(ray.exceptions, "LocalRayletDiedError", ())):
+                    raise lost("the raylet on this machine died") from None
+                silent = _silent(watched)
+                if silent:
+                    raise lost(silent) from None
                 first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
                 raise TaskFailed(
                     f"training {spec.label}, seed {spec.seed} failed twice on the Ray cluster ({first}); "
                     "finished runs are kept, fix the cause and run the same command again"
                 ) from exc
+            finished += 1
+            yield record
     finally:
         for ref in pending:
-            ray.cancel(ref, force=True)
+            with contextlib.suppress(Exception):  # best effort: a lost cluster may refuse
+                ray.cancel(ref, force=True)
         if started:
             ray.shutdown()
 
 
-def check_reachable(address: str | None, timeout: float = REACH_TIMEOUT_S) -> None:
-    """Refuse, in one line, a cluster address that accepts no connection within ``timeout``.
-
-    Ray itself would retry for minutes, printing a warning at each attempt. ``None`` and
-    ``auto`` (a local or already running cluster) are Ray's to resolve.
-    """
-    if not address or address in ("auto", "local"):
-        return
-    scheme = "ray://" if address.startswith("ray://") else ""
-    host, _, port = address.removeprefix(scheme).rpartition(":")
-    if not host or not port.isdigit():
-        host, port = address.removeprefix(scheme), str(DEFAULT_PORTS[scheme])
-    try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
-    except OSError as exc:
-        reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or type(exc).__name__)
-        raise ConfigError(
-            f"cannot reach the Ray cluster at {address} ({host}:{port}: {reason} within {timeout:g} s); "
-            "check --ray-address, or leave it out to start a local cluster"
-        ) from None
+def _next_done(
+    ray: Any, refs: list[Any], watched: dict[tuple[str, int], str], lost: Callable[[str], Exception]
+) -> Any:
+    """The first of ``refs`` to finish. Waits are short, so that a SIGTERM or Ctrl-C is acted on
+    (a blocked wait would hold it off until a run ends); between them the cluster is checked
+    (`ray_cluster.watched`), and `ray_cluster.LOST_AFTER_S` of silence is a lost cluster."""
+    silent_since: float | None = None
+    while True:
+        done, _ = ray.wait(refs, num_returns=1, timeout=WAIT_S)
+        if done:
+            return done[0]
+        silent = _silent(watched)
+        if not silent:
+            silent_since = None
+            continue
+        silent_since = time.monotonic() if silent_since is None else silent_since
+        if time.monotonic() - silent_since >= ray_cluster.LOST_AFTER_S:
+            raise lost(silent)
 
 
-def check_executor(name: str, jobs: int = 1) -> None:
+def _silent(watched: dict[tuple[str, int], str]) -> str:
+    """What the first watched address that accepts no connection means, or ""."""
+    for where, meaning in watched.items():
+        if not ray_cluster.answers(where, WAIT_S):
+            return meaning
+    return ""
+
+
+def check_executor(name: str, jobs: int = 1, ray_address: str | None = None) -> None:
     if name not in EXECUTORS:
         raise ConfigError(f"--executor must be one of {', '.join(EXECUTORS)}, got {name!r}")
     if jobs < 1:
         raise ConfigError(f"--jobs must be a whole number of at least 1, got {jobs}")
+    if name == "ray" and ray_address and ray_address not in ("auto", "local"):
+        ray_cluster.parse_address(ray_address)
+
+
+def logical_cpus() -> int:
+    """The logical CPUs this process may run on (its CPU affinity, where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def effective_jobs(jobs: int, executor: str, cpus: int) -> tuple[int, str]:
+    """The trainings to run at once here for ``--jobs`` ``jobs``, and a line to print where that
+    is not what was asked ("" where it is).
+
+    Above the logical CPUs the workers are capped: each keeps TensorFlow's default threads (one
+    per logical CPU, which keeps the numbers), so one worker can already use every core, and
+    more would add memory (each holds TensorFlow and the data) and contention, never speed.
+    """
+    if executor == "ray":
+        if jobs == 1:
+            return 1, ""
+        return 1, (
+            f"--jobs {jobs} has no effect with --executor ray: Ray runs each training run as one "
+            "task, as many at once as the cluster has free CPUs"
+        )
+    if jobs <= cpus:
+        return jobs, ""
+    return cpus, (
+        f"--jobs {jobs} asks for more trainings at once than this machine's {cpus} logical CPUs; "
+        f"running at most {cpus} at once: each worker already uses every core, so more would add "
+        "memory, not speed"
+    )

@@ -78,7 +78,7 @@ def execute(
     each run to a Ray cluster as one task (`executors.run_ray`). Only this process writes.
     """
     reporter = reporter or NullReporter()
-    executors.check_executor(executor, jobs)
+    executors.check_executor(executor, jobs, ray_address)
     store.clean_partial()
     results: dict[str, Record] = {}
     todo: list[RunSpec] = []

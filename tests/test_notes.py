@@ -260,23 +260,31 @@ def test_an_image_in_a_subfolder_or_named_in_unicode_is_embedded(tmp_path):
     (root / "notes" / "img").mkdir()
     (root / "notes" / "img" / "plot.gif").write_bytes(gif := _gif())
     (root / "notes" / "图 1.png").write_bytes(picture := png(3))
-    (root / "notes" / "discussion.md").write_text("![chart](<图 1.png>) and ![plot](img/plot.gif)")
+    (root / "notes" / "photo.jpg").write_bytes(jpeg := _image("JPEG", "RGB"))
+    (root / "notes" / "discussion.md").write_text(
+        "![chart](<图 1.png>) and ![plot](img/plot.gif) and ![photo](photo.jpg)", encoding="utf-8"
+    )
     cfg = settings(root, '{ discussion = "notes/discussion.md" }')
     (note,) = notes.check(cfg, ["cnn3"])
     _, summary, _ = make_context(tmp_path / "out")
     html = notes.to_html(note, summary)
     assert f'src="data:image/png;base64,{base64.b64encode(picture).decode()}" alt="chart"' in html
     assert f'src="data:image/gif;base64,{base64.b64encode(gif).decode()}" alt="plot"' in html
+    assert f'src="data:image/jpeg;base64,{base64.b64encode(jpeg).decode()}" alt="photo"' in html
 
 
-def _gif() -> bytes:
+def _image(fmt: str, mode: str) -> bytes:
     import io
 
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.new("P", (4, 4)).save(buf, format="GIF")
+    Image.new(mode, (4, 4)).save(buf, format=fmt)
     return buf.getvalue()
+
+
+def _gif() -> bytes:
+    return _image("GIF", "P")
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,8 @@ training later; :func:`check_pdf_engine` tries the import when the settings are 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import platform
 import sys
 
@@ -65,7 +67,10 @@ def system() -> str:
 def pdf_engine_problem() -> str | None:
     """Why WeasyPrint cannot load here (its first line), or None when it can."""
     try:
-        import weasyprint  # noqa: F401  (the import loads Pango through cffi)
+        # Where a library is missing, WeasyPrint prints a block of advice to stdout before it
+        # raises; the one line below says what to do instead.
+        with contextlib.redirect_stdout(io.StringIO()):
+            import weasyprint  # noqa: F401  (the import loads Pango through cffi)
     except (OSError, ImportError) as exc:
         lines = str(exc).strip().splitlines()
         return lines[0] if lines else type(exc).__name__

@@ -147,14 +147,16 @@ def on_loopback(ip: str) -> bool:
     return address.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
-def test_a_local_cluster_started_for_a_build_listens_on_loopback_only():
+@pytest.mark.parametrize("address", [None, "local"], ids=["no-address", "ray-address-local"])
+def test_a_local_cluster_started_for_a_build_listens_on_loopback_only(address):
     """Ray has no authentication by default: every socket the cluster's processes listen on
-    (the GCS, the raylet, the agents, a worker) must be bound to a loopback address."""
+    (the GCS, the raylet, the agents, a worker) must be bound to a loopback address, also where
+    the user asked for Ray's own ``--ray-address local``."""
     ray = pytest.importorskip("ray")
     import psutil
 
     before = {p.pid for p in psutil.Process().children(recursive=True)}
-    ray_cluster.join_cluster(ray, None)
+    ray_cluster.join_cluster(ray, address)
     try:
         assert ray.get(ray.remote(lambda: 1).remote()) == 1  # a worker process starts too
         bound = []

@@ -110,3 +110,26 @@ def test_rebuild_shows_its_progress_and_its_diff_names_the_pdf_and_the_folder(
     assert "training: 3 of 14 runs" in run.stdout and "drawing the figures" in run.stdout
     compared = next(line for line in run.stdout.splitlines() if line.startswith("Comparing "))
     assert compared == f"Comparing {pdf} (old) with {folder} (new)."
+
+
+def test_a_rebuild_into_the_pdfs_own_folder_compares_the_old_numbers(report_pdf, tmp_path, monkeypatch):
+    """The rebuild replaces report.pdf there: the old numbers are read from it first."""
+    shared, document = report_pdf
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(shared.read_bytes())
+    changed = json.loads(json.dumps(document))
+    changed["summary"]["dense.accuracy.mean"] -= 0.05
+    changed["dense"]["accuracy.mean"] -= 0.05
+
+    def build_report(cfg, **kwargs):  # the new report, numbers and PDF, replaces the old one there
+        text = json.dumps(changed)
+        (cfg.out_dir / "metrics.json").write_text(text, encoding="utf-8")
+        html = "<html lang='en'><body><p>rebuilt</p></body></html>"
+        pdf.write_bytes(render.render_pdf(html, variant=None, attachments=pipeline.attachments(text, cfg)))
+
+    monkeypatch.setattr(pipeline, "study", lambda cfg, console, **kwargs: cfg)
+    monkeypatch.setattr(pipeline, "build_report", build_report)
+    run = CliRunner().invoke(app, ["verify", str(pdf), "--rebuild", str(tmp_path)])
+    assert run.exit_code == 0, run.stdout
+    row = next(line for line in run.stdout.splitlines() if line.startswith("| test accuracy, dense |"))
+    assert "-5.0 pp" in row

@@ -61,14 +61,15 @@ def _rebuild(report: Path, carried: object, folder: Path, *, data_dir: Path | No
         raise UserError(
             f"--rebuild needs the attached {verify.CONFIG_TOML} and {verify.JSON_FILE}; this PDF lacks one"
         )
+    # The PDF carries the old numbers (`diff.load` reads its attachment), read before the rebuild:
+    # rebuilt into the PDF's own folder, it would replace the PDF.
+    old = diff.load(report)
     folder.mkdir(parents=True, exist_ok=True)
     settings = folder / verify.CONFIG_TOML
     settings.write_bytes(attached[verify.CONFIG_TOML])
     cfg = load_config(settings, out_dir=folder, data_dir=data_dir, offline=offline)
     results = pipeline.study(cfg, out, quiet=False)
     pipeline.build_report(results, info=out.print, warn=ConsoleReporter(out, quiet=True).warn, may_train=True)
-    # The PDF carries the old numbers (`diff.load` reads its attachment); the folder, the new.
-    old = diff.load(report)
     new = dataclasses.replace(diff.load(folder), path=folder)
     result = diff.compare(old, new, force=True)
     out.print(f"rebuilt in {folder}; attached (old) against rebuilt (new):")

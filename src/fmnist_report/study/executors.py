@@ -171,6 +171,8 @@ def run_ray(
     Ctrl-C, a failed run or a lost cluster (`ClusterLost`) cancels the tasks still queued or
     running; the records already yielded have been stored by then.
     """
+    if address == "local":  # a new cluster on this machine, as with no address: loopback only
+        address = None
     if not address and "ray" not in sys.modules:
         os.environ[ray_cluster.LOOPBACK_ENV] = "0"  # Ray reads it when imported (and `join_cluster` again)
     try:

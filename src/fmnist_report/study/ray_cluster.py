@@ -87,6 +87,8 @@ def join_cluster(ray: Any, address: str | None) -> None:
     from the network: Ray's single-machine mode (`LOOPBACK_ENV`, as on macOS and Windows) binds
     every server of its own to 127.0.0.1, and the started node's address is checked after.
     """
+    if address == "local":  # Ray's own word for a new cluster here: started as ours, on loopback
+        address = None
     check_reachable(address)
     # Ray's C++ core logs each failed connection attempt to stderr; errors alone are news.
     os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")

@@ -79,7 +79,10 @@ def test_a_build_inside_the_folder_finds_its_settings(study, monkeypatch):
     (study / "output" / "figures").mkdir(parents=True)
     for where in (study, study / "notes", study / "output" / "figures"):
         monkeypatch.chdir(where)
-        assert load_config().settings_file == study / "report.toml"
+        cfg = load_config()
+        assert cfg.settings_file == study / "report.toml"
+        assert cfg.out_dir == study / "output"  # one output folder and cache, wherever it runs
+    assert load_config(out_dir=Path("elsewhere")).out_dir == Path("elsewhere")  # --out still wins
 
 
 def test_a_report_toml_above_that_is_not_ours_is_not_read(tmp_path, monkeypatch):
@@ -92,7 +95,9 @@ def test_a_report_toml_above_that_is_not_ours_is_not_read(tmp_path, monkeypatch)
 def test_in_the_checkout_its_own_settings_are_still_found(monkeypatch):
     for where in (ROOT, ROOT / "src", ROOT / "report" / "examples"):
         monkeypatch.chdir(where)
-        assert load_config().settings_file == ROOT / "report" / "report.toml"
+        cfg = load_config()
+        assert cfg.settings_file == ROOT / "report" / "report.toml"
+        assert cfg.out_dir == ROOT / "output"
 
 
 def test_a_non_empty_folder_is_refused_in_one_line_and_left_alone(tmp_path):

@@ -101,17 +101,30 @@ def test_cleaning_a_shared_store_leaves_a_live_writers_temporaries(tmp_path):
     assert (tmp_path / "store" / "train" / "k1" / "record.json").read_text() == "{}"
 
 
-def test_a_file_another_program_holds_open_is_one_line(tmp_path, monkeypatch):
-    """Windows refuses to replace an open file: after a short retry, the message names the fix."""
+@pytest.mark.parametrize(
+    ("windows", "message"),
+    [
+        (True, r"report\.pdf: another program has it open .*close it and run the command again"),
+        (False, r"cannot write .*report\.pdf \(Permission denied\); choose a writable output folder"),
+    ],
+)
+def test_a_file_that_cannot_be_replaced_is_one_line(tmp_path, monkeypatch, windows, message):
+    """Windows refuses to replace an open file (retried a moment, then named); elsewhere it is the
+    folder's permissions, and no retry helps."""
     import fmnist_report.store as store
 
-    def refuse(src, dst):
-        raise PermissionError(13, "Access is denied")
+    tries = []
 
+    def refuse(src, dst):
+        tries.append(dst)
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(store, "ON_WINDOWS", windows)
     monkeypatch.setattr(store, "REPLACE_RETRY_SECONDS", 0.2)
     monkeypatch.setattr(store.os, "replace", refuse)
     (tmp_path / "report.pdf").write_bytes(b"old")
-    with pytest.raises(StoreError, match=r"report\.pdf: another program has it open .*close it"):
+    with pytest.raises(StoreError, match=message):
         atomic_write(tmp_path / "report.pdf", b"new")
+    assert (len(tries) > 1) is windows
     assert (tmp_path / "report.pdf").read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.pdf"]  # no temporary is left

@@ -185,7 +185,7 @@ def find_settings(start: Path | None = None) -> Path | None:
 
     The nearest folder that has one wins, from the working directory up. In the folder itself,
     ``report/report.toml`` counts, then ``report.toml`` (a study folder `fmnist-report new`
-    wrote). Above it, ``report.toml`` counts where it holds only this tool's sections, and
+    wrote), whatever it holds, so that a mistake in it is reported. Above it, ``report.toml`` counts where it holds only this tool's sections, and
     ``report/report.toml`` where the folder is an fmnist-report checkout (its pyproject.toml
     names the project), so a command run from ``output/`` or ``src/`` still finds the title
     page it was given, and another project's settings are never read.
@@ -239,6 +239,10 @@ def load_config(
     origin = "command line"
     if toml_path is None:
         toml_path = find_settings()
+        if toml_path is not None and out_dir is None:
+            # Found from a folder inside the study: its output folder, wherever the command runs.
+            root = toml_path.parents[1] if toml_path.parts[-2:] == DEFAULT_TOML.parts else toml_path.parent
+            out_dir = root / DEFAULT_OUT
     if toml_path is not None:
         file_data = read_toml(toml_path)
 

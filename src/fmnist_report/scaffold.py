@@ -111,7 +111,11 @@ def write_study(target: Path, files: dict[str, str]) -> Path:
 
 def _refuse_unless_empty(target: Path) -> None:
     if target.is_dir():
-        extra = sorted(entry.name for entry in target.iterdir() if entry.name not in EMPTY_ENOUGH)
+        extra = sorted(
+            entry.name
+            for entry in target.iterdir()
+            if entry.name not in EMPTY_ENOUGH and not entry.name.startswith(TMP_PREFIX)
+        )
         if extra:
             raise UserError(f"{target} is not empty (it holds {extra[0]}); {REFUSED_FIX}")
     elif target.exists() or target.is_symlink():
@@ -119,8 +123,11 @@ def _refuse_unless_empty(target: Path) -> None:
 
 
 def _fill_in_place(target: Path, fill: Callable[[Path], None]) -> None:
-    """Fill a temporary folder beside ``target``, then move its entries into ``target``, or none."""
-    stage = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{target.name}.", dir=target.parent))
+    """Fill a temporary folder inside ``target``, then move its entries up into it, or none.
+
+    Inside, not beside: the folder above may be another user's or another file system.
+    """
+    stage = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{target.name}.", dir=target))
     moved: list[tuple[Path, Path]] = []
     try:
         fill(stage)

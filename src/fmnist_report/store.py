@@ -38,6 +38,8 @@ LOCK_SUFFIX = ".lock"
 #: How long a replace that another program blocks is retried (Windows refuses to replace
 #: a file that is open, and virus scanners open new files for a moment).
 REPLACE_RETRY_SECONDS = 2.0
+#: Windows refuses to replace or remove a file that another program holds open.
+ON_WINDOWS = os.name == "nt"
 #: Where :func:`atomic_dir` puts the folder it replaces until the swap is done.
 OLD_SUFFIX = ".old"
 
@@ -54,7 +56,7 @@ def _held(path: Path, timeout: float = -1) -> Iterator[None]:
         try:
             yield
         finally:
-            if os.name != "nt":
+            if os.name != "nt":  # filelock's own behaviour, whatever ON_WINDOWS says
                 with contextlib.suppress(OSError):
                     path.unlink()
 
@@ -93,14 +95,16 @@ def _owner_lock(tmp: Path) -> Path:
     return tmp.with_name(tmp.name.removesuffix(OLD_SUFFIX) + LOCK_SUFFIX)
 
 
-def _replace(source: Path, target: Path) -> None:
-    """``os.replace``, retried for a moment while another program holds the target open."""
+def _replace(source: Path, target: Path, *, fix: str = OUT_FIX) -> None:
+    """``os.replace``; on Windows, retried for a moment while another program holds the target open."""
     deadline = time.monotonic() + REPLACE_RETRY_SECONDS
     while True:
         try:
             os.replace(source, target)
             return
         except PermissionError as exc:
+            if not ON_WINDOWS:
+                raise StoreError(f"cannot write {target} ({exc.strerror}); {fix}") from exc
             if time.monotonic() >= deadline:
                 raise StoreError(
                     f"cannot replace {target}: another program has it open "
@@ -118,7 +122,7 @@ def atomic_write(path: Path, data: bytes | str, *, fix: str = OUT_FIX) -> Path:
     with _temporary(path.parent, path.name, folder=False, fix=fix) as tmp:
         with open(tmp, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-        _replace(tmp, path)
+        _replace(tmp, path, fix=fix)
     return path
 
 
@@ -135,19 +139,23 @@ def atomic_dir(target: Path, fill: Callable[[Path], None], *, fix: str = OUT_FIX
         fill(tmp)
         with _held(target.parent / f".fmnist-report{LOCK_SUFFIX}"):
             if not target.exists():
-                _replace(tmp, target)
+                _replace(tmp, target, fix=fix)
                 return target
             old = tmp.with_name(tmp.name + OLD_SUFFIX)
             old.mkdir()
             try:
-                _replace(target, old / "previous")
-                try:
-                    _replace(tmp, target)
-                except BaseException:
-                    os.replace(old / "previous", target)
-                    raise
-            finally:
+                _replace(target, old / "previous", fix=fix)
+            except BaseException:
                 shutil.rmtree(old, ignore_errors=True)
+                raise
+            try:
+                _replace(tmp, target, fix=fix)
+            except BaseException:
+                # The previous folder back in its place; only then is the aside let go.
+                _replace(old / "previous", target, fix=fix)
+                shutil.rmtree(old, ignore_errors=True)
+                raise
+            shutil.rmtree(old, ignore_errors=True)
     return target
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shlex
+import subprocess
 from pathlib import Path
 from typing import Annotated
 
@@ -37,8 +39,18 @@ def new_cmd(
     out.print(f"wrote {target}:", soft_wrap=True, markup=False)
     for path in files:
         out.print(f"  {path}", markup=False)
+    # One command a line: PowerShell 5 has no &&, and cmd.exe no single quotes.
+    quoted = subprocess.list2cmdline([str(folder)]) if os.name == "nt" else shlex.quote(str(folder))
+    out.print(f"next: cd {quoted}", soft_wrap=True, markup=False)
     out.print(
-        f"next: cd {shlex.quote(str(folder))} && fmnist-report build --profile quick (a preview; the full study without it)",
+        "      fmnist-report build --profile quick   (a preview; the full study without --profile)",
         soft_wrap=True,
         markup=False,
     )
+    if git is None:
+        out.print(
+            f"note: the workflow installs {scaffold.requirement()} from PyPI; if your copy came from a "
+            "git repository, put its URL in the workflow's pip line (or run new with --git URL@TAG)",
+            soft_wrap=True,
+            markup=False,
+        )

@@ -22,6 +22,7 @@ from fmnist_report import data as data_mod
 from fmnist_report.config import Config, ReportMeta, StudyConfig
 from fmnist_report.ids import ModelId
 from fmnist_report.records import Record
+from fmnist_report.report import preflight
 from fmnist_report.study import stats, training
 from fmnist_report.study.results import StudyResults
 from fmnist_report.study.summary import Summary, holm_directions, paired_comparison, summarize
@@ -82,6 +83,11 @@ REAL_DIR = data_mod.SYSTEM_DIRS[0]
 needs_real_data = pytest.mark.skipif(
     data_mod.files_in(REAL_DIR) is None,
     reason="the Debian package dataset-fashion-mnist is not installed",
+)
+#: Tests that render a PDF or import WeasyPrint, which loads Pango through cffi (asked once).
+needs_pango = pytest.mark.skipif(
+    preflight.pdf_engine_problem() is not None,
+    reason="WeasyPrint cannot load Pango here (the PDF engine); install it as README's 'What you need' says",
 )
 
 

@@ -1,4 +1,4 @@
-"""The report names folders relative to the output folder's parent, or with ``~``: never this machine's home."""
+"""The report names folders relative to where the build runs, or with ``~``: never this machine's home."""
 
 from __future__ import annotations
 
@@ -24,40 +24,42 @@ def home(tmp_path, monkeypatch) -> Path:
     return folder
 
 
-def test_a_path_under_the_output_folders_parent_is_relative_to_it(home):
+def test_a_path_under_the_working_folder_is_relative_to_it(home, monkeypatch):
+    monkeypatch.chdir(home / "..")
+    (home / "project").mkdir()
+    monkeypatch.chdir(home / "project")  # where the build runs
     out = home / "project" / "output"
-    assert printable_path(out / "model", out) == "output/model"
-    assert printable_path(home / "project" / "data", out) == "data"
-    assert printable_path(out.parent, out) == "."
+    assert printable_path(out / "model") == "output/model"
+    assert printable_path(home / "project" / "runs" / "a" / "model") == "runs/a/model"  # --out runs/a
+    assert printable_path(Path("output") / "model") == "output/model"  # a relative --out
+    assert printable_path(home / "project") == "."
 
 
-def test_a_path_elsewhere_under_home_starts_with_a_tilde(home):
-    out = home / "project" / "output"
-    assert printable_path(home / ".cache" / "fmnist-report" / "fashion-mnist", out) == (
+def test_a_path_elsewhere_under_home_starts_with_a_tilde(home, monkeypatch):
+    monkeypatch.chdir(home)
+    (home / "project").mkdir()
+    monkeypatch.chdir(home / "project")
+    assert printable_path(home / ".cache" / "fmnist-report" / "fashion-mnist") == (
         "~/.cache/fmnist-report/fashion-mnist"
     )
-    assert printable_path(home, out) == "~"
+    assert printable_path(home) == "~"
 
 
-def test_a_system_folder_names_no_one_and_stays_absolute(home):
-    out = home / "project" / "output"
-    assert printable_path("/usr/share/datasets/fashion-mnist", out) == "/usr/share/datasets/fashion-mnist"
+def test_a_system_folder_names_no_one_and_stays_absolute(home, monkeypatch):
+    monkeypatch.chdir(home)
+    assert printable_path("/usr/share/datasets/fashion-mnist") == "/usr/share/datasets/fashion-mnist"
 
 
-def test_a_relative_output_folder_is_taken_from_where_the_build_runs(home, monkeypatch):
-    monkeypatch.chdir(home / "..")  # the build runs in the folder above home
-    out = Path("output")
-    assert printable_path(out / "model", out) == "output/model"
-    assert printable_path(home / "data", out) == "ada/data"  # under the output's parent first
-
-
-def test_the_data_source_keeps_its_label_and_prints_its_folder(home):
-    out = home / "project" / "output"
+def test_the_data_source_keeps_its_label_and_prints_its_folder(home, monkeypatch):
+    monkeypatch.chdir(home)
     source = f"user cache: {home}/.cache/fmnist-report/fashion-mnist"
-    assert printable_source(source, out) == "user cache: ~/.cache/fmnist-report/fashion-mnist"
-    assert printable_source("synthetic", out) == "synthetic"
+    assert printable_source(source) == "user cache: .cache/fmnist-report/fashion-mnist"
+    (home / "project").mkdir()
+    monkeypatch.chdir(home / "project")
+    assert printable_source(source) == "user cache: ~/.cache/fmnist-report/fashion-mnist"
+    assert printable_source("synthetic") == "synthetic"
     system = "system package dataset-fashion-mnist: /usr/share/datasets/fashion-mnist"
-    assert printable_source(system, out) == system
+    assert printable_source(system) == system
 
 
 def test_the_report_model_card_and_metrics_print_no_absolute_path_of_this_machine(
@@ -70,6 +72,8 @@ def test_the_report_model_card_and_metrics_print_no_absolute_path_of_this_machin
         return dataclasses.replace(made(**kwargs), source=f"user cache: {cache}")
 
     monkeypatch.setattr(factories, "synthetic_dataset", from_the_user_cache)
+    (home / "project").mkdir()
+    monkeypatch.chdir(home / "project")  # the build runs in the project folder
     results, _, ctx = factories.make_context(home / "project" / "output")
     html = render.render_html(ctx)
     card = render.render_model_card(ctx["deployment"]["card"])

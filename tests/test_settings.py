@@ -103,5 +103,5 @@ def test_the_suggested_commands_survive_a_shell(tmp_path):
     assert len(commands) == 3
     for c in commands:
         words = shlex.split(c["command"])
-        # Relative to the output folder's parent (test_printable_paths.py), quoted as one word.
+        # Relative to where the build runs (test_printable_paths.py), quoted as one word.
         assert words[words.index("--model-dir") + 1] == "my report; $(touch pwned)/model"

@@ -33,22 +33,19 @@ def _home() -> Path | None:
         return None
 
 
-def printable_path(path: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> str:
+def printable_path(path: str | os.PathLike[str]) -> str:
     """A folder or file as the report prints it, naming nothing personal of the machine that built it.
 
     In this order:
 
-    - under the output folder's parent (the folder a build is run from): relative to it, as a
-      reader pastes it into a shell opened there (``output/model``, ``data``);
+    - under the working folder (where the build runs): relative to it, as a reader pastes it into
+      a shell opened there (``output/model``, ``runs/a/model``);
     - under the home folder: from ``~`` (``~/.cache/fmnist-report/fashion-mnist``);
     - elsewhere (a system folder such as ``/usr/share/datasets/fashion-mnist``): absolute, as it
       names no one.
-
-    Args:
-        out_dir: the build's output folder; a relative one is taken from the working folder.
     """
     target = _absolute(path)
-    base = _absolute(out_dir).parent
+    base = _absolute(Path.cwd())
     if base.parent != base:  # relative to the root folder is no shorter and pastes nowhere else
         inside = _inside(target, base)
         if inside is not None:
@@ -61,7 +58,7 @@ def printable_path(path: str | os.PathLike[str], out_dir: str | os.PathLike[str]
     return target.as_posix()
 
 
-def printable_source(source: str, out_dir: str | os.PathLike[str]) -> str:
+def printable_source(source: str) -> str:
     """A data source as `data.load` names it, ``label: folder``, with the folder made printable.
 
     A source that names no folder (``synthetic``) is returned as it is.
@@ -69,4 +66,4 @@ def printable_source(source: str, out_dir: str | os.PathLike[str]) -> str:
     label, sep, folder = source.partition(": ")
     if not sep or not folder.strip():
         return source
-    return f"{label}: {printable_path(folder, out_dir)}"
+    return f"{label}: {printable_path(folder)}"

@@ -54,7 +54,7 @@ def export_metadata(results: StudyResults, summary: Summary) -> dict[str, Any]:
             "n_test": first.metrics["n_test"],
         },
         "data": {
-            "source": printable_source(results.data.source, results.config.out_dir),
+            "source": printable_source(results.data.source),
             "fingerprint": results.data.fingerprint,
             "subset": results.data.subset,
             "checksums": dict(results.data.checksums),

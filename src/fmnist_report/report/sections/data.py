@@ -91,7 +91,7 @@ def build(results: StudyResults, summary: Summary, figures: list[dict[str, str]]
         for k, v in m["shapes"].items()
     ]
     return {
-        "source": printable_source(m["source"], results.config.out_dir),
+        "source": printable_source(m["source"]),
         "subset": m["subset"],
         "full": m["subset"] == "full",
         "shapes": shapes,

@@ -23,7 +23,7 @@ def build(
     """Section 6's values: what `export` wrote for the headline CNN and what it predicts on sample images."""
     cnn = summary.roles.headline
     # Relative to the output folder's parent, or from ~: the report names no folder of this machine.
-    model_dir = printable_path(results.config.model_dir, results.config.out_dir)
+    model_dir = printable_path(results.config.model_dir)
     model_dir_arg = shlex.quote(model_dir)  # the commands below are meant to be pasted into a shell
     files = []
     if export is not None:

@@ -130,7 +130,7 @@ def build(results: StudyResults, rows: Rows, environment: Mapping[str, Any]) -> 
         "levers": levers_text(results),
         "training_platform": results.platform(),
         "platform_note": PLATFORM_NOTE,
-        "source": printable_source(results.data.source, cfg.out_dir),
+        "source": printable_source(results.data.source),
         "subset": results.data.subset,
         "fingerprint": results.data.fingerprint,
         "checksums": [{"file": k, "md5": v} for k, v in sorted(results.data.checksums.items())],

@@ -26,7 +26,8 @@ PANGO_INSTALL = {
     "macos": "brew install pango, and export DYLD_FALLBACK_LIBRARY_PATH=/opt/homebrew/lib",
     "windows": (
         "install MSYS2, run 'pacman -S mingw-w64-x86_64-pango' in its shell, "
-        "and set WEASYPRINT_DLL_DIRECTORIES=C:\\msys64\\mingw64\\bin"
+        "and set WEASYPRINT_DLL_DIRECTORIES to C:\\msys64\\mingw64\\bin "
+        '(PowerShell: $env:WEASYPRINT_DLL_DIRECTORIES = "C:\\msys64\\mingw64\\bin")'
     ),
     "linux": "install Pango 1.44 or later with your system's package manager",
 }

@@ -16,7 +16,7 @@ from fmnist_report.config import load_config
 from fmnist_report.pipeline import CONFIG_TOML, METRICS_JSON, attachments
 from fmnist_report.report import metrics, protocol, render
 
-from .factories import make_context
+from .factories import make_context, needs_pango
 
 TITLE = 'CNNs // Fashion-MNIST: "http:" in a title'
 AUTHOR = "Ada Tester"
@@ -59,6 +59,7 @@ def figures_in_structure(pdf: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
     return found
 
 
+@needs_pango
 def test_the_default_pdf_is_tagged_pdf_a_3a_with_title_author_and_language(built):
     _, _, pdfs = built
     pdf = opened(pdfs[render.DEFAULT_PDF_VARIANT])
@@ -71,6 +72,7 @@ def test_the_default_pdf_is_tagged_pdf_a_3a_with_title_author_and_language(built
     assert "/OutputIntents" in pdf.Root  # PDF/A's colour space
 
 
+@needs_pango
 def test_every_figure_has_alt_text_in_the_structure_tree(built):
     _, _, pdfs = built
     pdf = opened(pdfs["pdf/a-3a"])  # kept open while its objects are read
@@ -79,6 +81,7 @@ def test_every_figure_has_alt_text_in_the_structure_tree(built):
     assert all(str(f.get("/Alt", "")).strip() for f in figures)
 
 
+@needs_pango
 def test_metrics_and_configuration_are_attached_and_read_back(built):
     results, text, pdfs = built
     pdf = opened(pdfs["pdf/a-3a"])
@@ -97,6 +100,7 @@ def test_metrics_and_configuration_are_attached_and_read_back(built):
     assert len(pdf.Root.AF) == 2
 
 
+@needs_pango
 def test_pdf_ua_1_is_tagged_and_claims_pdf_ua(built):
     _, _, pdfs = built
     pdf = opened(pdfs["pdf/ua-1"])
@@ -106,6 +110,7 @@ def test_pdf_ua_1_is_tagged_and_claims_pdf_ua(built):
     assert sorted(pdf.attachments) == sorted([METRICS_JSON, CONFIG_TOML])
 
 
+@needs_pango
 def test_a_plain_pdf_claims_nothing_but_still_carries_its_files(built):
     _, _, pdfs = built
     pdf = opened(pdfs["none"])
@@ -114,6 +119,7 @@ def test_a_plain_pdf_claims_nothing_but_still_carries_its_files(built):
 
 
 @pytest.mark.parametrize("variant", render.PDF_VARIANTS)
+@needs_pango
 def test_every_variant_passes_qpdf_syntax_check_with_a_sorted_name_tree(built, variant):
     _, _, pdfs = built
     pdf = opened(pdfs[variant])
@@ -123,12 +129,14 @@ def test_every_variant_passes_qpdf_syntax_check_with_a_sorted_name_tree(built, v
     assert keys == sorted(keys) == sorted([METRICS_JSON, CONFIG_TOML])
 
 
+@needs_pango
 def test_an_unknown_variant_is_one_line():
     with pytest.raises(render.RenderError, match=r"one of pdf/a-3a, pdf/ua-1, none, got 'pdf/x-4'"):
         render.render_pdf("<p>x</p>", variant="pdf/x-4")
 
 
 @pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="poppler-utils is not installed")
+@needs_pango
 def test_poppler_sees_tags_conformance_and_attachments(built, tmp_path):
     _, _, pdfs = built
     path = tmp_path / "report.pdf"
@@ -144,6 +152,7 @@ def test_poppler_sees_tags_conformance_and_attachments(built, tmp_path):
 # -- the protocol block and the configuration file ------------------------------------------------
 
 
+@needs_pango
 def test_the_protocol_names_what_decides_the_numbers(built):
     results, text, _ = built
     block = json.loads(text)["protocol"]
@@ -154,6 +163,7 @@ def test_the_protocol_names_what_decides_the_numbers(built):
     assert (block["backend"], block["device"]) == ("tensorflow", "cpu")
 
 
+@needs_pango
 def test_the_protocol_reads_the_platform_a_run_names(built):
     results, _, _ = built
     for records in results.runs.values():
@@ -168,6 +178,7 @@ def test_the_protocol_reads_the_platform_a_run_names(built):
     assert (block["backend"], block["device"]) == ("jax", "gpu")
 
 
+@needs_pango
 def test_every_existing_metrics_key_is_kept(built):
     _, text, _ = built
     document = json.loads(text)
@@ -201,6 +212,7 @@ def test_the_configuration_file_repeats_the_configuration(settings, tmp_path):
     }
 
 
+@needs_pango
 def test_the_configuration_records_what_auto_resolved_to_and_the_settings_file(built, tmp_path):
     results, text, pdfs = built
     with opened(pdfs["pdf/a-3a"]) as pdf:

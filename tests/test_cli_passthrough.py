@@ -9,6 +9,8 @@ from fmnist_report import pipeline
 from fmnist_report.cli import app
 from fmnist_report.errors import UserError
 
+from .factories import needs_pango
+
 runner = CliRunner()
 
 
@@ -35,9 +37,12 @@ def invoke(*args: str):
 
 
 COMMON = ["--seeds", "2", "--epochs", "1", "--backend", "tensorflow", "--profile", "quick"]
+#: build and render make the PDF, so they ask for Pango before anything else (run and export do not).
+BUILD = pytest.param("build", marks=needs_pango)
+RENDER = pytest.param("render", marks=needs_pango)
 
 
-@pytest.mark.parametrize("command", ["run", "build", "render", "export"])
+@pytest.mark.parametrize("command", ["run", BUILD, RENDER, "export"])
 def test_seeds_epochs_backend_and_out_reach_the_configuration(command, seen, tmp_path):
     result = invoke(command, *COMMON, "--out", str(tmp_path / "o"))
     assert result.exit_code == 1 and "stopped" in result.output, result.output
@@ -49,7 +54,7 @@ def test_seeds_epochs_backend_and_out_reach_the_configuration(command, seen, tmp
     assert call["stored_only"] is (command in ("render", "export"))
 
 
-@pytest.mark.parametrize("command", ["run", "build"])
+@pytest.mark.parametrize("command", ["run", BUILD])
 def test_fresh_executor_and_ray_address_reach_the_study(command, seen):
     result = invoke(command, "--fresh", "--executor", "ray", "--ray-address", "head:6379")
     assert result.exit_code == 1, result.output
@@ -65,7 +70,7 @@ def test_commands_that_never_train_have_no_training_options(command, option, see
     assert seen == []
 
 
-@pytest.mark.parametrize("command", ["run", "build", "render"])
+@pytest.mark.parametrize("command", ["run", BUILD, RENDER])
 def test_only_reaches_the_study_as_parts(command, seen):
     assert invoke(command, "--only", " cnn, interpret ,").exit_code == 1
     assert seen[0]["parts"] == ["cnn", "interpret"]
@@ -76,7 +81,7 @@ def test_export_asks_for_the_cnn_only(seen):
     assert seen[0]["parts"] == ["cnn"]
 
 
-@pytest.mark.parametrize("command", ["run", "build", "render"])
+@pytest.mark.parametrize("command", ["run", BUILD, RENDER])
 @pytest.mark.parametrize("only", [",", "", " , "])
 def test_an_only_that_names_no_part_is_one_line(command, only, seen):
     result = invoke(command, "--only", only)
@@ -85,7 +90,7 @@ def test_an_only_that_names_no_part_is_one_line(command, only, seen):
     assert len(lines) == 1 and f"--only {only!r} names no part; give one or more of eda, dense" in lines[0]
 
 
-@pytest.mark.parametrize("command", ["run", "build"])
+@pytest.mark.parametrize("command", ["run", BUILD])
 def test_an_unknown_executor_is_refused_before_the_data_loads(command, seen, isolated_env):
     out = isolated_env / "out"
     result = invoke(command, "--executor", "slurm", "--out", str(out))

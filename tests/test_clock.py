@@ -68,18 +68,18 @@ def test_rates_come_from_the_stored_runs_steady_epochs_median_over_runs():
 
 
 def test_time_left_is_the_estimate_corrected_by_how_the_finished_runs_fared():
-    assert clock.remaining_seconds(100.0, 0.0, 0.0) == 100.0
-    assert clock.remaining_seconds(100.0, 50.0, 75.0) == pytest.approx(150.0)  # running 1.5x slow
+    assert 100.0 * clock.pace(0.0, 0.0) == 100.0
+    assert 100.0 * clock.pace(50.0, 75.0) == pytest.approx(150.0)  # running 1.5x slow
     assert [clock.duration(s) for s in (40, 720, 7500)] == ["40 s", "12 min", "2 h 05 min"]
 
 
 def test_a_short_first_run_barely_moves_the_time_left():
     """A 15 s Dense run done in 6 s of a 660 s plan: its pace counts for little, half the plan's for much."""
-    plain = clock.remaining_seconds(645.0, 15.0, 6.0)
-    weighed = clock.remaining_seconds(645.0, 15.0, 6.0, planned=660.0)
+    plain = 645.0 * clock.pace(15.0, 6.0)
+    weighed = 645.0 * clock.pace(15.0, 6.0, planned=660.0)
     assert plain == pytest.approx(258.0)  # the whole rest at the Dense run's pace: 40% of the estimate
     assert 560.0 < weighed < 645.0
-    late = clock.remaining_seconds(330.0, 330.0, 495.0, planned=660.0)  # half done, 1.5x slow
+    late = 330.0 * clock.pace(330.0, 495.0, planned=660.0)  # half done, 1.5x slow
     assert late == pytest.approx(330.0 * (495.0 + 66.0) / (330.0 + 66.0))
     assert late > 1.4 * 330.0
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from fmnist_report.cli import app
 from fmnist_report.report import diff, metrics, protocol
 
-from .factories import make_context
+from .factories import make_context, needs_pango
 
 
 @pytest.fixture(scope="module")
@@ -154,6 +154,7 @@ def pdf_with(path: Path, files: dict[str, str]) -> Path:
     return path
 
 
+@needs_pango
 def test_two_report_pdfs_are_compared_by_the_metrics_they_carry(document, tmp_path):
     newer = shifted(document, "accuracy", 0.02)
     old_pdf = pdf_with(tmp_path / "old.pdf", {"metrics.json": json.dumps(document), "configuration.toml": ""})
@@ -166,6 +167,7 @@ def test_two_report_pdfs_are_compared_by_the_metrics_they_carry(document, tmp_pa
     assert read == {k: v for k, v in expected.items() if k not in ("old", "new")}
 
 
+@needs_pango
 def test_a_pdf_without_metrics_or_no_pdf_at_all_is_one_line(document, tmp_path):
     bare = pdf_with(tmp_path / "bare.pdf", {"notes.json": "{}"})
     result = run(bare, write(tmp_path / "good", document))

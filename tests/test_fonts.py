@@ -20,7 +20,7 @@ from fmnist_report import pipeline
 from fmnist_report.config import Config, ReportMeta
 from fmnist_report.report import fonts, render
 
-from .factories import make_context
+from .factories import make_context, needs_pango
 
 AUTHOR = "Zoë Ångström"
 SANS = "fmnist-report DejaVu Sans"
@@ -140,6 +140,7 @@ def test_the_same_context_renders_the_same_bytes(page, tmp_path):
     assert FONT_FACE.findall(again) == FONT_FACE.findall(page)
 
 
+@needs_pango
 def test_the_pdf_embeds_matplotlib_s_dejavu(page):
     embedded = embedded_fonts(render.render_pdf(page))
     names = {name.split("+", 1)[1] for name in embedded}
@@ -156,6 +157,7 @@ def test_the_pdf_embeds_matplotlib_s_dejavu(page):
             assert font["head"].fontRevision == shipped, name
 
 
+@needs_pango
 def test_the_pdf_sets_dejavu_where_fontconfig_knows_no_font(page, tmp_path):
     conf = tmp_path / "fonts.conf"
     conf.write_text(

@@ -18,7 +18,7 @@ from fmnist_report.errors import ConfigError
 from fmnist_report.report import content, notes, render
 from fmnist_report.report.formatting import mean_ci
 
-from .factories import make_context, png
+from .factories import make_context, needs_pango, png
 
 
 def settings(tmp_path, table: str) -> object:
@@ -346,6 +346,7 @@ def test_a_note_larger_than_the_limit_is_refused(tmp_path):
         notes.check(cfg, ["cnn3"])
 
 
+@needs_pango
 def test_an_image_weasyprint_cannot_decode_is_one_line_without_its_content(capfd, caplog):
     """WeasyPrint logs an undecodable image, data: URI and all, and carries on; the build stops instead."""
     uri = "data:image/png;base64," + base64.b64encode(SECRET.encode()).decode()

@@ -19,7 +19,7 @@ import pytest
 from fmnist_report.config import ConfigError, read_toml
 from fmnist_report.report import preflight
 
-from .factories import REAL_DIR, needs_real_data
+from .factories import REAL_DIR, needs_pango, needs_real_data
 
 BLOCKER = """\
 import sys
@@ -163,6 +163,7 @@ def test_the_install_line_names_this_systems_command(monkeypatch, platform, rele
     assert command in str(caught.value) and "\n" not in str(caught.value)
 
 
+@needs_pango
 def test_weasyprint_loads_here():
     """This machine has Pango (the set-up installs it), so the check passes and says nothing."""
     assert preflight.pdf_engine_problem() is None

@@ -14,7 +14,7 @@ from fmnist_report.report import render
 from fmnist_report.report.figures import comparison, render_all
 from fmnist_report.study.summary import summarize
 
-from .factories import SKILL, fake_results, make_context, predictions_with_skill
+from .factories import SKILL, fake_results, make_context, needs_pango, predictions_with_skill
 
 README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
 #: ISO 216 sheet sizes in millimetres.
@@ -55,6 +55,7 @@ def pdf_words(tmp_path_factory) -> list[dict]:
 
 
 @needs_poppler
+@needs_pango
 def test_every_pdf_page_has_the_paper_size_the_readme_names(pdf_words):
     paper = readme_value(r"paginated for (A\d|Letter)")
     width, height = (mm * POINTS_PER_MM for mm in ISO_MM[paper])
@@ -65,6 +66,7 @@ def test_every_pdf_page_has_the_paper_size_the_readme_names(pdf_words):
 
 
 @needs_poppler
+@needs_pango
 def test_a_long_unbroken_title_wraps_on_the_title_page(pdf_words):
     title_page = [w for w in pdf_words if w["page"]["number"] == 1 and w["box"]]
     width, _ = title_page[0]["page"]["size"]
@@ -85,6 +87,7 @@ def test_figures_have_the_resolution_the_readme_names():
 
 
 @needs_poppler
+@needs_pango
 def test_the_running_head_shortens_a_long_title_with_an_ellipsis(pdf_words):
     later = [w for w in pdf_words if w["page"]["number"] == 3 and w["box"]]
     width, _ = later[0]["page"]["size"]

@@ -12,7 +12,7 @@ import pytest
 from fmnist_report.errors import UserError
 from fmnist_report.report import render
 
-from .factories import FIGURES, HEADINGS, assert_self_contained, check_html, make_context, png
+from .factories import FIGURES, HEADINGS, assert_self_contained, check_html, make_context, needs_pango, png
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +66,7 @@ def test_a_missing_value_fails_with_one_line_naming_it(tmp_path):
     assert "fmnist-report build" in message
 
 
+@needs_pango
 def test_text_and_links_may_name_addresses_but_nothing_is_loaded(tmp_path):
     title = "CNNs // Fashion-MNIST, see http: and https://example.com"
     evidence = [
@@ -119,12 +120,14 @@ def test_a_stylesheet_that_loads_from_outside_is_refused(tmp_path, monkeypatch):
         render.render_html(ctx)
 
 
+@needs_pango
 def test_the_pdf_fetches_nothing_from_outside():
     with pytest.raises(render.RenderError, match="outside the report"):
         render.render_pdf('<p>x</p><img src="https://example.invalid/x.png">')
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
+@needs_pango
 def test_pdf_headings_toc_pages_and_numbering(synthetic, tmp_path):
     _, html = synthetic
     pdf = tmp_path / "r.pdf"

@@ -15,7 +15,7 @@ from fmnist_report.study import design
 from fmnist_report.study.plan import plan
 from fmnist_report.variants import VOCABULARY, Variant, default_name, parse_variants, vocabulary_rows
 
-from .factories import synthetic_dataset
+from .factories import needs_pango, synthetic_dataset
 
 EXAMPLE = """
 [[variants]]
@@ -387,7 +387,7 @@ def test_a_variant_with_every_training_override_trains_and_repeats_exactly():
     )
 
 
-@pytest.mark.parametrize("command", ["run", "build"])
+@pytest.mark.parametrize("command", ["run", pytest.param("build", marks=needs_pango)])
 def test_only_variants_without_a_declared_variant_says_how_to_declare_one(tmp_path, command):
     from typer.testing import CliRunner
 

@@ -13,7 +13,7 @@ from fmnist_report import pipeline
 from fmnist_report.cli import app
 from fmnist_report.report import metrics, render
 
-from .factories import make_context
+from .factories import make_context, needs_pango
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
 
@@ -32,6 +32,7 @@ def report_pdf(tmp_path_factory):
     return pdf, json.loads(text)
 
 
+@needs_pango
 def test_verify_prints_the_verdict_then_the_table_and_exits_0(report_pdf):
     pdf, _ = report_pdf
     run = CliRunner().invoke(app, ["verify", str(pdf)])
@@ -54,6 +55,7 @@ def test_a_file_that_is_no_pdf_is_one_line(tmp_path):
     )
 
 
+@needs_pango
 def test_rebuild_builds_from_the_attached_configuration_and_diffs(report_pdf, tmp_path, monkeypatch):
     pdf, document = report_pdf
     seen = {}
@@ -85,6 +87,7 @@ def test_rebuild_builds_from_the_attached_configuration_and_diffs(report_pdf, tm
     assert "+2.0 pp" in row
 
 
+@needs_pango
 def test_rebuild_shows_its_progress_and_its_diff_names_the_pdf_and_the_folder(
     report_pdf, tmp_path, monkeypatch
 ):
@@ -112,6 +115,7 @@ def test_rebuild_shows_its_progress_and_its_diff_names_the_pdf_and_the_folder(
     assert compared == f"Comparing {pdf} (old) with {folder} (new)."
 
 
+@needs_pango
 def test_a_rebuild_into_the_pdfs_own_folder_compares_the_old_numbers(report_pdf, tmp_path, monkeypatch):
     """The rebuild replaces report.pdf there: the old numbers are read from it first."""
     shared, document = report_pdf

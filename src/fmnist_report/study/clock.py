@@ -147,14 +147,6 @@ def pace(expected_done: float, actual_done: float, planned: float = 0.0) -> floa
     return (actual_done + prior) / (expected_done + prior)
 
 
-def remaining_seconds(
-    expected_left: float, expected_done: float, actual_done: float, planned: float = 0.0
-) -> float:
-    """Seconds still to go, one run after another: the estimate for what is left, at the `pace`
-    of the finished part."""
-    return expected_left * pace(expected_done, actual_done, planned)
-
-
 def duration(seconds: float) -> str:
     """A duration as a person says it: ``40 s``, ``12 min``, ``2 h 05 min``."""
     if seconds < 90:

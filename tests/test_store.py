@@ -128,3 +128,32 @@ def test_a_file_that_cannot_be_replaced_is_one_line(tmp_path, monkeypatch, windo
     assert (len(tries) > 1) is windows
     assert (tmp_path / "report.pdf").read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.pdf"]  # no temporary is left
+
+
+def test_an_entry_read_during_another_builds_swap_is_read_again_not_dropped(tmp_path, monkeypatch):
+    """A folder caught half-way through a swap looks damaged; under the swap lock it reads whole."""
+    import numpy as np
+
+    from fmnist_report.records import Record
+    from fmnist_report.store import DamagedEntryError, Store
+
+    warnings = []
+    store = Store(tmp_path, warn=warnings.append)
+    store.put(Record("train", "k1", {"x": 1.0}, {"a": np.arange(3)}))
+    read = Store.read
+    calls = []
+
+    def mid_swap_once(self, kind, key, *, with_model=False):
+        calls.append(key)
+        if len(calls) == 1:  # what a reader sees between the two renames of a swap
+            raise DamagedEntryError(kind, key, FileNotFoundError("record.json is missing"))
+        return read(self, kind, key, with_model=with_model)
+
+    monkeypatch.setattr(Store, "read", mid_swap_once)
+    assert store.get("train", "k1").metrics == {"x": 1.0}
+    assert warnings == [] and (tmp_path / "train" / "k1" / "record.json").is_file()
+    # Damage that stays is reported once and dropped, as before.
+    (tmp_path / "train" / "k1" / "record.json").write_text("{", encoding="utf-8")
+    assert store.get("train", "k1") is None
+    assert len(warnings) == 1 and "is damaged" in warnings[0] and not (tmp_path / "train" / "k1").exists()
+    assert sorted(p.name for p in (tmp_path / "train").iterdir()) == []  # no lock file is left

@@ -61,6 +61,11 @@ def _held(path: Path, timeout: float = -1) -> Iterator[None]:
                     path.unlink()
 
 
+def swap_lock(folder: Path) -> Path:
+    """The lock a folder's swaps (`atomic_dir`) hold: a reader that holds it sees no swap half done."""
+    return folder / f".fmnist-report{LOCK_SUFFIX}"
+
+
 @contextlib.contextmanager
 def _temporary(parent: Path, name: str, *, folder: bool, fix: str) -> Iterator[Path]:
     """A new temporary file or folder in ``parent``, held by this process while it exists.
@@ -137,7 +142,7 @@ def atomic_dir(target: Path, fill: Callable[[Path], None], *, fix: str = OUT_FIX
     with _temporary(target.parent, target.name, folder=True, fix=fix) as tmp:
         tmp.chmod(0o755)
         fill(tmp)
-        with _held(target.parent / f".fmnist-report{LOCK_SUFFIX}"):
+        with _held(swap_lock(target.parent)):
             if not target.exists():
                 _replace(tmp, target, fix=fix)
                 return target
@@ -266,12 +271,22 @@ class Store:
         return Record(kind=kind, key=key, metrics=metrics, arrays=arrays, model=model)
 
     def get(self, kind: str, key: str, *, with_model: bool = False) -> Record | None:
-        """The stored record, or None when missing; a damaged entry is reported, dropped and None."""
+        """The stored record, or None when missing; a damaged entry is reported, dropped and None.
+
+        What looks damaged is read once more while no other build swaps an entry of this kind
+        in (a shared store): a folder read half-way through another build's swap is not damage.
+        """
         try:
             return self.read(kind, key, with_model=with_model)
-        except DamagedEntryError as exc:
-            self.discard(exc)
-            return None
+        except DamagedEntryError:
+            pass
+        with _held(swap_lock(self.root / kind)):
+            try:
+                return self.read(kind, key, with_model=with_model)
+            except DamagedEntryError as exc:
+                self.warn(f"{exc}; recomputing it")
+                shutil.rmtree(self.entry(kind, key), ignore_errors=True)
+                return None
 
     def discard(self, damage: DamagedEntryError, *, then: str = "recomputing it") -> None:
         """Report a damaged entry in one line and remove it, so that it is computed again."""

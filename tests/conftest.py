@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
@@ -37,6 +38,19 @@ def isolated_env(tmp_path, monkeypatch):
 @pytest.fixture
 def toy_data() -> data_mod.Dataset:
     return synthetic_dataset()
+
+
+@pytest.fixture
+def fake_ray(monkeypatch):
+    """Installs a stand-in `ray` module (`fake_ray.FakeRay`) made with the given options."""
+    from .fake_ray import FakeRay
+
+    def install(**kwargs) -> FakeRay:
+        ray = FakeRay(**kwargs)
+        monkeypatch.setitem(sys.modules, "ray", ray)
+        return ray
+
+    return install
 
 
 def _needs_real_data(report: pytest.TestReport) -> bool:

@@ -12,6 +12,8 @@ from fmnist_report.errors import ConfigError
 from fmnist_report.ids import ModelId
 from fmnist_report.report import notes
 
+from .test_variants import settings as settings_file
+
 
 @pytest.fixture(autouse=True)
 def _no_default_file(tmp_path, monkeypatch):
@@ -19,9 +21,7 @@ def _no_default_file(tmp_path, monkeypatch):
 
 
 def settings(tmp_path, text: str):
-    path = tmp_path / "r.toml"
-    path.write_text(text, encoding="utf-8")
-    return load_config(path)
+    return load_config(settings_file(tmp_path, text))
 
 
 def with_note(tmp_path, variants: str, note: str):

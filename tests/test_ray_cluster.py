@@ -7,7 +7,6 @@ import contextlib
 import ipaddress
 import os
 import socket
-import sys
 
 import pytest
 
@@ -15,17 +14,7 @@ from fmnist_report.errors import ConfigError
 from fmnist_report.store import Store
 from fmnist_report.study import executors, ray_cluster, runner
 
-from .test_executors import FakeRay, run, spec
-
-
-@pytest.fixture
-def fake_ray(monkeypatch):
-    def install(**kwargs) -> FakeRay:
-        ray = FakeRay(**kwargs)
-        monkeypatch.setitem(sys.modules, "ray", ray)
-        return ray
-
-    return install
+from .test_executors import run, spec
 
 
 @pytest.mark.parametrize(

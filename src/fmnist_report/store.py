@@ -284,8 +284,7 @@ class Store:
             try:
                 return self.read(kind, key, with_model=with_model)
             except DamagedEntryError as exc:
-                self.warn(f"{exc}; recomputing it")
-                shutil.rmtree(self.entry(kind, key), ignore_errors=True)
+                self.discard(exc)
                 return None
 
     def discard(self, damage: DamagedEntryError, *, then: str = "recomputing it") -> None:

@@ -92,6 +92,17 @@ def missing_fonts() -> list[str]:
     return missing
 
 
+def missing_fonts_problem() -> str | None:
+    """What is wrong with the shipped fonts and how to mend it, in one line; None when all are there."""
+    missing = missing_fonts()
+    if not missing:
+        return None
+    return (
+        f"the report's fonts are missing or damaged ({', '.join(missing)}); they come with "
+        "matplotlib: reinstall it (python scripts/dev.py setup, or pip install --force-reinstall matplotlib)"
+    )
+
+
 @functools.cache
 def _shipped_cmap() -> frozenset[int]:
     from fontTools.ttLib import TTFont

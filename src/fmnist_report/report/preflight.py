@@ -80,14 +80,11 @@ def pdf_engine_problem() -> str | None:
 
 def check_fonts() -> None:
     """Raise :class:`PdfEngineError` when a font the report ships cannot be read."""
-    from fmnist_report.report.fonts import missing_fonts
+    from fmnist_report.report.fonts import missing_fonts_problem
 
-    missing = missing_fonts()
-    if missing:
-        raise PdfEngineError(
-            f"the report's fonts are missing or damaged ({', '.join(missing[:2])}); nothing was "
-            "trained. They come with matplotlib: reinstall it (python scripts/dev.py setup)"
-        )
+    problem = missing_fonts_problem()
+    if problem:
+        raise PdfEngineError(f"{problem}; nothing was trained")
 
 
 def check_pdf_engine() -> None:

@@ -118,12 +118,9 @@ def render_html(context: Mapping[str, Any], template: str = TEMPLATE) -> str:
 
 def font_css(page: str) -> str:
     """The ``@font-face`` rules of the report's own fonts (`report.fonts`), subset to ``page``."""
-    missing = fonts.missing_fonts()
-    if missing:
-        raise RenderError(
-            f"the report's fonts are missing or unreadable ({', '.join(missing)}); they come with "
-            "matplotlib: reinstall it (pip install --force-reinstall matplotlib)"
-        )
+    problem = fonts.missing_fonts_problem()
+    if problem:
+        raise RenderError(problem)
     return fonts.font_face_css(page)
 
 

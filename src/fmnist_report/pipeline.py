@@ -122,9 +122,7 @@ def study(
     reporter.info(f"data: {data.source} ({len(data.x_train):,} train / {len(data.x_test):,} test images)")
     if check_notes:
         notes.check(cfg, [spec.model_id for spec in plan(cfg, data, parts)])
-    jobs, capped = executors.effective_jobs(
-        jobs or runtime.default_jobs(), executor, executors.logical_cpus()
-    )
+    jobs, capped = executors.effective_jobs(jobs or runtime.default_jobs(), executor, runtime.logical_cpus())
     if capped and not stored_only:
         reporter.warn(capped)
     if stored_only:

@@ -233,6 +233,14 @@ _COMMON_LEVERS = (
 LEVERS = {"bfloat16": _COMMON_LEVERS, "float32": _COMMON_LEVERS}
 
 
+def logical_cpus() -> int:
+    """The logical CPUs this process may run on (its CPU affinity, where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
 def default_jobs() -> int:
     """Trainings at once by default: one, each run using every core.
 

@@ -11,9 +11,9 @@ import numpy as np
 
 from fmnist_report.config import Config
 from fmnist_report.data import Dataset
+from fmnist_report.runtime import logical_cpus
 from fmnist_report.store import Store
 from fmnist_report.study import clock
-from fmnist_report.study.executors import logical_cpus
 from fmnist_report.study.plan import plan
 from fmnist_report.study.training import RunSpec, compiled, feed, held_out, predict_proba, validation_split
 

@@ -260,14 +260,6 @@ def check_executor(name: str, jobs: int = 1, ray_address: str | None = None) -> 
         ray_cluster.parse_address(ray_address)
 
 
-def logical_cpus() -> int:
-    """The logical CPUs this process may run on (its CPU affinity, where the system has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
-
-
 def effective_jobs(jobs: int, executor: str, cpus: int) -> tuple[int, str]:
     """The trainings to run at once here for ``--jobs`` ``jobs``, and a line to print where that
     is not what was asked ("" where it is).

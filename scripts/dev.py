@@ -5,7 +5,7 @@
 """Set up and run fmnist-report on any supported system, with nothing but Python (or uv).
 
     python scripts/dev.py report [BUILD OPTIONS]   # set up, then build output/report.html and .pdf
-    python scripts/dev.py test [PYTEST OPTIONS]    # set up, then lint and run the test suite
+    python scripts/dev.py test [PYTEST OPTIONS]    # set up, then lint, type-check and run the test suite
     python scripts/dev.py setup                    # only the set-up
     uv run scripts/dev.py report                   # the same where only uv is installed
 
@@ -174,10 +174,11 @@ def setup() -> None:
 
 
 def test(args: list[str]) -> None:
-    """Lint, check the workflow and the lock, then pytest (the slow end-to-end tests included)."""
+    """Lint, type-check src/, check the workflow and the lock, then pytest (the slow end-to-end tests included)."""
     tool = venv_bin
     run(tool("ruff"), "check", *LINTED)
     run(tool("ruff"), "format", "--check", *LINTED)
+    run(tool("mypy"))  # pyproject.toml's [tool.mypy] names what it checks (src/) and how
     run(tool("actionlint"))
     run(tool("zizmor"), "--offline", "--no-progress", ".github/workflows")
     run(tool("python"), ROOT / "scripts" / "lock.py", "--check")

@@ -9,16 +9,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
+from fmnist_report.errors import UserError
 from fmnist_report.report.wording import comparison_sentence
+from fmnist_report.study.summary_types import Summary
 from fmnist_report.ui import SUMMARY_COLUMNS, summary_rows
 
 
-def markdown(summary: dict[str, Any]) -> str:
+def markdown(summary: Summary) -> str:
     """The per-model table and one line per comparison, as `fmnist-report run` prints them."""
     lines = [
-        f"### Fashion-MNIST study ({summary['profile']} profile)",
+        f"### Fashion-MNIST study ({summary.study.profile} profile)",
         "",
         "Test set; mean ± 95% CI half-width over seeds.",
         "",
@@ -28,7 +29,7 @@ def markdown(summary: dict[str, Any]) -> str:
     for cells in summary_rows(summary):
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     lines.append("")
-    lines += [f"- {comparison_sentence(comparison)}" for comparison in summary["comparisons"].values()]
+    lines += [f"- {comparison_sentence(comparison)}" for comparison in summary.comparisons.values()]
     return "\n".join(lines) + "\n"
 
 
@@ -39,7 +40,10 @@ def main(argv: list[str]) -> int:
         )
         return 2
     try:
-        summary = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+        summary = Summary.from_dict(json.loads(Path(argv[0]).read_text(encoding="utf-8")), argv[0])
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except (OSError, ValueError) as exc:
         print(
             f"error: cannot read {argv[0]} ({exc}); write it with `fmnist-report run --json`", file=sys.stderr

@@ -21,11 +21,12 @@ import pytest
 from fmnist_report import data as data_mod
 from fmnist_report.config import Config, ReportMeta, StudyConfig
 from fmnist_report.ids import ModelId
+from fmnist_report.paths import printable_path
 from fmnist_report.records import Record
 from fmnist_report.report import preflight
 from fmnist_report.study import stats, training
 from fmnist_report.study.results import StudyResults
-from fmnist_report.study.summary import Summary, holm_directions, paired_comparison, summarize
+from fmnist_report.study.summary import Summary, holm_directions, paired_comparison, summarize, with_build
 from fmnist_report.variants import Variant
 
 # -- data files ------------------------------------------------------------------------------------
@@ -495,7 +496,6 @@ def make_results(
         config=cfg,
         eda=Record("eda", "eda-test", measured.metrics, measured.arrays),
     )
-    results.analyses["shift"] = Record("shift", "shift-1", {"accuracy": [0.9, 0.7], "layer": "conv1"})
     return results
 
 
@@ -558,6 +558,17 @@ def predictions(results: StudyResults) -> list[dict]:
     return out
 
 
+def built(summary: Summary, results: StudyResults) -> Summary:
+    """The synthetic study's Summary with what a build adds: the environment, the export, predictions."""
+    return with_build(
+        summary,
+        environment=ENVIRONMENT,
+        model_dir=printable_path(results.config.model_dir),
+        export=EXPORT,
+        predictions=predictions(results),
+    )
+
+
 def make_context(
     out_dir: Path, *, evidence: list | None = None, **kwargs
 ) -> tuple[StudyResults, Summary, dict]:
@@ -565,16 +576,13 @@ def make_context(
     from fmnist_report.report import context
 
     results = make_results(out_dir, **kwargs)
-    summary = summarize(results)
+    summary = built(summarize(results), results)
     ctx = context.build_context(
-        results,
         summary,
+        config=results.config,
         figures=FIGURES,
         pngs={f.name: png(i) for i, f in enumerate(FIGURES)},
-        export=EXPORT,
-        predictions=predictions(results),
         evidence=EVIDENCE if evidence is None else evidence,
-        environment=ENVIRONMENT,
     )
     return results, summary, ctx
 

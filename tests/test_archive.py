@@ -13,8 +13,10 @@ import pikepdf
 import pytest
 
 from fmnist_report.config import load_config
-from fmnist_report.pipeline import CONFIG_TOML, METRICS_JSON, attachments
+from fmnist_report.pipeline import CONFIG_TOML, METRICS_JSON
 from fmnist_report.report import metrics, protocol, render
+from fmnist_report.report.assemble import attachments
+from fmnist_report.study.summary import summarize
 
 from .factories import make_context, needs_pango
 
@@ -25,10 +27,12 @@ AUTHOR = "Ada Tester"
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """The synthetic report, its metrics.json text, and its PDF in each variant."""
-    results, _, ctx = make_context(tmp_path_factory.mktemp("archive") / "out", title=TITLE, author=AUTHOR)
-    text = metrics.metrics_document(metrics.metrics_flat(ctx), protocol.protocol(results))
+    results, summary, ctx = make_context(
+        tmp_path_factory.mktemp("archive") / "out", title=TITLE, author=AUTHOR
+    )
+    text = summary.to_json()
     html = render.render_html(ctx)
-    files = attachments(text, results.config)
+    files = attachments(summary, results.config, text)
     pdfs = {
         v: render.render_pdf(html, variant=v, attachments=files) for v in ("pdf/a-3a", "pdf/ua-1", "none")
     }
@@ -90,10 +94,11 @@ def test_metrics_and_configuration_are_attached_and_read_back(built):
     assert carried.get_file().read_bytes().decode() == text
     assert carried.obj.AFRelationship == "/Data" and carried.get_file().mime_type == "application/json"
     document = json.loads(text)
-    assert document["protocol"]["seeds"] == [0, 1] and document["summary"]["n_seeds"] == 2
+    assert document["schema_version"] == 2 and document["study"]["seeds"] == 2
     config = pdf.attachments[CONFIG_TOML]
     assert config.obj.AFRelationship == "/Source" and config.get_file().mime_type == "application/toml"
-    carried_protocol = json.loads(text)["protocol"]
+    carried_protocol = protocol.protocol(metrics.read(text))  # any reader computes it from metrics.json
+    assert carried_protocol["seeds"] == [0, 1]
     assert config.get_file().read_bytes().decode() == protocol.config_toml(results.config, carried_protocol)
     assert tomllib.loads(config.get_file().read_bytes().decode())["report"]["title"] == TITLE
     # PDF/A-3 lists its associated files in the catalogue.
@@ -155,7 +160,7 @@ def test_poppler_sees_tags_conformance_and_attachments(built, tmp_path):
 @needs_pango
 def test_the_protocol_names_what_decides_the_numbers(built):
     results, text, _ = built
-    block = json.loads(text)["protocol"]
+    block = protocol.protocol(metrics.read(text))
     assert set(protocol.COMPARED) <= block.keys()
     assert block["epochs"] == 2 and block["profile"] == "quick"
     assert block["data_fingerprint"] == results.data.fingerprint
@@ -170,7 +175,7 @@ def test_the_protocol_reads_the_platform_a_run_names(built):
         for r in records:
             r.metrics["platform"] = {"backend": "jax", "device": "gpu", "device_name": "NVIDIA H100"}
     try:
-        block = protocol.protocol(results)
+        block = protocol.protocol(summarize(results))
     finally:
         for records in results.runs.values():
             for r in records:
@@ -179,15 +184,10 @@ def test_the_protocol_reads_the_platform_a_run_names(built):
 
 
 @needs_pango
-def test_every_existing_metrics_key_is_kept(built):
+def test_the_attached_metrics_json_is_the_summary_and_reads_back_as_it(built):
     _, text, _ = built
-    document = json.loads(text)
-    assert list(document)[-1] == "protocol"
-    assert {k: v for k, v in document.items() if k != "protocol"} == json.loads(
-        metrics.metrics_document(
-            [(s, k, v) for s, section in document.items() if s != "protocol" for k, v in section.items()]
-        )
-    )
+    assert next(iter(json.loads(text))) == "schema_version"
+    assert metrics.read(text).to_json() == text
 
 
 @pytest.mark.parametrize(
@@ -217,7 +217,7 @@ def test_the_configuration_records_what_auto_resolved_to_and_the_settings_file(b
     results, text, pdfs = built
     with opened(pdfs["pdf/a-3a"]) as pdf:
         carried = pdf.attachments[CONFIG_TOML].get_file().read_bytes().decode()
-    block = json.loads(text)["protocol"]
+    block = protocol.protocol(metrics.read(text))
     study = tomllib.loads(carried)["study"]
     assert results.config.study.backend == results.config.study.precision == "auto"
     assert (study["backend"], study["precision"]) == (block["backend"], block["precision"])

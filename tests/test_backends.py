@@ -189,7 +189,7 @@ def run_cli(tmp_path, *extra: str, env: dict[str, str] | None = None) -> dict:
 
 
 def accuracies(summary: dict) -> dict[str, list]:
-    return {m["model_id"]: m["test_accuracy"] for m in summary["models"]}
+    return {m: row["test_accuracy"] for m, row in summary["models"].items()}
 
 
 @needs_real_data
@@ -203,9 +203,9 @@ def test_run_with_the_jax_backend_on_the_cpu(tmp_path):
     first.mkdir()
     again.mkdir()
     summary = run_cli(first, "--backend", "jax", env=xdg)
-    assert summary["platform"] == "JAX on CPU"
-    assert [m["model_id"] for m in summary["models"]] == ["dense", "cnn3"]
-    assert all(0.1 < m["test_accuracy"]["mean"] <= 1.0 for m in summary["models"])
+    assert summary["provenance"]["platform"] == "JAX on CPU"  # `run --json` prints the Summary
+    assert list(summary["models"]) == ["dense", "cnn3"]
+    assert all(0.1 < m["test_accuracy"]["mean"] <= 1.0 for m in summary["models"].values())
     stored = sorted(p.name for p in (first / "output" / "cache" / "train").iterdir())
     assert len(stored) == 2
     compiled = tmp_path / "xdg" / "fmnist-report" / "xla"
@@ -230,7 +230,7 @@ def test_ray_executor_gives_the_in_process_numbers(tmp_path):
     (tmp_path / "ray").mkdir()
     local = run_cli(tmp_path / "local")
     remote = run_cli(tmp_path / "ray", "--executor", "ray")
-    assert remote["platform"] == local["platform"] == "TensorFlow on CPU"
+    assert remote["provenance"]["platform"] == local["provenance"]["platform"] == "TensorFlow on CPU"
     assert accuracies(remote) == accuracies(local)
     assert len(list((tmp_path / "ray" / "output" / "cache" / "train").iterdir())) == 2
     assert not list((tmp_path / "ray" / "output" / "cache" / "train").glob(".tmp-*"))

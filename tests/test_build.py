@@ -21,11 +21,13 @@ import pytest
 from typer.testing import CliRunner
 
 from fmnist_report.cli import app
-from fmnist_report.report import render
+from fmnist_report.report import metrics, protocol, render
 from fmnist_report.report.formatting import mean_ci, num, points, pvalue
 from fmnist_report.serving.export import verify_export
 
 from .factories import HEADINGS, REAL_DIR, assert_self_contained, check_html, needs_real_data
+from .test_metrics import resolve
+from .test_submission import held_values
 
 pytestmark = [needs_real_data, pytest.mark.slow]
 
@@ -150,8 +152,8 @@ def test_the_pdf_is_tagged_pdf_a_3a_and_carries_its_metrics_and_configuration(qu
         carried = pdf.attachments["metrics.json"].get_file().read_bytes()
         config = pdf.attachments["configuration.toml"].get_file().read_bytes().decode()
     assert carried == (out / "metrics.json").read_bytes()  # the very file the build wrote
-    protocol = json.loads(carried)["protocol"]
-    assert protocol["seeds"] == [0, 1] and protocol["epochs"] == 2 and protocol["backend"] == "tensorflow"
+    block = protocol.protocol(metrics.read(carried))  # what decides the numbers, read from them
+    assert block["seeds"] == [0, 1] and block["epochs"] == 2 and block["backend"] == "tensorflow"
     assert 'profile = "quick"' in config and "train_per_class = 100" in config
 
 
@@ -160,9 +162,9 @@ def test_diff_of_a_build_with_itself_and_with_another_protocol(quick, tmp_path):
     assert same.code == 0, same.stderr
     assert "| test accuracy, dense |" in same.stdout and "| ECE, cnn3 |" in same.stdout
     assert "| 0.0 pp | no |" in same.stdout  # two seeds: an interval, and no change beyond it
-    other = json.loads((quick.out / "metrics.json").read_text())
-    other["protocol"]["seeds"] = [0, 1, 2]
-    (tmp_path / "metrics.json").write_text(json.dumps(other))
+    other = json.loads((quick.out / "metrics.json").read_text(encoding="utf-8"))
+    other["study"]["seeds"] = 3
+    (tmp_path / "metrics.json").write_text(json.dumps(other), encoding="utf-8")
     refused = cli("diff", str(quick.out), str(tmp_path))
     assert refused.code == 1 and refused.stderr.count("\n") == 1
     assert "different protocols (seeds 0, 1 vs 0, 1, 2)" in refused.stderr
@@ -189,28 +191,54 @@ def candidates(value: float | int) -> set[str]:
 def test_every_number_in_the_summary_is_in_metrics_json(quick):
     page = (quick.out / "report.html").read_text()
     section = re.search(r'<section class="summary".*?</section>', page, re.S).group(0)
-    summary = json.loads((quick.out / "metrics.json").read_text())["summary"]
-    allowed = set().union(*(candidates(v) for v in summary.values()))
+    document = json.loads((quick.out / "metrics.json").read_text(encoding="utf-8"))
+    allowed = set().union(*(candidates(v) for v in held_values(document)))
     numbers = re.findall(r"\d[\d,]*(?:\.\d+)?", text_of(section))
     assert len(numbers) > 10
     assert [n for n in numbers if n not in allowed] == []
     # The headline accuracies print exactly what metrics.json holds.
-    for model in ("dense", "cnn"):
-        acc = {k.split(".")[-1]: v for k, v in summary.items() if k.startswith(f"{model}.accuracy.")}
+    for model in (document["roles"]["dense"], document["roles"]["headline"]):
+        acc = dict(document["models"][model]["test_accuracy"])
         acc["has_ci"] = acc["n"] > 1
         assert mean_ci(acc) in text_of(section)
 
 
-def test_metrics_csv_and_json_hold_the_same_rows(quick):
-    nested = json.loads((quick.out / "metrics.json").read_text())
-    with (quick.out / "metrics.csv").open(newline="") as fh:
+def test_metrics_json_is_the_summary_and_validates_against_the_shipped_schema(quick):
+    text = (quick.out / "metrics.json").read_text(encoding="utf-8")
+    validate(json.loads(text))
+    assert metrics.read(text).to_json() == text  # it round-trips
+    assert dotted_keys(json.loads(text)) == []  # nested: no key is a path split on dots
+
+
+def dotted_keys(value: object, path: str = "") -> list[str]:
+    """Every key with a dot in it, by its path."""
+    if isinstance(value, dict):
+        return [
+            found
+            for k, v in value.items()
+            for found in ([f"{path}/{k}"] if "." in k else []) + dotted_keys(v, f"{path}/{k}")
+        ]
+    if isinstance(value, list):
+        return [found for i, v in enumerate(value) for found in dotted_keys(v, f"{path}/{i}")]
+    return []
+
+
+def validate(document: dict) -> None:
+    """Validate a metrics.json against the JSON Schema the package ships."""
+    import jsonschema
+
+    jsonschema.Draft202012Validator(json.loads(metrics.shipped_schema())).validate(document)
+
+
+def test_metrics_csv_and_json_hold_the_same_numbers(quick):
+    nested = json.loads((quick.out / "metrics.json").read_text(encoding="utf-8"))
+    with (quick.out / "metrics.csv").open(newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["section", "key", "value"]
-    nested.pop("protocol")  # the build's protocol (strings), for `diff`; not a number of the report
-    assert len(rows) - 1 == sum(len(v) for v in nested.values())
-    for section, key, value in rows[1:]:
-        assert float(value) == pytest.approx(nested[section][key], rel=1e-12, abs=0)
-    assert {"summary", "data", "dense", "cnn", "kernels", "deployment", "reproducibility"} <= nested.keys()
+    assert rows[0] == ["path", "value"] and rows[1] == ["/schema_version", "2"]
+    assert len(rows) - 1 == len(list(metrics.numbers(nested))) > 1000
+    for path, value in rows[1:]:
+        assert float(value) == pytest.approx(resolve(nested, path), rel=1e-12, abs=0), path
+    assert {"study", "data", "provenance", "roles", "models", "comparisons", "analyses"} <= nested.keys()
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
@@ -346,19 +374,18 @@ def test_a_build_with_the_example_variants_gives_their_section_in_pdf_and_metric
     run = cli("build", "--config", str(settings), "--out", str(out), "--data-dir", str(REAL_DIR), "--offline")
     assert run.code == 0, f"{run.stderr}\n{run.exception!r}"
     assert "the variants add 6 of these runs (6 to train)" in run.stdout
-    numbers = json.loads((out / "metrics.json").read_text(encoding="utf-8"))["variants"]
+    document = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    validate(document)
     text = " ".join(pdf_text(out / "report.pdf").replace("-\n", "-").split())
     assert "5 Your variants" in text and "6 Interpretation" in text
     for name in ("dropout", "batch-norm", "half-filters"):
         model = f"cnn3[{name}]"
         assert f"CNN 3x3 [{name}]" in text
-        accuracy = numbers[f"models.{model}.test_accuracy.mean"]
+        accuracy = document["models"][model]["test_accuracy"]["mean"]
         assert f"{accuracy * 100:.2f}%" in text
-        key = f"comparisons.cnn3__vs__{model}"
-        assert (
-            f"{pvalue(numbers[f'{key}.p_value'])} (paired t) {pvalue(numbers[f'{key}.p_adjusted'])}" in text
-        )
-        detectable = numbers.get(f"{key}.detectable")
+        comp = document["comparisons"][f"cnn3__vs__{model}"]
+        assert f"{pvalue(comp['p_value'])} (paired t) {pvalue(comp['p_adjusted'])}" in text
+        detectable = (comp["power"] or {}).get("detectable")
         if detectable is not None:  # not significant: the power sentence quotes the same number
             assert f"detects a true difference of about {points(detectable)} pp" in text
     assert "Validation accuracy per epoch of each variant and its base" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import subprocess
@@ -73,16 +74,31 @@ def load_script(path):
 
 def test_the_job_summary_is_the_headline_table(pytestconfig, tmp_path):
     job_summary = load_script(pytestconfig.rootpath / "scripts" / "job_summary.py")
-    summary = {"profile": "quick", **summarize(make_results(tmp_path)).to_dict()}
-    text = job_summary.markdown(summary)
+    written = tmp_path / "summary.json"  # as `fmnist-report run --json` writes it
+    written.write_text(summarize(make_results(tmp_path)).to_json(), encoding="utf-8")
+    summary = json.loads(written.read_text(encoding="utf-8"))
+    assert job_summary.main([str(written)]) == 0
+    text = job_summary.markdown(job_summary.Summary.from_dict(summary))
+    assert text.startswith("### Fashion-MNIST study (quick profile)\n")
     rows = [line for line in text.splitlines() if line.startswith("| ")]
     assert rows[0].startswith("| model | seeds | accuracy |")
     assert len(rows) == 1 + len(summary["models"])
-    dense = next(m for m in summary["models"] if m["model_id"] == "dense")
+    dense = summary["models"]["dense"]
     acc = dense["test_accuracy"]
     half = (acc["ci_high"] - acc["ci_low"]) / 2
     assert f"| {dense['label']} | {len(dense['seeds'])} | {acc['mean']:.4f} ± {half:.4f} |" in text
     assert all(f"- {comparison_sentence(c)}" in text for c in summary["comparisons"].values())
+
+
+def test_the_job_summary_names_a_file_of_another_schema_in_one_line(pytestconfig, tmp_path, capsys):
+    job_summary = load_script(pytestconfig.rootpath / "scripts" / "job_summary.py")
+    old = tmp_path / "summary.json"
+    old.write_text('{"profile": "quick", "models": []}', encoding="utf-8")
+    assert job_summary.main([str(old)]) == 1
+    assert capsys.readouterr().err == (
+        f"error: {old} has no schema_version: it was written by a release before the Summary (schema 2); "
+        "build it again with this version\n"
+    )
 
 
 def test_ci_runs_the_readmes_test_command_and_fails_with_it(pytestconfig):
@@ -132,21 +148,22 @@ def fake_tools(tmp_path, served: str | None):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="a POSIX sh script, run on the Linux runner only")
-@pytest.mark.parametrize("published", [True, False])
+@pytest.mark.parametrize("published", [True, False, "older"])
 def test_the_comparison_script_appends_the_diff_or_one_line(pytestconfig, tmp_path, published):
     import json
 
-    from fmnist_report.report import metrics, protocol
+    from fmnist_report.study.summary import summarize
 
-    from .factories import make_context
+    from .factories import make_results
 
-    results, _, ctx = make_context(tmp_path / "out")
     new = tmp_path / "metrics.json"
-    new.write_text(metrics.metrics_document(metrics.metrics_flat(ctx), protocol.protocol(results)))
+    new.write_text(summarize(make_results(tmp_path / "out")).to_json(), encoding="utf-8")
     main = tmp_path / "main.json"
-    document = json.loads(new.read_text())
-    document["dense"]["accuracy.mean"] -= 0.01
-    main.write_text(json.dumps(document))
+    document = json.loads(new.read_text(encoding="utf-8"))
+    document["models"]["dense"]["test_accuracy"]["mean"] -= 0.01
+    if published == "older":  # main published a metrics.json of the release before the Summary
+        document = {"summary": {"dense.accuracy.mean": 0.76}, "protocol": {"format": 1}}
+    main.write_text(json.dumps(document), encoding="utf-8")
     summary = tmp_path / "summary.md"
     script = pytestconfig.rootpath / "scripts" / "compare_with_main.sh"
     url = "https://example.invalid/quick/metrics.json"
@@ -155,8 +172,15 @@ def test_the_comparison_script_appends_the_diff_or_one_line(pytestconfig, tmp_pa
         ["sh", str(script), url, str(new), str(summary)], env=env, timeout=120, capture_output=True
     )
     assert done.returncode == 0, done.stderr
-    text = summary.read_text()
-    if published:
+    text = summary.read_text(encoding="utf-8")
+    if published == "older":
+        assert text == (
+            "### Compared with main (quick profile)\n\n"
+            f"No comparison with main: {url} has schema_version 1 (it names none: a release before the "
+            "Summary wrote it), this version reads 2; build it again with this version, or read it with "
+            "the release that wrote it\n"
+        )
+    elif published:
         assert text.startswith("### Compared with main (quick profile)\n")
         assert "| Number | Old | New | Change | Beyond seed noise |" in text
         assert "test accuracy, dense" in text

@@ -107,8 +107,8 @@ def test_only_interpret_without_cnn_runs_gives_a_hint(monkeypatch, isolated_env)
     monkeypatch.setattr(pipeline, "study", lambda cfg, console, **kw: StudyResults(config=cfg, data=None))
 
     class Empty:
-        def to_dict(self):
-            return {}
+        def to_json(self):
+            return "{}"
 
     monkeypatch.setattr(summary, "summarize", lambda results: Empty())
     result = invoke("run", "--only", "interpret", "--json")

@@ -1,4 +1,4 @@
-"""The report context, built from a hand-made StudyResults (no training), and its metrics twin."""
+"""The report context, built from a hand-made StudyResults (no training)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from fmnist_report import models
-from fmnist_report.report import metrics, wording
+from fmnist_report.report import wording
 from fmnist_report.report.sections import kernels
+from fmnist_report.study.summary import summarize
 
 from .factories import EVIDENCE, FIGURES, make_context
 
@@ -91,7 +92,9 @@ def test_kernel_rows_follow_the_configured_order(built):
     assert [r["kernel_size"] for r in k["rows"]] == [3, 5, 7]
     assert k["rows"][2]["receptive_field"] == models.receptive_fields(7)[-1]["receptive_field"]
     assert [c["key"] for c in k["comparisons"]] == ["cnn3__vs__cnn5", "cnn3__vs__cnn7", "cnn5__vs__cnn7"]
-    assert k["conclusion"] == kernels.kernel_conclusion(k["rows"], built[1].comparison)
+    assert k["conclusion"] == kernels.kernel_conclusion(
+        k["rows"], built[1].comparison, reference=3, section="3"
+    )
     best = max(k["rows"], key=lambda r: r["test_accuracy"]["mean"])
     assert k["best"]["label"] == best["label"]
 
@@ -138,25 +141,6 @@ def test_references_cite_the_published_benchmark(built):
     assert [o["name"] for o in ctx["references"]["ours"]] == ["Dense", "CNN 3x3"]
 
 
-def test_metrics_flat_holds_every_number_with_a_unique_key(built):
-    _, summary, ctx = built
-    rows = metrics.metrics_flat(ctx)
-    keys = [(section, key) for section, key, _ in rows]
-    assert len(keys) == len(set(keys))
-    assert all(isinstance(v, int | float) and not isinstance(v, bool) for _, _, v in rows)
-    flat = {(s, k): v for s, k, v in rows}
-    cnn = summary.row("cnn3")
-    assert flat[("summary", "cnn.accuracy.mean")] == cnn["test_accuracy"]["mean"]
-    assert flat[("kernels", "rows.cnn5.params")] == models.build_cnn(5).count_params()
-    assert flat[("dense", "per_class.Shirt.accuracy")] == ctx["dense"]["per_class"][6]["accuracy"]
-    assert flat[("deployment", "files.model.tar.gz.bytes")] == 2_000_000
-    assert flat[("analyses", "shift.accuracy.1")] == 0.7  # the interpretation's raw measurements
-    assert not any(s in ("meta", "toc", "sections") for s, _ in keys)
-    nested = metrics.metrics_json(rows)
-    assert sum(len(v) for v in nested.values()) == len(rows)
-    assert nested["summary"]["n_seeds"] == 2
-
-
 def test_appendix_names_a_onednn_cap_only_where_the_build_ran_under_one():
     from fmnist_report.report.sections import reproducibility
 
@@ -174,13 +158,14 @@ def test_appendix_names_the_machines_that_trained_the_stored_runs():
     results = fake_results(["dense", "cnn3"], lambda mid, seed, y: predictions_with_skill(0.8, mid, seed, y))
     here = {"machine": dict(TEST_MACHINE)}
     this = "Generated CPU, 4 logical CPUs, TensorFlow's default threads (this machine)"
-    assert trained_on_text(results, here) == f"{this}: 4 runs"
-    bigger = trained_on_text(results, {"machine": {**TEST_MACHINE, "logical_cpus": 16}})
+    machines = summarize(results).provenance.machines
+    assert trained_on_text(machines, here) == f"{this}: 4 runs"
+    bigger = trained_on_text(machines, {"machine": {**TEST_MACHINE, "logical_cpus": 16}})
     assert bigger == f"Generated CPU, 4 logical CPUs, TensorFlow's default threads: 4 runs. {THREADS_NOTE}"
 
     results.runs["cnn3"][0].metrics["machine"] = {**TEST_MACHINE, "cpu": "Laptop", "intra_op_threads": 8}
     del results.runs["dense"][0].metrics["machine"]
-    assert trained_on_text(results, here) == (
+    assert trained_on_text(summarize(results).provenance.machines, here) == (
         f"not recorded for 1 run, stored by an earlier version; {this}: 2 runs; "
         f"Laptop, 4 logical CPUs, 8 intra-op threads: 1 run. {THREADS_NOTE}"
     )

@@ -42,7 +42,7 @@ def patch_toy_study(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(
         figures,
         "make_all",
-        lambda results, summary: [figures.FigureSpec(f.name, f.caption, None, f.section) for f in FIGURES],
+        lambda summary: [figures.FigureSpec(f.name, f.caption, None, f.section) for f in FIGURES],
     )
     mp.setattr(figures, "render_all", lambda specs: {s.name: png(i) for i, s in enumerate(specs)})
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
 
 from fmnist_report.config import Config, StudyConfig, load_config
-from fmnist_report.report import diff, figures, metrics, protocol, render
+from fmnist_report.report import diff, metrics, protocol, render
+from fmnist_report.report.figures import family as family_figures
 from fmnist_report.report.sections import family
 from fmnist_report.report.sections.values import model_rows
 from fmnist_report.study.summary import summarize
@@ -53,23 +56,22 @@ def test_the_variants_section_is_numbered_after_the_kernel_study_and_rendered(tm
     assert ctx["sections"]["interpretation"]["number"] == "6"
     html = render.render_html(ctx)
     assert '<section class="chapter" id="variants">' in html and "CNN 3x3 [dropout] vs CNN 3x3" in html
-    rows = dict(((sec, key), v) for sec, key, v in metrics.metrics_flat(ctx))
-    key = "comparisons.cnn3__vs__cnn3[dropout]"
-    assert rows[("variants", f"{key}.p_adjusted")] == s.comparisons["cnn3__vs__cnn3[dropout]"]["p_adjusted"]
-    assert (
-        rows[("variants", "models.cnn3[dropout].test_accuracy.mean")]
-        == s.row("cnn3[dropout]")["test_accuracy"]["mean"]
-    )
+    # metrics.csv names the variant's numbers by their place in metrics.json, the id a key as it is.
+    rows = dict(csv.reader(io.StringIO(metrics.metrics_csv(s))))
+    key = "/comparisons/cnn3__vs__cnn3[dropout]"
+    assert float(rows[f"{key}/p_adjusted"]) == s.comparisons["cnn3__vs__cnn3[dropout]"]["p_adjusted"]
+    assert rows[f"{key}/family_size"] == "2" and rows[f"{key}/diff/n"] == "3"
+    assert float(rows["/models/cnn3[dropout]/test_accuracy/mean"]) == pytest.approx(0.9333, abs=1e-4)
 
 
 def test_the_family_figures_come_from_the_summary(tmp_path):
     results = make_results(tmp_path, seeds=3, variants=VARIANTS)
     s = summarize(results)
-    specs = figures.family.family_figures(results, s)
+    specs = family_figures.family_figures(s)
     assert [f.name for f in specs] == ["variants_curves", "variants_cost"]
     assert all(f.section == "variants" for f in specs)
     assert "bands from the lowest to the highest seed" in specs[0].caption
-    assert figures.family.family_figures(results, summarize(make_results(tmp_path))) == []
+    assert family_figures.family_figures(summarize(make_results(tmp_path))) == []
 
 
 def test_the_attached_configuration_repeats_the_variants(tmp_path):
@@ -80,9 +82,7 @@ def test_the_attached_configuration_repeats_the_variants(tmp_path):
 
 
 def _build(tmp_path, name: str, variants) -> dict:
-    _, _, ctx = make_context(tmp_path / name, seeds=3, variants=variants)
-    results = make_results(tmp_path / name, seeds=3, variants=variants)
-    document = metrics.metrics_document(metrics.metrics_flat(ctx), protocol.protocol(results))
+    document = summarize(make_results(tmp_path / name, seeds=3, variants=variants)).to_json()
     (tmp_path / f"{name}.json").write_text(document, encoding="utf-8")
     return json.loads(document)
 

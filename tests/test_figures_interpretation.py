@@ -1,4 +1,4 @@
-"""Section 5's figures from plain values, and the figures' number formats: no training, no records."""
+"""Section 5's figures from plain values, and the figures' wording of seed counts: no training, no records."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from matplotlib.container import BarContainer
 
-from fmnist_report.report.figures import PARTS, calibration, filters, formats, locality, shift
+from fmnist_report.report.figures import calibration, curves, filters, locality, shift
 
 
 def bar_labels(ax) -> list[str]:
@@ -40,6 +40,8 @@ def test_locality_labels_each_bar_with_its_accuracy_and_the_change():
     ax = fig.axes[0]
     assert len([c for c in ax.containers if isinstance(c, BarContainer)]) == 2
     assert bar_labels(ax) == ["85.0%", "84.0%\n(-1.0 pp)"]
+    same = locality.plot_locality([("Dense", 0.85, 0.85, "#E69F00", "#D55E00")])
+    assert bar_labels(same.axes[0]) == ["85.0%", "85.0%\n(0.0 pp)"]  # no sign on a zero change
 
 
 def test_equivariance_labels_each_bar_and_writes_exact_zeros_as_0():
@@ -52,31 +54,32 @@ def test_equivariance_labels_each_bar_and_writes_exact_zeros_as_0():
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
+    ("counts", "expected"),
     [
-        (formats.pct(0.8731), "87.3%"),
-        (formats.pct(0.9, 0), "90%"),
-        (formats.span([1.8], 1), "1.8x"),
-        (formats.span([2.1, 1.8], 1), "1.8x to 2.1x"),
-        (formats.count(235_146), "235k"),
-        (formats.count(4_200_000), "4.2M"),
-        (formats.count(512), "512"),
-        (formats.count_range([6000, 6000]), "6,000 per class"),
-        (formats.seeds_phrase([1]), "1 seed"),
-        (formats.seeds_phrase([3, 3]), "3 seeds"),
-        (formats.seeds_phrase([1, 3]), "1 to 3 seeds per model"),
+        ([1], "1 seed"),
+        ([3, 3], "3 seeds"),
+        ([1, 3], "1 to 3 seeds per model"),
+        ([3, 1, 2], "1 to 3 seeds per model"),
     ],
 )
-def test_number_formats(text, expected):
-    assert text == expected
+def test_seeds_phrase(counts, expected):
+    assert curves.seeds_phrase(counts) == expected
 
 
-def test_every_part_is_a_figures_function_of_results_and_summary():
-    assert [p.__name__ for p in PARTS][-6:] == [
-        "locality_figures",
-        "efficiency_figures",
-        "filter_figures",
-        "shift_figures",
-        "calibration_figures",
-        "mistake_figures",
-    ]
+def test_the_report_imports_nothing_of_the_study_but_the_summary_types():
+    """Every module of report/ (sections and figures included) reads the Summary's types alone."""
+    import ast
+    from pathlib import Path
+
+    from fmnist_report import report
+
+    imported = {}
+    for source in sorted(Path(report.__file__).parent.rglob("*.py")):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            names = [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
+            names += [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            for name in names:
+                if name.startswith("fmnist_report.study"):
+                    imported.setdefault(name, []).append(source.name)
+    assert sorted(imported) == ["fmnist_report.study.summary_types"]
+    assert len(imported["fmnist_report.study.summary_types"]) > 30  # the sections and figures do import it

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 import zlib
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_hex
 from matplotlib.container import BarContainer, ErrorbarContainer
+from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from fmnist_report.config import Config, StudyConfig
@@ -101,7 +105,7 @@ def fake_results(seeds: int = 3, models: tuple[str, ...] = MODELS, eda: bool = T
 
 def make(results: StudyResults) -> list[FigureSpec]:
     """The figures of sections 1 to 4; section 5's have their own tests."""
-    return [s for s in make_all(results, summarize(results)) if s.section != "interpretation"]
+    return [s for s in make_all(summarize(results)) if s.section != "interpretation"]
 
 
 @pytest.fixture(scope="module")
@@ -114,13 +118,19 @@ def one_seed() -> dict[str, FigureSpec]:
     return {spec.name: spec for spec in make(fake_results(seeds=1))}
 
 
+@functools.cache
+def drawn(spec: FigureSpec) -> Figure:
+    """A spec's figure, drawn once for all the tests that look at it."""
+    return spec.draw()
+
+
 def bars(ax) -> list:
     return [patch for c in ax.containers if isinstance(c, BarContainer) for patch in c.patches]
 
 
 def data_axes(spec: FigureSpec) -> list:
     """The plotting axes, leaving out colorbars."""
-    return [ax for ax in spec.figure.axes if ax.get_label() != "<colorbar>"]
+    return [ax for ax in drawn(spec).axes if ax.get_label() != "<colorbar>"]
 
 
 # -- what make returns ---------------------------------------------------------------------
@@ -151,8 +161,8 @@ def test_only_the_dense_run_gives_its_own_figures():
 def test_kernels_without_dense_skip_the_dense_figures_and_the_reference_point():
     specs = {s.name: s for s in make(fake_results(models=("cnn5", "cnn7"), eda=False))}
     assert list(specs) == ["training_curves_kernels", "per_class_accuracy", "kernel_tradeoff"]
-    assert len(bars(specs["per_class_accuracy"].figure.axes[0])) == 10 * 2
-    texts = [t.get_text() for t in specs["kernel_tradeoff"].figure.axes[0].texts]
+    assert len(bars(drawn(specs["per_class_accuracy"]).axes[0])) == 10 * 2
+    texts = [t.get_text() for t in drawn(specs["kernel_tradeoff"]).axes[0].texts]
     assert not any(t.startswith("Dense") for t in texts)
     assert "square" not in specs["kernel_tradeoff"].caption
 
@@ -161,10 +171,43 @@ def test_nothing_ran_gives_no_figures():
     assert make(fake_results(models=(), eda=False)) == []
 
 
-def test_eda_record_without_arrays_skips_those_figures():
+def test_eda_figures_are_listed_from_its_numbers_and_a_missing_array_is_named_when_drawn():
     results = fake_results(models=(), eda=True)
-    del results.eda.arrays["sample_images"], results.eda.arrays["pixel_histogram"]
-    assert [s.name for s in make(results)] == ["class_distribution", "mean_images"]
+    del results.eda.arrays["sample_images"]
+    specs = {s.name: s for s in make(results)}
+    assert list(specs) == ["class_distribution", "sample_grid", "mean_images", "pixel_histogram"]
+    with pytest.raises(ValueError, match="array 'sample_images' of the 'eda' record"):
+        specs["sample_grid"].draw()
+
+
+def test_without_pictures_the_same_figures_are_listed_and_nothing_is_drawn(monkeypatch):
+    summary = summarize(fake_results(seeds=3))
+    constructed = []
+    real_init = Figure.__init__
+
+    def counting_init(self, *args, **kwargs):
+        constructed.append(self)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "__init__", counting_init)
+    with_pictures = make_all(summary)
+    without = make_all(dataclasses.replace(summary, pictures={}))
+    assert constructed == [] and plt.get_fignums() == []
+    listing = [(s.name, s.caption, s.section) for s in without]
+    assert listing == [(s.name, s.caption, s.section) for s in with_pictures]
+    assert [name for name, _, _ in listing] == [*ALL_NAMES, "locality"]
+    captions = {name: caption for name, caption, _ in listing}
+    assert captions["class_distribution"] == (
+        "Images per class: 60 per class in the training set (600 in all) "
+        "and 19 to 20 per class in the test set (199 in all)."
+    )
+    assert captions["sample_grid"] == (
+        "The first 8 training images of each of the 10 classes, as stored (28x28 pixels, 0 = black)."
+    )
+    assert captions["pixel_histogram"].startswith("Distribution of the 470,400 training pixel values")
+    with pytest.raises(ValueError, match="this Summary holds none"):
+        next(s for s in without if s.name == "mean_images").draw()
+    assert constructed == []
 
 
 # -- each figure's content -----------------------------------------------------------------
@@ -172,7 +215,7 @@ def test_eda_record_without_arrays_skips_those_figures():
 
 def test_class_distribution_draws_train_and_test_counts_per_class(three_seeds):
     spec = three_seeds["class_distribution"]
-    ax = spec.figure.axes[0]
+    ax = drawn(spec).axes[0]
     train, test = (c for c in ax.containers if isinstance(c, BarContainer))
     assert [p.get_height() for p in train.patches] == [60] * 10
     assert [p.get_height() for p in test.patches] == [20] * 9 + [19]
@@ -182,7 +225,7 @@ def test_class_distribution_draws_train_and_test_counts_per_class(three_seeds):
 
 
 def test_sample_grid_has_one_image_axis_per_sample_and_class_names_as_row_labels(three_seeds):
-    fig = three_seeds["sample_grid"].figure
+    fig = drawn(three_seeds["sample_grid"])
     image_axes = [ax for ax in fig.axes if ax.images]
     assert len(image_axes) == 80
     assert all(not ax.get_xticks().size and not ax.get_yticks().size for ax in image_axes)
@@ -193,16 +236,16 @@ def test_sample_grid_has_one_image_axis_per_sample_and_class_names_as_row_labels
 
 def test_mean_images_shares_one_gray_scale_and_names_the_extremes(three_seeds):
     spec = three_seeds["mean_images"]
-    images = [im for ax in spec.figure.axes for im in ax.images]
+    images = [im for ax in drawn(spec).axes for im in ax.images]
     assert len(images) == 10
     assert {im.get_clim() for im in images} == {(0.0, 255.0)}
-    assert [ax.get_title() for ax in spec.figure.axes if ax.images] == list(CLASS_NAMES)
+    assert [ax.get_title() for ax in drawn(spec).axes if ax.images] == list(CLASS_NAMES)
     assert "40 (T-shirt/top)" in spec.caption and "85 (Ankle boot)" in spec.caption
 
 
 def test_pixel_histogram_uses_a_log_scale_and_reports_the_zero_fraction(three_seeds):
     spec = three_seeds["pixel_histogram"]
-    ax = spec.figure.axes[0]
+    ax = drawn(spec).axes[0]
     assert ax.get_yscale() == "log"
     results = fake_results(models=())
     zero = results.eda.metrics["zero_pixel_fraction"]
@@ -214,7 +257,7 @@ def test_confusion_pair_sums_seeds_before_normalising_rows(three_seeds):
     spec = three_seeds["confusion_dense_cnn"]
     axes = data_axes(spec)
     assert [ax.get_title() for ax in axes] == ["Dense", "CNN 3x3"]
-    assert len([ax for ax in spec.figure.axes if ax.get_label() == "<colorbar>"]) == 1
+    assert len([ax for ax in drawn(spec).axes if ax.get_label() == "<colorbar>"]) == 1
     for ax, model_id in zip(axes, ("dense", "cnn3"), strict=True):
         summed = sum(r.arrays["confusion"] for r in results.runs[model_id])
         expected = summed / summed.sum(axis=1, keepdims=True)
@@ -252,13 +295,13 @@ def test_training_curves_draw_seed_means_with_min_max_bands(three_seeds):
 
 def test_one_seed_draws_lines_without_bands_and_says_so(one_seed):
     spec = one_seed["training_curves"]
-    assert not [c for ax in spec.figure.axes for c in ax.collections if isinstance(c, PolyCollection)]
+    assert not [c for ax in drawn(spec).axes for c in ax.collections if isinstance(c, PolyCollection)]
     assert "one seed" in spec.caption and "seeds" not in spec.caption
 
 
 def test_kernel_curves_show_each_kernel_size(three_seeds):
     spec = three_seeds["training_curves_kernels"]
-    ax = spec.figure.axes[0]
+    ax = drawn(spec).axes[0]
     assert [ln.get_label() for ln in ax.lines] == ["CNN 3x3", "CNN 5x5", "CNN 7x7"]
     assert [to_hex(ln.get_color()) for ln in ax.lines] == [
         style.MODEL_COLORS[m].lower() for m in ("cnn3", "cnn5", "cnn7")
@@ -268,7 +311,7 @@ def test_kernel_curves_show_each_kernel_size(three_seeds):
 
 def test_per_class_accuracy_has_a_bar_per_class_and_model_with_seed_error_bars(three_seeds, one_seed):
     results = fake_results(seeds=3)
-    ax = three_seeds["per_class_accuracy"].figure.axes[0]
+    ax = drawn(three_seeds["per_class_accuracy"]).axes[0]
     containers = [c for c in ax.containers if isinstance(c, BarContainer)]
     assert len(bars(ax)) == 10 * 4
     assert [c.get_label() for c in containers] == ["Dense", "CNN 3x3", "CNN 5x5", "CNN 7x7"]
@@ -276,7 +319,7 @@ def test_per_class_accuracy_has_a_bar_per_class_and_model_with_seed_error_bars(t
     np.testing.assert_allclose([p.get_height() for p in containers[0].patches], dense_mean)
     assert to_hex(containers[0].patches[0].get_facecolor()) == style.MODEL_COLORS["dense"].lower()
     assert all(c.errorbar is not None for c in containers)
-    ax1 = one_seed["per_class_accuracy"].figure.axes[0]
+    ax1 = drawn(one_seed["per_class_accuracy"]).axes[0]
     assert len(bars(ax1)) == 10 * 4
     assert all(c.errorbar is None for c in ax1.containers if isinstance(c, BarContainer))
     assert "no error bars" in one_seed["per_class_accuracy"].caption
@@ -312,17 +355,17 @@ def test_kernel_tradeoff_plots_accuracy_with_its_interval_against_cost(three_see
 
 def test_every_text_is_at_least_8_points_and_figures_fit_the_page(three_seeds):
     for spec in three_seeds.values():
-        width, _ = spec.figure.get_size_inches()
+        width, _ = drawn(spec).get_size_inches()
         assert 5.5 <= width <= 9.0, spec.name
-        texts = [t for t in spec.figure.findobj(Text) if t.get_text() and t.get_visible()]
+        texts = [t for t in drawn(spec).findobj(Text) if t.get_text() and t.get_visible()]
         assert texts, spec.name
         small = [(t.get_text(), t.get_fontsize()) for t in texts if t.get_fontsize() < 8]
         assert not small, (spec.name, small)
 
 
 def test_same_results_give_the_same_png_bytes():
-    first = [to_png(s.figure) for s in make(fake_results(seeds=2))]
-    second = [to_png(s.figure) for s in make(fake_results(seeds=2))]
+    first = [to_png(s.draw()) for s in make(fake_results(seeds=2))]
+    second = [to_png(s.draw()) for s in make(fake_results(seeds=2))]
     assert len(first) == len(ALL_NAMES)
     assert first == second
     assert all(png.startswith(b"\x89PNG") for png in first)

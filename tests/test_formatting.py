@@ -7,6 +7,7 @@ import pytest
 from fmnist_report.report import formatting, render
 from fmnist_report.report.formatting import (
     cell,
+    compact,
     filesize,
     fmt,
     join_words,
@@ -20,7 +21,9 @@ from fmnist_report.report.formatting import (
     ratio,
     rel_error,
     shape,
+    sig,
     span,
+    times,
 )
 
 from .factories import seed_summary
@@ -34,6 +37,22 @@ def test_percentages_counts_and_ratios():
     assert ratio(18.13) == "18.1×"
     assert ratio(0.25) == "0.25×"
     assert ratio(1234.4) == "1,234×"
+    assert pct(0.8731, 1) == "87.3%" and pct(0.9, 0) == "90%"
+
+
+def test_numbers_without_thousands_separators_for_the_terminal():
+    assert num(1234.567, 1, grouped=False) == "1234.6"
+    assert num(235146, grouped=False) == "235146"
+    assert mean_ci(seed_summary(1234.4, 56.0), "num", 0, grouped=False) == "1234 ± 56"
+    assert mean_ci(seed_summary(1234.4, 56.0), "num", 0) == "1,234 ± 56"
+
+
+def test_multiples_compact_counts_and_significant_figures_as_the_figures_write_them():
+    assert times(1.84) == "1.8x" and times(18.2, 0) == "18x"
+    assert span([2.1, 1.8], times) == "1.8x to 2.1x" and span([1.8], times) == "1.8x"
+    assert compact(235_146) == "235k" and compact(4_200_000) == "4.2M" and compact(512) == "512"
+    assert sig(0.02514) == "0.025" and sig(0.25) == "0.25" and sig(0.0004, 1) == "0.0004"
+    assert sig(0.0) == "0" and sig(-0.0) == "0"
 
 
 @pytest.mark.parametrize(
@@ -133,3 +152,7 @@ def test_the_templates_get_these_functions_as_filters():
     assert {name: env.filters[name] for name in formatting.FILTERS} == formatting.FILTERS
     page = env.from_string("{{ x | pp }}, {{ p | pvalue }}").render(x=-0.029, p=0.0004)
     assert page == "-2.9 pp, p &lt; 0.001"  # and the HTML escapes what the filter wrote
+    page = env.from_string("{{ r | times(0) }}, {{ n | compact }}, {{ k | plural('seed') }}").render(
+        r=18.2, n=235_146, k=3
+    )
+    assert page == "18x, 235k, 3 seeds"

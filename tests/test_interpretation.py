@@ -328,9 +328,9 @@ def test_errors_text_from_the_numbers():
 # -- the items -------------------------------------------------------------------------------
 
 
-def drawn_names(results: StudyResults, study_summary: Summary) -> list[str]:
-    """The names of section 5's figures that ``results`` lets the report draw."""
-    return [f.name for f in make_all(results, study_summary) if f.section == "interpretation"]
+def drawn_names(study_summary: Summary) -> list[str]:
+    """The names of section 5's figures that the summary lets the report draw."""
+    return [f.name for f in make_all(study_summary) if f.section == "interpretation"]
 
 
 @pytest.fixture(scope="module")
@@ -362,8 +362,8 @@ def tiny_study(tmp_path_factory):
 
 def test_evidence_items_follow_the_claims_and_show_only_drawn_figures(tiny_study):
     summary = summarize(tiny_study)
-    drawn = drawn_names(tiny_study, summary)
-    items = interpretation.evidence(tiny_study, summary, drawn)
+    drawn = drawn_names(summary)
+    items = interpretation.evidence(summary, drawn)
     assert [i["claim"] for i in items] == [c.name for c in content.CLAIMS]
     assert len({i["id"] for i in items}) == len(items)
     shown = [name for i in items for name in i["figures"]]
@@ -382,8 +382,67 @@ def test_evidence_leaves_out_what_did_not_run(tiny_study):
     partial.runs = {m: tiny_study.runs[m] for m in ("dense", "cnn3")}
     partial.analyses = {k: v for k, v in tiny_study.analyses.items() if k == "calibration"}
     summary = summarize(partial)
-    drawn = drawn_names(partial, summary)
+    drawn = drawn_names(summary)
     assert drawn == ["reliability"]
-    items = interpretation.evidence(partial, summary, drawn)
+    items = interpretation.evidence(summary, drawn)
     assert [i["id"] for i in items] == ["calibration"]
     assert items[0]["figures"] == ["reliability"]
+
+
+def test_each_claim_carries_its_own_evidence_test_on_the_summary(tiny_study):
+    def applying(runs: list[str], kinds: set[str]) -> list[str]:
+        partial = StudyResults(config=tiny_study.config, data=tiny_study.data)
+        partial.runs = {m: tiny_study.runs[m] for m in runs}
+        partial.analyses = {k: v for k, v in tiny_study.analyses.items() if k in kinds}
+        measured = summarize(partial)
+        return [c.id for c in content.CLAIMS if c.applies(measured)]
+
+    every_run = ["dense", "cnn3", "dense-permuted", "cnn3-permuted"]
+    assert applying(every_run, set(tiny_study.analyses)) == [
+        "locality",
+        "weight-sharing",
+        "translation",
+        "hierarchy",
+        "not-appropriate",
+        "calibration",
+        "errors",
+    ]
+    # The twins alone carry locality and the case against convolution on unordered inputs.
+    assert applying(every_run, set()) == ["locality", "not-appropriate"]
+    # Receptive fields (efficiency) or sparsity (filters) each carry the hierarchy.
+    assert applying(every_run, {"filters"}) == ["locality", "hierarchy", "not-appropriate"]
+    assert applying(["dense", "cnn3"], {"efficiency"}) == ["weight-sharing", "hierarchy", "not-appropriate"]
+    assert applying(["dense", "cnn3"], {"shift", "calibration", "mistakes"}) == [
+        "translation",
+        "calibration",
+        "errors",
+    ]
+
+
+def test_the_claims_keep_their_order_titles_and_figures():
+    assert [(c.id, c.figures, c.draws) for c in content.CLAIMS] == [
+        ("locality", ("locality",), ("locality.locality_figures",)),
+        ("weight-sharing", ("filters",), ("filters.filter_figures",)),
+        ("translation", ("equivariance", "shift_accuracy"), ("shift.shift_figures",)),
+        ("hierarchy", ("feature_maps",), ("filters.filter_figures",)),
+        ("not-appropriate", ("param_efficiency",), ("efficiency.efficiency_figures",)),
+        ("calibration", ("reliability",), ("calibration.calibration_figures",)),
+        ("errors", ("confident_mistakes", "saliency"), ("mistakes.mistake_figures",)),
+    ]
+    assert content.CLAIMS[2].title == "Translation equivariance: exact in conv1, partial after pooling"
+
+
+def test_each_claim_names_the_figure_functions_that_draw_its_figures(tiny_study):
+    from fmnist_report.report.parts import Drawn
+
+    measured = summarize(tiny_study)
+    for claim in content.CLAIMS:
+        made = [spec.name for name in claim.draws for spec in Drawn(name).load()(measured)]
+        assert set(claim.figures) <= set(made), claim.id
+
+
+def test_every_analysis_round_trips_through_metrics_json(tiny_study):
+    measured = summarize(tiny_study)
+    assert sorted(measured.analyses) == ["calibration", "efficiency", "filters", "mistakes", "shift"]
+    assert list(measured.analyses["shift"]["max_shift_mcnemar"]) == ["right", "left", "down", "up"]
+    assert Summary.from_dict(measured.to_dict()) == measured

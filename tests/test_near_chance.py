@@ -37,16 +37,13 @@ def study(tmp_path, monkeypatch):
     results.runs[FAILED] = [factories.train_record(FAILED, s, y, shirt_for_most(y, s)) for s in range(3)]
     for record in results.runs[FAILED]:
         record.metrics["spec"]["overrides"] = SGD_BN
-    summary = summarize(results)
+    summary = factories.built(summarize(results), results)
     ctx = context.build_context(
-        results,
         summary,
+        config=results.config,
         figures=factories.FIGURES,
         pngs={f.name: factories.png(i) for i, f in enumerate(factories.FIGURES)},
-        export=factories.EXPORT,
-        predictions=factories.predictions(results),
         evidence=factories.EVIDENCE,
-        environment=factories.ENVIRONMENT,
     )
     return results, summary, ctx
 
@@ -64,13 +61,13 @@ def test_the_summary_flags_the_near_chance_row_and_no_other(study):
     assert failed["test_accuracy"]["mean"] == pytest.approx(0.19, abs=0.05) and failed["near_chance"] is True
     assert summary.row("dense[wide]")["test_accuracy"]["mean"] == pytest.approx(0.80, abs=0.08)
     assert [m for m, row in summary.models.items() if row["near_chance"]] == [FAILED]
-    assert summary.to_dict()["models"][0]["near_chance"] is False  # run --json carries the flag
+    assert summary.to_dict()["models"]["dense"]["near_chance"] is False  # metrics.json carries the flag
 
 
 def test_the_run_summary_prints_one_line_per_near_chance_model(study):
     _, summary, _ = study
     console = Console(record=True, width=400)
-    console.print(summary_table(summary.to_dict(), "quick"))
+    console.print(summary_table(summary, "quick"))
     printed = console.export_text()
     reached = f"{summary.row(FAILED)['test_accuracy']['mean'] * 100:.1f}%"
     assert (

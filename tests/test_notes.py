@@ -15,10 +15,10 @@ from fmnist_report.cli import app
 from fmnist_report.config import Config, load_config
 from fmnist_report.constraints import echo
 from fmnist_report.errors import ConfigError
-from fmnist_report.report import content, notes, render
+from fmnist_report.report import context, notes, parts, render
 from fmnist_report.report.formatting import mean_ci
 
-from .factories import make_context, needs_pango, png
+from .factories import EVIDENCE, FIGURES, make_context, needs_pango, png
 
 
 def settings(tmp_path, table: str) -> object:
@@ -64,8 +64,9 @@ def test_places_follow_the_sections_table_and_an_unknown_one_lists_them(tmp_path
     assert [n.place for n in notes.check(with_notes(tmp_path, after_variants="x"), ["cnn3"])] == [
         "after_variants"
     ]
-    # ...and a part added to the table is a place at once.
-    monkeypatch.setattr(content, "PARTS", (*content.PARTS, ("extra", "Extra")))
+    # ...and a part added to the registry is a place at once.
+    extra = parts.Part("extra", "Extra", parts.NUMBERED, "section_extra.html")
+    monkeypatch.setattr(parts, "PARTS", (*parts.PARTS, extra))
     assert [n.place for n in notes.check(cfg, ["cnn3"])] == ["after_extra"]
 
 
@@ -124,11 +125,16 @@ def test_notes_appear_at_their_places_with_the_summary_number_and_the_author(tmp
         after_kernels="## Why 3x3\n\nMy CNN reached {{ cnn3.test_accuracy }} with {{ cnn3.params }} weights.",
         discussion="I would try **dropout** next.",
     )
-    results, summary, _ = make_context(tmp_path / "out")
+    results, summary, _ = make_context(tmp_path / "out", author="Mei Lin")
     results.config = dataclasses.replace(results.config, notes=cfg.notes, settings_file=cfg.settings_file)
-    built = notes.build(results.config, summary)
-    _, _, ctx = make_context(tmp_path / "out", author="Mei Lin")
-    ctx = {**ctx, "notes": built, "meta": {**ctx["meta"], "attribution": notes.attribution(built, "Mei Lin")}}
+    ctx = context.build_context(
+        summary,
+        config=results.config,
+        figures=FIGURES,
+        pngs={f.name: png(i) for i, f in enumerate(FIGURES)},
+        evidence=EVIDENCE,
+        notes=notes.build(results.config, summary),
+    )
     page = render.render_html(ctx)
     expected = mean_ci(summary.models["cnn3"]["test_accuracy"])
     kernels_end = page.index("</section>", page.index('id="kernels"'))
@@ -142,14 +148,8 @@ def test_notes_appear_at_their_places_with_the_summary_number_and_the_author(tmp
         < page.index('id="reproducibility"')
     )
     assert page.count('<p class="note-author">Note by Mei Lin</p>') == 2
-    assert page.count('class="generated"') == len(content.SECTIONS) + 1  # and the summary
+    assert page.count('class="generated"') == len(ctx["sections"]) + 1  # and the summary
     assert "passages marked as notes by Mei Lin are the author&#39;s own words" in page
-
-
-def test_every_section_of_the_table_has_a_place_in_the_page():
-    base = render.environment().loader.get_source(render.environment(), "base.html")[0]
-    for section_id, _, _ in content.SECTIONS:
-        assert f'place = "after_{section_id}"' in base
 
 
 # -- a note embeds nothing from outside the project ----------------------------------------------

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from fmnist_report.paths import printable_path, printable_source
-from fmnist_report.report import metrics, protocol, render
+from fmnist_report.report import render
 
 from . import factories
 
@@ -74,10 +74,10 @@ def test_the_report_model_card_and_metrics_print_no_absolute_path_of_this_machin
     monkeypatch.setattr(factories, "synthetic_dataset", from_the_user_cache)
     (home / "project").mkdir()
     monkeypatch.chdir(home / "project")  # the build runs in the project folder
-    results, _, ctx = factories.make_context(home / "project" / "output")
+    results, summary, ctx = factories.make_context(home / "project" / "output")
     html = render.render_html(ctx)
     card = render.render_model_card(ctx["deployment"]["card"])
-    document = metrics.metrics_document(metrics.metrics_flat(ctx), protocol.protocol(results))
+    document = summary.to_json()  # metrics.json
     from fmnist_report.serving.publish import export_metadata
     from fmnist_report.study.summary import summarize
 

@@ -80,7 +80,7 @@ def test_figures_have_the_resolution_the_readme_names():
 
     dpi = int(readme_value(r"every figure on its own, (\d+) dpi"))
     results = fake_results(["dense", "cnn3"], lambda m, s, y: predictions_with_skill(SKILL[m], m, s, y))
-    pngs = render_all(comparison.dense_figures(results, summarize(results)))
+    pngs = render_all(comparison.dense_figures(summarize(results)))
     assert pngs
     for name, png in pngs.items():  # PNG stores pixels per metre: 5906 is 150.01 dpi
         assert Image.open(io.BytesIO(png)).info["dpi"] == pytest.approx((dpi, dpi), abs=0.05), name

@@ -159,19 +159,21 @@ def test_pdf_headings_toc_pages_and_numbering(synthetic, tmp_path):
 def test_write_outputs_swaps_the_figures_and_drops_a_stale_pdf(tmp_path):
     from fmnist_report.config import Config
     from fmnist_report.pipeline import write_outputs
+    from fmnist_report.study.summary import summarize
+
+    from .factories import make_results
 
     cfg = Config(out_dir=tmp_path / "out")
     (cfg.figures_dir).mkdir(parents=True)
     (cfg.figures_dir / "old_figure.png").write_bytes(png(1))
     (cfg.out_dir / "report.pdf").write_bytes(b"%PDF-1.7 an older build")
-    rows = [("summary", "n_seeds", 3), ("kernels", "rows.cnn3.params", 421642)]
-    out = write_outputs(cfg, "<p>new</p>", None, rows, {"new_figure": png(2)})
+    summary = summarize(make_results(tmp_path / "study"))
+    out = write_outputs(cfg, "<p>new</p>", None, summary, {"new_figure": png(2)})
     assert out.pdf is None and not (cfg.out_dir / "report.pdf").exists()
     assert sorted(p.name for p in cfg.figures_dir.iterdir()) == ["new_figure.png"]
     assert (cfg.out_dir / "report.html").read_text() == "<p>new</p>"
-    assert (cfg.out_dir / "metrics.csv").read_text().splitlines() == [
-        "section,key,value",
-        "summary,n_seeds,3",
-        "kernels,rows.cnn3.params,421642",
-    ]
+    assert (cfg.out_dir / "metrics.json").read_text(encoding="utf-8") == summary.to_json()
+    rows = (cfg.out_dir / "metrics.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[:3] == ["path,value", "/schema_version,2", "/study/epochs,2"]
+    assert "/models/cnn3/params,421642" in rows
     assert not list(cfg.out_dir.glob(".tmp-*"))

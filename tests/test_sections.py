@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from fmnist_report.report.sections import cnn, data, dense, kernels, references, summary
-from fmnist_report.study.summary import Summary
 
 from .factories import comparison, seed_summary
 
@@ -31,7 +30,7 @@ def kernel_study(*accuracy: float) -> tuple[list[dict], Callable[[str, str], dic
     lookup of their comparisons.
 
     Each pair is compared on one seed of 1,000 test images, each model right on its first
-    ``round(accuracy * 1000)``; the lookup is `Summary.comparison`, which finds a pair in either order.
+    ``round(accuracy * 1000)``; the lookup finds a pair in either order, as `Summary.comparison` does.
     """
     sizes = (3, 5, 7)[: len(accuracy)]
     rows = [kernel_row(k, acc, 100 * (i + 1)) for i, (k, acc) in enumerate(zip(sizes, accuracy, strict=True))]
@@ -42,7 +41,7 @@ def kernel_study(*accuracy: float) -> tuple[list[dict], Callable[[str, str], dic
         for (a, acc_a), (b, acc_b) in itertools.combinations(zip(rows, accuracy, strict=True), 2)
     ]
     comparisons = {f"{c['a']}__vs__{c['b']}": c for c in found}
-    return rows, Summary(models={}, comparisons=comparisons, roles=None, layers={}, analyses={}).comparison
+    return rows, lambda a, b: comparisons.get(f"{a}__vs__{b}") or comparisons.get(f"{b}__vs__{a}")
 
 
 # -- summary ----------------------------------------------------------------------------------------
@@ -153,7 +152,7 @@ def test_cost_text_uses_measured_ratios():
 
 
 def test_kernel_conclusion_when_3x3_is_best_and_significantly_so():
-    text = " ".join(kernels.kernel_conclusion(*kernel_study(0.91, 0.85, 0.84)))
+    text = " ".join(kernels.kernel_conclusion(*kernel_study(0.91, 0.85, 0.84), reference=3, section="3"))
     assert text.startswith("CNN 3x3 has the highest mean test accuracy, 91.00%.")
     assert "significantly more accurate than CNN 5x5 and CNN 7x7" in text
     assert "The 3x3 kernel used in section 3 is the best-scoring size here" in text
@@ -162,7 +161,7 @@ def test_kernel_conclusion_when_3x3_is_best_and_significantly_so():
 
 
 def test_kernel_conclusion_when_7x7_is_best_says_3x3_is_not():
-    text = " ".join(kernels.kernel_conclusion(*kernel_study(0.85, 0.905, 0.91)))
+    text = " ".join(kernels.kernel_conclusion(*kernel_study(0.85, 0.905, 0.91), reference=3, section="3"))
     assert text.startswith("CNN 7x7 has the highest mean test accuracy, 91.00%.")
     assert "significantly more accurate than CNN 3x3, but not distinguishable from CNN 5x5" in text
     assert (
@@ -173,7 +172,7 @@ def test_kernel_conclusion_when_7x7_is_best_says_3x3_is_not():
 
 
 def test_kernel_conclusion_when_no_difference_is_significant():
-    text = " ".join(kernels.kernel_conclusion(*kernel_study(0.900, 0.902, 0.903)))
+    text = " ".join(kernels.kernel_conclusion(*kernel_study(0.900, 0.902, 0.903), reference=3, section="3"))
     assert "CNN 7x7 has the highest mean test accuracy" in text
     assert "No other kernel size differs significantly from CNN 7x7 (CNN 3x3 and CNN 5x5)" in text
     assert "do not single out a best kernel size" in text
@@ -186,14 +185,14 @@ def test_kernel_conclusion_when_no_difference_is_significant():
 
 
 def test_kernel_conclusion_names_a_tie_as_a_tie():
-    text = " ".join(kernels.kernel_conclusion(*kernel_study(0.90, 0.92, 0.92)))
+    text = " ".join(kernels.kernel_conclusion(*kernel_study(0.90, 0.92, 0.92), reference=3, section="3"))
     assert text.startswith("CNN 5x5 and CNN 7x7 share the highest mean test accuracy, 92.00%.")
     assert "has the highest" not in text
     assert "CNN 5x5 is significantly more accurate than CNN 3x3, but not distinguishable from CNN 7x7" in text
 
 
 def test_kernel_conclusion_with_one_kernel_claims_nothing():
-    assert kernels.kernel_conclusion(*kernel_study(0.9)) == [
+    assert kernels.kernel_conclusion(*kernel_study(0.9), reference=3, section="3") == [
         "Only CNN 3x3 was trained, so no kernel sizes can be compared."
     ]
 

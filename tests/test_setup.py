@@ -161,6 +161,36 @@ def test_the_same_commands_in_the_readme_and_the_script(dev):
     assert dev.LINTED == ["src", "tests", "benchmarks", "scripts"]
 
 
+def test_the_test_command_type_checks_src_after_ruff(dev, monkeypatch):
+    ran: list[list[str]] = []
+    monkeypatch.setattr(
+        dev, "run", lambda *cmd, **kwargs: ran.append([Path(str(cmd[0])).stem, *map(str, cmd[1:])])
+    )
+    dev.test(["-m", "not slow"])
+    # mypy takes no argument: what it checks and how is pyproject.toml's [tool.mypy].
+    assert [cmd[:2] for cmd in ran[:3]] == [["ruff", "check"], ["ruff", "format"], ["mypy"]]
+    assert ran[-1] == ["pytest", "-m", "not slow"]
+
+
+def test_the_type_checker_reads_src_and_only_the_untyped_packages_as_any():
+    import tomllib
+
+    mypy = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
+    assert mypy["files"] == ["src"] and mypy["python_version"] == "3.11"
+    assert "strict" not in mypy and "ignore_missing_imports" not in mypy
+    (untyped,) = mypy["overrides"]
+    assert untyped["ignore_missing_imports"] is True
+    assert {m.removesuffix(".*") for m in untyped["module"]} == {
+        "keras",
+        "tensorflow",
+        "scipy",
+        "weasyprint",
+        "fontTools",
+        "boto3",
+        "torch",
+    }
+
+
 def test_the_script_runs_on_pythons_older_than_it_supports():
     """So that Python 3.8 to 3.10 reach the one line instead of a SyntaxError."""
     import ast

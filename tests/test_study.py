@@ -174,8 +174,9 @@ def test_run_command_on_a_small_real_subset(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert [m["model_id"] for m in summary["models"]] == ["dense", "cnn3"]
-    assert all(0.1 < m["test_accuracy"]["mean"] <= 1.0 for m in summary["models"])
+    assert summary["schema_version"] == 2 and summary["built"] is None  # the Summary of the study alone
+    assert [m["model_id"] for m in summary["models"].values()] == ["dense", "cnn3"]
+    assert all(0.1 < m["test_accuracy"]["mean"] <= 1.0 for m in summary["models"].values())
     assert "dense__vs__cnn3" in summary["comparisons"]
     assert len(list((tmp_path / "output" / "cache" / "train").iterdir())) == 2
     again = CliRunner().invoke(app, args)

@@ -21,7 +21,7 @@ from fmnist_report.cli import app
 from fmnist_report.report.formatting import mean_ci
 
 from .factories import REAL_DIR, needs_real_data
-from .test_submission import held, numbers_of
+from .test_submission import held, held_values, numbers_of
 
 pytestmark = [
     needs_real_data,
@@ -86,16 +86,9 @@ def built(tmp_path_factory) -> SimpleNamespace:
 
 def test_notes_sit_at_their_places_with_the_summary_number(built):
     page = (built.out / "report.html").read_text()
-    document = json.loads((built.out / "metrics.json").read_text())
-    rows = document["kernels"]
-    accuracy = mean_ci(
-        {
-            "mean": rows["rows.cnn3.test_accuracy.mean"],
-            "ci_low": rows["rows.cnn3.test_accuracy.ci_low"],
-            "ci_high": rows["rows.cnn3.test_accuracy.ci_high"],
-            "has_ci": rows["rows.cnn3.test_accuracy.n"] > 1,
-        }
-    )
+    document = json.loads((built.out / "metrics.json").read_text(encoding="utf-8"))
+    stats = document["models"]["cnn3"]["test_accuracy"]
+    accuracy = mean_ci({**stats, "has_ci": stats["n"] > 1})
     sentence = f"My CNN reached {accuracy} on the test images."
     assert page.index('id="kernels"') < page.index(sentence) < page.index('id="interpretation"')
     assert page.index('id="deployment"') < page.index("<em>dropout</em>") < page.index('id="reproducibility"')
@@ -126,34 +119,58 @@ def test_the_pdf_embeds_noto_cjk_for_the_title_and_the_author(built):
 def test_verify_passes_on_the_fresh_build(built):
     run = cli("verify", str(built.pdf))
     assert run.code == 0, run.stdout
-    assert run.stdout.splitlines()[0].startswith("verified: report.pdf quotes its attached numbers")
+    found = re.fullmatch(
+        r"verified: report\.pdf: checked ([\d,]+) of ([\d,]+) numbers, each as its attached data gives it; "
+        r"its claims hold \(6 checks\)",
+        run.stdout.splitlines()[0],
+    )
+    assert found is not None and found.group(1) == found.group(2)
+    assert int(found.group(1).replace(",", "")) > 200
 
 
-def replace_text(src: Path, dst: Path, old: str, new: str) -> None:
-    """Change ``old`` to ``new`` (as long) in the first text run that shows it, by glyph ids."""
+def replace_text(src: Path, dst: Path, old: str, new: str, after: str = "") -> None:
+    """Change ``old`` to ``new`` (as long) in the first text run that shows it, by glyph ids;
+    with ``after``, the first that shows it after those words (spaces aside) have been shown."""
+    anchor, shown = "".join(after.split()), ""
     with pikepdf.open(src) as pdf:
         for page in pdf.pages:
             fonts = {str(k): to_unicode(f) for k, f in page.Resources.Font.items() if "/ToUnicode" in f}
             data, font = page.Contents.read_bytes(), None
-            for m in re.finditer(rb"(/\w+) [\d.]+ Tf|\[((?:<[0-9a-fA-F]+>-?[\d.]*)+)\] ?TJ", data):
+            for m in re.finditer(rb"(/\w+) [\d.]+ Tf|\[((?:<[0-9a-fA-F]*>-?[\d.]*)+)\] ?TJ", data):
                 if m.group(1):
                     font = m.group(1).decode()
                     continue
                 glyphs = fonts.get(font, {})
-                parts = re.findall(rb"<([0-9a-fA-F]+)>(-?[\d.]*)", m.group(2))
+                parts = re.findall(rb"<([0-9a-fA-F]*)>(-?[\d.]*)", m.group(2))
                 gids = [g.decode().lower() for g, _ in parts]
-                at = "".join(glyphs.get(g, "\0") for g in gids).find(old)
+                # Each character shown, with the index of the glyph that shows it (an empty
+                # string, which WeasyPrint writes beside a kerning, shows none).
+                chars = [(glyphs.get(g, "\0"), i) for i, g in enumerate(gids) if g]
+                run = "".join(c for c, _ in chars)
+                armed, before = anchor in shown, len(shown)
+                shown += "".join(run.split())
+                start = 0
+                if not armed:
+                    if anchor not in shown:
+                        continue
+                    # The words end in this run: the number must come after them.
+                    rest = shown.index(anchor) + len(anchor) - before
+                    start = next(
+                        (i for i in range(len(run)) if len("".join(run[:i].split())) >= rest), len(run)
+                    )
+                at = run.find(old, start)
                 if at < 0:
                     continue
                 inverse = {c: g for g, c in glyphs.items()}
-                gids[at : at + len(new)] = [inverse[c] for c in new]
+                for (_, i), c in zip(chars[at : at + len(new)], new, strict=True):
+                    gids[i] = inverse[c]
                 body = b"".join(
                     b"<" + g.encode() + b">" + adjust for g, (_, adjust) in zip(gids, parts, strict=True)
                 )
                 page.Contents.write(data[: m.start(2)] + body + data[m.end(2) :])
                 pdf.save(dst)
                 return
-    raise AssertionError(f"{old!r} is in no text run of {src}")
+    raise AssertionError(f"{old!r} is in no text run of {src}" + (f" after {after!r}" if after else ""))
 
 
 def to_unicode(font: pikepdf.Object) -> dict[str, str]:
@@ -164,23 +181,46 @@ def to_unicode(font: pikepdf.Object) -> dict[str, str]:
     return {g.lower(): bytes.fromhex(u).decode("utf-16-be", "replace") for g, u in pairs}
 
 
-def test_verify_fails_on_a_pdf_whose_text_was_edited(built, tmp_path):
-    document = json.loads((built.out / "metrics.json").read_text())
-    dense = f"{document['summary']['dense.accuracy.mean'] * 100:.2f}%"
-    forged = f"{(document['summary']['dense.accuracy.mean'] * 100 + 11) % 100:05.2f}%"[-len(dense) :]
+def forge(number: str) -> str:
+    """Another number of the same length: each digit moved on by 3 (so 0.0019 becomes 0.0342)."""
+    return "".join(str((int(c) + 3) % 10) if c.isdigit() else c for c in number)
+
+
+#: One edit in each kind of place the report prints numbers: the words after which the number
+#: stands, the pattern of the number, and the words of the place verify must name.
+EDITS = {
+    "headline table": ("Dense accuracy", r"\d+\.\d\d%", "Summary, Headline results on the test images"),
+    "sentence": ("weakest classes are", r"\d+\.\d\d%", "section 2, Dense baseline"),
+    "table outside the headline": (
+        "Dense: test accuracy per class",
+        r"\d+\.\d\d%",
+        "section 2, Dense baseline, Accuracy per class",
+    ),
+    "p-value": ("McNemar's exact test per seed", r"0\.\d{2,}", "section 3, Convolutional network"),
+    "claim": ("under the permutation (", r"\d+\.\d%", "section 5, Interpretation, Locality"),
+    "note placeholder": ("My CNN reached", r"\d+\.\d\d%", "What I make of it"),
+}
+
+
+@pytest.mark.parametrize("kind", list(EDITS))
+def test_verify_fails_naming_an_edited_number_in_each_kind_of_place(built, tmp_path, kind):
+    after, pattern, place = EDITS[kind]
+    at = built.text.find(after, built.text.find("Contents") + 1 if kind != "headline table" else 0)
+    found = re.compile(pattern).search(built.text, at + len(after)) if at >= 0 else None
+    assert found is not None, f"the quick build prints no {kind}: {pattern} after {after!r}"
+    number = found.group(0)
     edited = tmp_path / "edited.pdf"
-    replace_text(built.pdf, edited, dense, forged)
+    replace_text(built.pdf, edited, number, forge(number), after=after)
     run = cli("verify", str(edited))
-    assert run.code == 1
-    assert run.stdout.splitlines()[0] == (
-        f"NOT verified: edited.pdf: headline table: summary.dense.accuracy: metrics.json has {dense}, "
-        "the headline table does not print it"
-    )
+    assert run.code == 1, run.stdout
+    verdict = run.stdout.splitlines()[0]
+    assert verdict.startswith("NOT verified: edited.pdf: numbers: page ")
+    assert place in verdict and verdict.endswith(f"the data gives {number}, the PDF prints {forge(number)}")
 
 
 def test_verify_fails_on_a_pdf_whose_metrics_attachment_was_replaced(built, tmp_path):
-    document = json.loads((built.out / "metrics.json").read_text())
-    document["summary"]["cnn.accuracy.mean"] = 0.5
+    document = json.loads((built.out / "metrics.json").read_text(encoding="utf-8"))
+    document["models"]["cnn3"]["test_accuracy"]["mean"] = 0.5
     swapped = tmp_path / "swapped.pdf"
     with pikepdf.open(built.pdf) as pdf:
         pdf.attachments["metrics.json"] = pikepdf.AttachedFileSpec(
@@ -191,19 +231,12 @@ def test_verify_fails_on_a_pdf_whose_metrics_attachment_was_replaced(built, tmp_
     assert run.code == 1
     verdict = run.stdout.splitlines()[0]
     assert verdict.startswith("NOT verified: swapped.pdf: checksum: the attached metrics.json has SHA-256 ")
-    assert "headline table" in run.stdout and "summary.cnn.accuracy: metrics.json has 50.00%" in run.stdout
+    assert "the data gives 50.00%" in run.stdout  # the swapped numbers are not the printed ones
 
 
 def test_the_model_card_sits_beside_the_export_and_quotes_only_metrics_json(built):
     card = (built.out / "model" / "model_card.md").read_text()
-    document = json.loads((built.out / "metrics.json").read_text())
-    values = [
-        float(v)
-        for section in document.values()
-        if isinstance(section, dict)
-        for v in section.values()
-        if isinstance(v, int | float)
-    ]
+    values = held_values(json.loads((built.out / "metrics.json").read_text(encoding="utf-8")))
     assert [n for n in numbers_of(card) if not held(n, values)] == []
     assert "## Known confusions" in card and "Model card" in (built.out / "report.html").read_text()
 

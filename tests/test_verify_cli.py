@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 import json
+import re
 import shutil
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from fmnist_report import pipeline
 from fmnist_report.cli import app
-from fmnist_report.report import metrics, render
+from fmnist_report.config import load_config
+from fmnist_report.report import assemble, figures, metrics, render
+from fmnist_report.report.sections.values import BLANK_PNG
 
 from .factories import make_context, needs_pango
 
@@ -22,12 +26,17 @@ pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppl
 def report_pdf(tmp_path_factory):
     """A faithful PDF of the synthetic report, its metrics.json and its configuration attached."""
     root = tmp_path_factory.mktemp("verify")
-    results, _, ctx = make_context(root / "out")
-    text = metrics.metrics_document(metrics.metrics_flat(ctx), {"format": 1})
-    ctx["meta"]["metrics_sha256"] = hashlib.sha256(text.encode()).hexdigest()
+    results, summary, _ = make_context(root / "out")
+    # The synthetic analyses hold only what the sections quote, not what the figures draw.
+    summary = dataclasses.replace(summary, analyses={})
+    text = summary.to_json()
+    specs = figures.make_all(summary)
+    ctx = assemble.context(summary, results.config, specs, {s.name: BLANK_PNG for s in specs}, text)
     pdf = root / "report.pdf"
     pdf.write_bytes(
-        render.render_pdf(render.render_html(ctx), attachments=pipeline.attachments(text, results.config))
+        render.render_pdf(
+            render.render_html(ctx), attachments=assemble.attachments(summary, results.config, text)
+        )
     )
     return pdf, json.loads(text)
 
@@ -38,9 +47,14 @@ def test_verify_prints_the_verdict_then_the_table_and_exits_0(report_pdf):
     run = CliRunner().invoke(app, ["verify", str(pdf)])
     assert run.exit_code == 0, run.stdout
     lines = run.stdout.splitlines()
-    assert lines[0] == "verified: report.pdf quotes its attached numbers and its claims hold (7 checks)"
+    first = re.fullmatch(
+        r"verified: report\.pdf: checked ([\d,]+) of ([\d,]+) numbers, each as its attached data gives it; "
+        r"its claims hold \(6 checks\)",
+        lines[0],
+    )
+    assert first is not None and first.group(1) == first.group(2)
     assert [line.split()[0] for line in lines[2:] if line[:1].strip()] == [  # wrapped cells start with spaces
-        "attachments", "metrics.json", "checksum", "headline", "tables", "conformance", "configuration",
+        "attachments", "metrics.json", "checksum", "numbers", "conformance", "configuration",
     ]  # fmt: skip
 
 
@@ -66,8 +80,7 @@ def test_rebuild_builds_from_the_attached_configuration_and_diffs(report_pdf, tm
 
     def build_report(cfg, **kwargs):  # the rebuild measures the dense baseline 2 points higher
         changed = json.loads(json.dumps(document))
-        changed["summary"]["dense.accuracy.mean"] += 0.02
-        changed["dense"]["accuracy.mean"] += 0.02
+        changed["models"]["dense"]["test_accuracy"]["mean"] += 0.02
         (cfg.out_dir / "metrics.json").write_text(json.dumps(changed))
 
     monkeypatch.setattr(pipeline, "study", study)
@@ -122,14 +135,13 @@ def test_a_rebuild_into_the_pdfs_own_folder_compares_the_old_numbers(report_pdf,
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(shared.read_bytes())
     changed = json.loads(json.dumps(document))
-    changed["summary"]["dense.accuracy.mean"] -= 0.05
-    changed["dense"]["accuracy.mean"] -= 0.05
+    changed["models"]["dense"]["test_accuracy"]["mean"] -= 0.05
 
     def build_report(cfg, **kwargs):  # the new report, numbers and PDF, replaces the old one there
-        text = json.dumps(changed)
-        (cfg.out_dir / "metrics.json").write_text(text, encoding="utf-8")
+        summary = metrics.read(json.dumps(changed))
+        (cfg.out_dir / "metrics.json").write_text(summary.to_json(), encoding="utf-8")
         html = "<html lang='en'><body><p>rebuilt</p></body></html>"
-        pdf.write_bytes(render.render_pdf(html, variant=None, attachments=pipeline.attachments(text, cfg)))
+        pdf.write_bytes(render.render_pdf(html, variant=None, attachments=assemble.attachments(summary, cfg)))
 
     monkeypatch.setattr(pipeline, "study", lambda cfg, console, **kwargs: cfg)
     monkeypatch.setattr(pipeline, "build_report", build_report)
@@ -137,3 +149,62 @@ def test_a_rebuild_into_the_pdfs_own_folder_compares_the_old_numbers(report_pdf,
     assert run.exit_code == 0, run.stdout
     row = next(line for line in run.stdout.splitlines() if line.startswith("| test accuracy, dense |"))
     assert "-5.0 pp" in row
+
+
+def test_an_attached_metrics_json_of_an_older_schema_fails_naming_both_versions():
+    from fmnist_report.report import verify
+
+    flat = {"summary": {"dense.accuracy.mean": 0.764}, "protocol": {"format": 1}}  # before the Summary
+    carried = verify.Carried(
+        attachments={"metrics.json": json.dumps(flat).encode(), "configuration.toml": b"[study]\n"},
+        text="",
+        xmp={},
+        marked=False,
+        structure=False,
+    )
+    found = verify.checks(carried)
+    assert [c.name for c in found] == ["attachments", "metrics.json", "conformance", "configuration"]
+    assert verify.verdict(Path("report.pdf"), found) == (
+        "NOT verified: report.pdf: metrics.json: metrics.json has schema_version 1 (it names none: a "
+        "release before the Summary wrote it), this version reads 2; build it again with this version, "
+        "or read it with the release that wrote it"
+    )
+
+
+@needs_pango
+def test_rebuild_keeps_the_authors_notes_and_their_images(tmp_path, monkeypatch):
+    _, summary, _ = make_context(tmp_path / "out")
+    summary = dataclasses.replace(summary, analyses={})
+    study = tmp_path / "study"
+    (study / "notes" / "img").mkdir(parents=True)
+    (study / "notes" / "discussion.md").write_text(
+        "Dense reached {{ dense.test_accuracy }}.\n\n![a plot](img/plot.png)\n", encoding="utf-8"
+    )
+    (study / "notes" / "img" / "plot.png").write_bytes(BLANK_PNG)
+    (study / "report.toml").write_text(
+        '[report]\ntitle = "With notes"\nnotes = { discussion = "notes/discussion.md" }\n[study]\nprofile = "quick"\n',
+        encoding="utf-8",
+    )
+    cfg = load_config(study / "report.toml")
+    text = summary.to_json()
+    specs = figures.make_all(summary)
+    html = render.render_html(assemble.context(summary, cfg, specs, {s.name: BLANK_PNG for s in specs}, text))
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(render.render_pdf(html, attachments=assemble.attachments(summary, cfg, text)))
+    verified = CliRunner().invoke(app, ["verify", str(pdf)])
+    assert verified.exit_code == 0, verified.stdout
+    seen = {}
+
+    def build_report(cfg, **kwargs):
+        seen["notes"] = [(place, path.read_text(encoding="utf-8")) for place, path in cfg.notes]
+        seen["image"] = (cfg.notes[0][1].parent / "img" / "plot.png").read_bytes()
+        (cfg.out_dir / "metrics.json").write_text(text, encoding="utf-8")
+
+    monkeypatch.setattr(pipeline, "study", lambda cfg, console, **kwargs: cfg)
+    monkeypatch.setattr(pipeline, "build_report", build_report)
+    run = CliRunner().invoke(app, ["verify", str(pdf), "--rebuild", str(tmp_path / "again")])
+    assert run.exit_code == 0, run.stdout
+    assert seen["notes"] == [
+        ("discussion", "Dense reached {{ dense.test_accuracy }}.\n\n![a plot](img/plot.png)\n")
+    ]
+    assert seen["image"] == BLANK_PNG

@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 import itertools
 
+import numpy as np
 import pytest
 
+from fmnist_report.records import Record
 from fmnist_report.report.sections import (
     cnn,
     data,
@@ -20,7 +22,7 @@ from fmnist_report.report.sections import (
     summary,
 )
 from fmnist_report.report.sections.values import model_rows
-from fmnist_report.study.summary import Summary, summarize
+from fmnist_report.study.summary import model_summary, summarize, with_build
 
 from .factories import VARIANTS, comparison, make_results, seed_summary
 
@@ -45,7 +47,7 @@ def kernel_arms(**accuracy: float) -> tuple[list[dict], object]:
         for (a, x), (b, y) in itertools.combinations(zip(rows, accuracy.values(), strict=True), 2)
     ]
     comps = {f"{c['a']}__vs__{c['b']}": c for c in found}
-    return rows, Summary(models={}, comparisons=comps, roles=None, layers={}, analyses={}).comparison
+    return rows, lambda a, b: comps.get(f"{a}__vs__{b}") or comps.get(f"{b}__vs__{a}")
 
 
 def test_no_kernel_runs_is_said_in_one_sentence():
@@ -53,14 +55,14 @@ def test_no_kernel_runs_is_said_in_one_sentence():
 
 
 def test_two_arms_without_3x3_say_nothing_about_section_3():
-    text = " ".join(kernels.kernel_conclusion(*kernel_arms(k5=0.80, k7=0.90)))
+    text = " ".join(kernels.kernel_conclusion(*kernel_arms(k5=0.80, k7=0.90), reference=3, section="3"))
     assert text == (
         "CNN 7x7 has the highest mean test accuracy, 90.00%. CNN 7x7 is significantly more accurate than CNN 5x5."
     )
 
 
 def test_two_arms_with_3x3_behind_significantly_name_the_gap():
-    paras = kernels.kernel_conclusion(*kernel_arms(k3=0.80, k5=0.90))
+    paras = kernels.kernel_conclusion(*kernel_arms(k3=0.80, k5=0.90), reference=3, section="3")
     assert paras == [
         "CNN 5x5 has the highest mean test accuracy, 90.00%.",
         "CNN 5x5 is significantly more accurate than CNN 3x3.",
@@ -69,7 +71,7 @@ def test_two_arms_with_3x3_behind_significantly_name_the_gap():
 
 
 def test_two_arms_level_and_the_best_one_cheapest():
-    paras = kernels.kernel_conclusion(*kernel_arms(k3=0.901, k5=0.900))
+    paras = kernels.kernel_conclusion(*kernel_arms(k3=0.901, k5=0.900), reference=3, section="3")
     assert paras[1] == (
         "No other kernel size differs significantly from CNN 3x3 (CNN 5x5): the data do not single out a "
         "best kernel size."
@@ -81,8 +83,15 @@ def test_two_arms_level_and_the_best_one_cheapest():
 
 
 def test_the_reference_kernel_is_the_one_section_3_uses():
-    paras = kernels.kernel_conclusion(*kernel_arms(k3=0.80, k5=0.90), reference=5)
+    paras = kernels.kernel_conclusion(*kernel_arms(k3=0.80, k5=0.90), reference=5, section="3")
     assert paras[-1] == "The 5x5 kernel used in section 3 is the best-scoring size here."
+
+
+def test_without_the_cnn_of_section_3_nothing_is_said_of_it():
+    assert kernels.kernel_conclusion(*kernel_arms(k3=0.80, k5=0.90)) == [
+        "CNN 5x5 has the highest mean test accuracy, 90.00%.",
+        "CNN 5x5 is significantly more accurate than CNN 3x3.",
+    ]
 
 
 # -- section 3 and section 2 -----------------------------------------------------------------------
@@ -209,23 +218,24 @@ def test_no_benchmark_sentence_without_ours_or_the_published_figures():
     assert references.benchmark_text([{"name": "Dense", "accuracy": 0.88}], [], full=True) == ""
 
 
-def with_precision(results, used: str):
-    for records in results.runs.values():
-        for r in records:
-            r.metrics["spec"]["precision"] = used
-    return results
-
-
 def test_precision_says_how_mixed_precision_was_chosen_or_names_float32(tmp_path):
-    results = make_results(tmp_path)
-    asked = dataclasses.replace(
-        results.config, study=dataclasses.replace(results.config.study, precision="mixed_bfloat16")
-    )
-    results.config = asked
-    assert reproducibility.precision_text(results) == (
+    s = summarize(make_results(tmp_path))
+
+    def used(precision: str, asked: str):
+        return dataclasses.replace(
+            s,
+            study=dataclasses.replace(s.study, precision=asked),
+            provenance=dataclasses.replace(s.provenance, precisions=(precision,)),
+        )
+
+    assert reproducibility.precision_text(used("mixed_bfloat16", "mixed_bfloat16")) == (
         "mixed_bfloat16 (Keras mixed precision: bfloat16 arithmetic, float32 weights and softmax output)"
     )
-    assert reproducibility.precision_text(with_precision(results, "float32")) == "float32"
+    assert reproducibility.precision_text(used("mixed_bfloat16", "auto")) == (
+        "mixed_bfloat16 (Keras mixed precision: bfloat16 arithmetic, float32 weights and softmax output; "
+        "chosen by precision = auto because this CPU computes bfloat16 natively)"
+    )
+    assert reproducibility.precision_text(used("float32", "mixed_bfloat16")) == "float32"
 
 
 def test_the_settings_list_sequences_none_and_each_declared_variant(tmp_path):
@@ -235,8 +245,8 @@ def test_the_settings_list_sequences_none_and_each_declared_variant(tmp_path):
         reproducibility.variant_text({"name": "dropout", "base": "cnn", "dropout": 0.3})
         == "base cnn; dropout 0.3"
     )
-    results = make_results(tmp_path, variants=VARIANTS)
-    built = reproducibility.build(results, model_rows(summarize(results)), {})
+    s = summarize(make_results(tmp_path, variants=VARIANTS))
+    built = reproducibility.build(s, model_rows(s))
     listed = {c["key"]: c["value"] for c in built["config"]}
     assert listed["variant dropout"] == "base cnn; dropout 0.3" and "variants" not in listed
     assert listed["kernel_sizes"] == "3, 5, 7"
@@ -244,24 +254,75 @@ def test_the_settings_list_sequences_none_and_each_declared_variant(tmp_path):
 
 
 def test_deployment_without_an_export_lists_no_files(tmp_path):
-    results = make_results(tmp_path)
-    s = summarize(results)
-    d = deployment.build(results, s, model_rows(s), None, [])
+    s = summarize(make_results(tmp_path))
+    d = deployment.build(s, model_rows(s))  # the study's summary alone: nothing was exported
     assert d["exported"] is False and d["files"] == [] and d["total_bytes"] == 0 and d["created_utc"] == ""
+    s = with_build(s, environment={}, model_dir="runs/a/model", export=None, predictions=[])
+    d = deployment.build(s, model_rows(s))
+    assert d["exported"] is False and d["files"] == [] and d["model_dir"] == "runs/a/model"
+    assert d["commands"][0]["command"] == "fmnist-report predict --model-dir runs/a/model image.png"
 
 
 def test_the_model_card_flags_a_subset_and_a_missing_calibration(tmp_path):
-    results = make_results(tmp_path)
-    s = summarize(results)
-    card = model_card.build(results, s, model_rows(s))
+    s = summarize(make_results(tmp_path))
+    card = model_card.build(s, model_rows(s))
     assert card["full_data"] is True and card["ece"] is None and card["n_bins"] is None
-    results.data = dataclasses.replace(results.data, subset="300 per class")
+    s = dataclasses.replace(s, data=dataclasses.replace(s.data, subset="300 per class"))
     s.analyses["calibration"] = {
         "n_bins": 15,
         "ece": {s.roles.headline: {"summary": seed_summary(0.03, 0.01)}},
     }
-    card = model_card.build(results, s, model_rows(s))
+    card = model_card.build(s, model_rows(s))
     assert card["full_data"] is False and card["subset"] == "300 per class"
     assert (
         card["ece"]["mean"] == 0.03 and card["ece"]["ci_half"] == pytest.approx(0.01) and card["n_bins"] == 15
     )
+
+
+def test_the_card_states_each_class_over_the_seeds_with_a_t_interval():
+    # Two seeds: t(0.975, 1 df) = 12.706, so class a's half-width is 12.706 x 0.1414 / sqrt(2) = 1.2706.
+    def run(seed, per_class, confusion):
+        metrics = {
+            "model_id": "cnn3",
+            "label": "CNN 3x3",
+            "spec": {"seed": seed, "precision": "float32"},
+            "params": 10,
+            "flops": 20,
+            "test_accuracy": 0.8,
+            "test_loss": 0.5,
+            "train_seconds": 1.0,
+            "latency_ms_batched": 0.1,
+            "latency_ms_single": 0.2,
+            "per_class": {"accuracy": per_class},
+        }
+        return Record(
+            kind="train", key=f"k{seed}", metrics=metrics, arrays={"confusion": np.array(confusion)}
+        )
+
+    row = model_summary(
+        [
+            run(0, [0.5, 1.0, 0.75], [[4, 1, 0], [0, 5, 0], [2, 0, 3]]),
+            run(1, [0.7, 1.0, 0.75], [[4, 1, 0], [0, 5, 0], [1, 1, 3]]),
+        ]
+    )
+    assert row["per_class"][1] == {
+        "n": 2,
+        "mean": 1.0,
+        "std": 0.0,
+        "ci_low": 1.0,
+        "ci_high": 1.0,
+        "confidence": 0.95,
+        "has_ci": True,
+    }
+    assert row["confusion"] == [[8, 2, 0], [0, 10, 0], [3, 1, 6]]
+    classes = model_card.per_class(row, ["a", "b", "c"])
+    assert [c["name"] for c in classes] == ["a", "b", "c"]
+    assert classes[0]["accuracy"]["mean"] == pytest.approx(0.6)
+    assert classes[0]["accuracy"]["ci_half"] == pytest.approx(1.270620, rel=1e-5)
+    assert classes[1]["accuracy"]["ci_half"] == 0.0 and classes[2]["accuracy"]["mean"] == 0.75
+    # The summed matrix's off-diagonal cells, most frequent first, each as a share of its true class.
+    assert model_card.confusions(row, ["a", "b", "c"]) == [
+        {"true": "c", "predicted": "a", "count": 3, "share": 0.3},
+        {"true": "a", "predicted": "b", "count": 2, "share": 0.2},
+        {"true": "c", "predicted": "b", "count": 1, "share": 0.1},
+    ]

@@ -99,7 +99,7 @@ def has_cuda_build(name: str) -> bool:
             except OSError:
                 continue
             found = re.search(r"^cuda\b[^=\n]*=\s*(\S+)", text, re.MULTILINE)
-            return bool(found) and found.group(1) != "None"
+            return found is not None and found.group(1) != "None"
     return False
 
 

@@ -8,7 +8,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from fmnist_report.constraints import (
     Constraint,
@@ -22,6 +22,7 @@ from fmnist_report.constraints import (
     is_name,
 )
 from fmnist_report.errors import ConfigError
+from fmnist_report.json_types import JSON, JsonValue
 from fmnist_report.variants import Variant, parse_variants
 
 #: The settings file of a project folder, relative to it.
@@ -31,9 +32,19 @@ STUDY_TOML = Path("report.toml")
 DEFAULT_OUT = Path("output")
 PROJECT_NAME = "fmnist-report"
 
+
+class Profile(TypedDict):
+    """The study settings a profile presets."""
+
+    epochs: int
+    seeds: int
+    train_per_class: int | None
+    test_per_class: int | None
+
+
 #: Profile presets. ``full`` is the study's protocol; ``quick`` is a stratified
 #: subset for tests and previews.
-PROFILES: dict[str, dict[str, Any]] = {
+PROFILES: dict[str, Profile] = {
     "full": {"epochs": 10, "seeds": 3, "train_per_class": None, "test_per_class": None},
     "quick": {"epochs": 2, "seeds": 1, "train_per_class": 300, "test_per_class": 100},
 }
@@ -150,7 +161,7 @@ def check_report_meta(values: Mapping[str, Any], origin: str) -> None:
     _check("report", _REPORT_RULES, values, origin)
 
 
-def read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> JSON:
     """Read a settings file; a syntax error becomes a one-line ConfigError."""
     try:
         # Notepad and PowerShell 5 save UTF-8 with a byte-order mark, which TOML does not allow.
@@ -235,7 +246,7 @@ def load_config(
         study: command-line overrides for ``[study]`` (``None`` values are ignored).
         report: command-line overrides for ``[report]``.
     """
-    file_data: dict[str, Any] = {}
+    file_data: JSON = {}
     origin = "command line"
     if toml_path is None:
         toml_path = find_settings()
@@ -260,7 +271,9 @@ def load_config(
     _check("report", _REPORT_RULES, cli_report, origin)
 
     profile = cli_study.get("profile", file_study.get("profile", "full"))
-    merged: dict[str, Any] = {"profile": profile, **PROFILES[profile]}
+    # The study's settings before `StudyConfig` takes them: the file's and the command line's, checked
+    # one by one (`_check`) but free-form as a whole.
+    merged: JSON = {"profile": profile, **PROFILES[profile]}
     # A profile picked on the command line wins over the file's study settings it presets.
     file_overrides = file_study
     if "profile" in cli_study and cli_study["profile"] != file_study.get("profile", "full"):
@@ -333,14 +346,23 @@ def _notes(table: Any, toml_path: Path | None) -> tuple[tuple[str, Path], ...]:
     return tuple(pairs)
 
 
-def as_dict(config: Config) -> dict[str, Any]:
+def study_table(study: StudyConfig) -> dict[str, JsonValue]:
+    """The study's settings as plain values, its seeds listed, as the export's metadata records them."""
+    return {
+        **dataclasses.asdict(study),
+        "kernel_sizes": list(study.kernel_sizes),
+        "variants": [v.to_dict() for v in study.variants],
+        "seed_list": list(study.seed_list),
+    }
+
+
+def as_dict(config: Config) -> dict[str, JsonValue]:
     """A JSON-friendly view of the configuration, for metadata and the appendix."""
-    out = dataclasses.asdict(config)
-    out["out_dir"] = str(config.out_dir)
-    out["data_dir"] = str(config.data_dir) if config.data_dir else None
-    out["settings_file"] = str(config.settings_file) if config.settings_file else None
-    out["notes"] = {place: str(path) for place, path in config.notes}
-    out["study"]["kernel_sizes"] = list(config.study.kernel_sizes)
-    out["study"]["seed_list"] = list(config.study.seed_list)
-    out["study"]["variants"] = [v.to_dict() for v in config.study.variants]
-    return out
+    return {
+        **dataclasses.asdict(config),
+        "study": study_table(config.study),
+        "out_dir": str(config.out_dir),
+        "data_dir": str(config.data_dir) if config.data_dir else None,
+        "settings_file": str(config.settings_file) if config.settings_file else None,
+        "notes": {place: str(path) for place, path in config.notes},
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 if TYPE_CHECKING:
     import keras
@@ -183,12 +183,21 @@ def flops_per_image(model: keras.Model) -> int:
     return int(total)
 
 
-def receptive_fields(kernel_size: int) -> list[dict[str, int]]:
+class ReceptiveField(TypedDict):
+    """One conv or pool layer of ``build_cnn``: what one of its units sees, and its stride."""
+
+    layer: str
+    receptive_field: int
+    stride: int
+
+
+def receptive_fields(kernel_size: int) -> list[ReceptiveField]:
     """Receptive field (in input pixels) after each conv and pool layer of ``build_cnn``.
 
     Uses r_out = r_in + (k - 1) * j_in and j_out = j_in * stride.
     """
-    r, j, out = 1, 1, []
+    r, j = 1, 1
+    out: list[ReceptiveField] = []
     for name, k, stride in (
         ("conv1", kernel_size, 1),
         ("pool1", 2, 2),
@@ -197,5 +206,5 @@ def receptive_fields(kernel_size: int) -> list[dict[str, int]]:
     ):
         r += (k - 1) * j
         j *= stride
-        out.append({"layer": name, "receptive_field": r, "stride": j})
+        out.append(ReceptiveField(layer=name, receptive_field=r, stride=j))
     return out

@@ -23,12 +23,12 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
-from fmnist_report.config import Config, as_dict
+from fmnist_report.config import Config
+from fmnist_report.paths import printable_path
 from fmnist_report.records import Record, make_key
-from fmnist_report.report import bibliography, metrics, notes, protocol, render, wording
-from fmnist_report.report import context as context_mod
+from fmnist_report.report import assemble, bibliography, metrics, notes, protocol, render, wording
 from fmnist_report.report.environment import environment_info
-from fmnist_report.report.sections import interpretation, model_card
+from fmnist_report.report.sections import model_card
 from fmnist_report.serving import publish
 from fmnist_report.store import (
     Store,
@@ -40,14 +40,14 @@ from fmnist_report.store import (
 from fmnist_report.study.analyses import ModelLoader
 from fmnist_report.study.plan import plan
 from fmnist_report.study.results import StudyResults
-from fmnist_report.study.summary import Summary, summarize
+from fmnist_report.study.summary import Summary, summarize, with_build
 
 REPORT_HTML = "report.html"
 REPORT_PDF = "report.pdf"
 METRICS_JSON = metrics.JSON_FILE
 METRICS_CSV = "metrics.csv"
 #: The effective configuration, as the PDF carries it.
-CONFIG_TOML = "configuration.toml"
+CONFIG_TOML = protocol.CONFIG_TOML
 
 Info = Callable[[str], None]
 
@@ -178,20 +178,15 @@ def check_report_text(config: Config) -> list[str]:
     return warnings
 
 
-# -- export ------------------------------------------------------------------------------------------
-
-
-# -- environment -----------------------------------------------------------------------------------
-
-
 # -- the report ------------------------------------------------------------------------------------
 
 
-def figures_key(results: StudyResults, summary: Summary) -> str:
-    """What decides the figures: every record drawn from, the summary, the study config and the drawing code."""
-    records = [r.key for recs in results.runs.values() for r in recs]
-    records += [r.key for r in results.analyses.values()]
-    records += [results.eda.key] if results.eda is not None else []
+def figures_key(summary: Summary, records: Iterable[str]) -> str:
+    """What decides the figures: the summary, the records its pictures come from, and the drawing code.
+
+    ``summary.pictures`` stays out of the summary's JSON (which holds the study config), so the
+    keys of the records those arrays were read from (``records``) stand for them.
+    """
     code = hashlib.sha256()
     for source in sorted(files("fmnist_report.report.figures").iterdir(), key=lambda f: f.name):
         if source.name.endswith(".py"):
@@ -199,7 +194,6 @@ def figures_key(results: StudyResults, summary: Summary) -> str:
     params = {
         "records": sorted(records),
         "summary": hashlib.sha256(json.dumps(summary.to_dict(), sort_keys=True).encode()).hexdigest(),
-        "study": as_dict(results.config)["study"],
         "code": code.hexdigest(),
         "matplotlib": importlib.metadata.version("matplotlib"),
     }
@@ -211,52 +205,35 @@ def make_figures(
 ) -> tuple[list[Any], dict[str, bytes]]:
     """Every figure of the report, as specs and PNG bytes; nothing is written to the output.
 
-    Drawing is most of a render's time, so the PNGs are kept in the result store under a key
-    of everything that decides them, and a render of unchanged results reuses them; a damaged
+    The specs (names, captions, sections) come from the summary without drawing. Drawing is
+    most of a render's time, so the PNGs are kept in the result store under a key of
+    everything that decides them, and a render of unchanged results reuses them; a damaged
     entry is reported through ``warn`` and drawn again.
     """
     from fmnist_report.report import figures
 
+    specs = figures.make_all(summary)
+
     def draw() -> Record:
-        specs = figures.make_all(results, summary)
         pngs = figures.render_all(specs)
         listing = [{"name": s.name, "caption": s.caption, "section": s.section} for s in specs]
         arrays = {name: np.frombuffer(png, dtype=np.uint8) for name, png in pngs.items()}
         return Record(kind="figures", key=key, metrics={"figures": listing}, arrays=arrays)
 
-    key = figures_key(results, summary)
+    # The figures read the summary alone; the records only name what its pictures were read from.
+    records = [r.key for recs in results.runs.values() for r in recs]
+    records += [r.key for r in results.analyses.values()]
+    records += [results.eda.key] if results.eda is not None else []
+    key = figures_key(summary, records)
     record = cached_or_run(Store(results.config.cache_dir, warn=warn), "figures", key, draw, fresh=fresh)
-    specs = [
-        figures.FigureSpec(f["name"], f["caption"], None, f["section"]) for f in record.metrics["figures"]
-    ]
     return specs, {spec.name: record.arrays[spec.name].tobytes() for spec in specs}
 
 
-def model_card_md(results: StudyResults, summary: Summary) -> str:
+def model_card_md(summary: Summary) -> str:
     """``model_card.md`` of the exported model, for `export`, which renders no report."""
     from fmnist_report.report.sections.values import model_rows
 
-    return render.render_model_card(model_card.build(results, summary, model_rows(summary)))
-
-
-def attachments(metrics_text: str, cfg: Config) -> list[render.EmbeddedFile]:
-    """What the PDF carries: its numbers (metrics.json) and the configuration that repeats it."""
-    return [
-        render.EmbeddedFile(
-            METRICS_JSON,
-            metrics_text.encode(),
-            "Every number of the report, and its protocol",
-            "Data",
-            "application/json",
-        ),
-        render.EmbeddedFile(
-            CONFIG_TOML,
-            protocol.config_toml(cfg, json.loads(metrics_text).get("protocol")).encode(),
-            "The effective configuration: fmnist-report build --config with it repeats the study",
-            "Source",
-            "application/toml",
-        ),
-    ]
+    return render.render_model_card(model_card.build(summary, model_rows(summary)))
 
 
 def build_report(
@@ -305,38 +282,35 @@ def build_report(
     specs, pngs = step(
         "figures", "drawing the figures", lambda: make_figures(results, summary, fresh=fresh, warn=warn)
     )
+    # What the build adds to the study's numbers; after the figures, whose cache key is the study's.
+    summary = with_build(
+        summary,
+        environment=environment_info(),
+        model_dir=printable_path(cfg.model_dir),
+        export=metadata,
+        predictions=predictions,
+    )
+    metrics_text = summary.to_json()
     ctx = step(
         "context",
         "writing the interpretation",
-        lambda: context_mod.build_context(
-            results,
-            summary,
-            figures=specs,
-            pngs=pngs,
-            export=metadata,
-            predictions=predictions,
-            evidence=interpretation.evidence(results, summary, [s.name for s in specs]),
-            environment=environment_info(),
-            notes=notes.build(cfg, summary),
-        ),
+        lambda: assemble.context(summary, cfg, specs, pngs, metrics_text),
     )
-    rows = metrics.metrics_flat(ctx)
-    metrics_text = metrics.metrics_document(rows, protocol.protocol(results))
-    # The appendix prints the attachment's checksum, so that `verify` can tell it was not swapped.
-    ctx["meta"]["metrics_sha256"] = hashlib.sha256(metrics_text.encode()).hexdigest()
     html = step("html", "rendering the HTML", lambda: render.render_html(ctx))
     pdf_bytes = (
         step(
             "pdf",
             "rendering the PDF",
-            lambda: render.render_pdf(html, variant=pdf_variant, attachments=attachments(metrics_text, cfg)),
+            lambda: render.render_pdf(
+                html, variant=pdf_variant, attachments=assemble.attachments(summary, cfg, metrics_text)
+            ),
         )
         if pdf
         else None
     )
     card = render.render_model_card(ctx["deployment"]["card"])
     write_start = time.perf_counter()
-    out = write_outputs(cfg, html, pdf_bytes, rows, pngs, metrics_text=metrics_text, card=card)
+    out = write_outputs(cfg, html, pdf_bytes, summary, pngs, metrics_text=metrics_text, card=card)
     seconds["write"] = time.perf_counter() - write_start
     out.seconds = seconds
     return out
@@ -346,7 +320,7 @@ def write_outputs(
     cfg: Config,
     html: str,
     pdf: bytes | None,
-    rows: list[tuple[str, str, Any]],
+    summary: Summary,
     pngs: Mapping[str, bytes],
     *,
     metrics_text: str | None = None,
@@ -354,8 +328,9 @@ def write_outputs(
 ) -> Outputs:
     """Write figures, metrics, PDF and HTML, each atomically; a stale PDF is removed with --no-pdf.
 
-    ``metrics_text`` is metrics.json as the PDF carries it; by default, the rows alone. ``card``
-    is the exported model's ``model_card.md``, written beside the export.
+    metrics.json is the Summary serialised (``metrics_text``, as the PDF carries it, where the
+    caller has it already) and metrics.csv its numbers. ``card`` is the exported model's
+    ``model_card.md``, written beside the export.
     """
 
     def fill(folder: Path) -> None:
@@ -367,8 +342,8 @@ def write_outputs(
         atomic_write(cfg.model_dir / model_card.CARD_FILE, card)
     out_dir = cfg.out_dir
     atomic_write(out_dir / bibliography.BIB_FILE, bibliography.bibtex())
-    metrics_path = atomic_write(out_dir / METRICS_JSON, metrics_text or metrics.metrics_document(rows))
-    csv_path = atomic_write(out_dir / METRICS_CSV, metrics.metrics_csv(rows))
+    metrics_path = atomic_write(out_dir / METRICS_JSON, metrics_text or summary.to_json())
+    csv_path = atomic_write(out_dir / METRICS_CSV, metrics.metrics_csv(summary))
     pdf_path = None
     if pdf is not None:
         pdf_path = atomic_write(out_dir / REPORT_PDF, pdf)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
+
+from fmnist_report.json_types import JSON, JsonValue
 
 #: Bump when a change to the code changes what a record holds or how it is measured.
 #: 2: training reshuffles the images every epoch on every backend (study/training.fit_reshuffled).
@@ -20,21 +23,27 @@ class Record:
     """The outcome of one experiment.
 
     ``metrics`` holds JSON-serialisable values, ``arrays`` numeric arrays (saved as .npz),
-    and ``model`` an optional trained ``keras.Model`` (saved as .keras).
+    and ``model`` an optional trained ``keras.Model`` (saved as .keras). The store holds every
+    kind and reads them back from disk, so ``metrics`` is plain JSON here; the reader of a kind
+    gives it its type (`summary.summarize` the experiments').
     """
 
     kind: str
     key: str
-    metrics: dict[str, Any]
+    metrics: JSON
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     model: Any = None
 
 
-@dataclass
-class Measured:
+#: An experiment's numbers: a TypedDict of its own (`summary_types.ShiftMeasured`...).
+Metrics = TypeVar("Metrics", bound=Mapping[str, object], covariant=True)
+
+
+@dataclass(frozen=True)
+class Measured(Generic[Metrics]):
     """What an experiment returns: numbers and arrays. The runner turns it into a keyed Record."""
 
-    metrics: dict[str, Any]
+    metrics: Metrics
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
 
 
@@ -64,7 +73,7 @@ def versions() -> dict[str, str]:
     return keyed
 
 
-def make_key(kind: str, params: dict[str, Any]) -> str:
+def make_key(kind: str, params: Mapping[str, JsonValue]) -> str:
     """A stable hash of what determines a result: its kind, parameters and library versions."""
     payload = json.dumps({"kind": kind, "params": params, "versions": versions()}, sort_keys=True)
     return f"{kind}-{hashlib.sha256(payload.encode()).hexdigest()[:16]}"

@@ -232,7 +232,8 @@ class Store:
                 "metrics": record.metrics,
             }
             if record.arrays:
-                np.savez_compressed(tmp / "arrays.npz", **record.arrays)
+                # Read back with allow_pickle=False, so written without it too.
+                np.savez_compressed(tmp / "arrays.npz", allow_pickle=False, **record.arrays)
             if isinstance(record.model, bytes):  # serialised by a worker (study/executors.py)
                 (tmp / MODEL_FILE).write_bytes(record.model)
             elif record.model is not None:

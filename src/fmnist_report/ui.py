@@ -20,8 +20,9 @@ from rich.progress import (
 from fmnist_report.config import Config
 from fmnist_report.records import Record
 from fmnist_report.report import wording
-from fmnist_report.report.formatting import plural
+from fmnist_report.report.formatting import mean_ci, num, plural
 from fmnist_report.study import clock
+from fmnist_report.study.summary_types import SeedStats, Summary
 from fmnist_report.study.training import RunSpec
 
 
@@ -106,8 +107,8 @@ class ConsoleReporter:
                 self._count(spec, self._expected.get(spec.key, 0.0) * epoch / spec.epochs)
             elif not self.quiet:
                 self._line(
-                    f"  epoch {epoch}/{spec.epochs}: loss {logs.get('loss', float('nan')):.4f}, "
-                    f"val_accuracy {logs.get('val_accuracy', float('nan')):.4f}"
+                    f"  epoch {epoch}/{spec.epochs}: loss {_plain(logs.get('loss', float('nan')), 4)}, "
+                    f"val_accuracy {_plain(logs.get('val_accuracy', float('nan')), 4)}"
                 )
 
         return [_epoch_callback(on_epoch)]
@@ -115,7 +116,7 @@ class ConsoleReporter:
     def run_finished(self, spec: RunSpec, record: Record, cached: bool) -> None:
         self._done += 1
         m = record.metrics
-        how = "cached" if cached else f"trained in {m['train_seconds']:.0f} s"
+        how = "cached" if cached else f"trained in {_plain(m['train_seconds'], 0)} s"
         if not cached:
             self._finish(spec)
             left = self.seconds_left()
@@ -123,7 +124,7 @@ class ConsoleReporter:
                 how += f"; about {clock.duration(left)} of training left"
         self._line(
             f"[{self._done}/{self._total}] {spec.label}, seed {spec.seed}: "
-            f"test accuracy {m['test_accuracy']:.4f} ({how})"
+            f"test accuracy {_plain(m['test_accuracy'], 4)} ({how})"
         )
         if self._done == self._total:
             self.close()
@@ -151,7 +152,8 @@ class ConsoleReporter:
             return None
         now = time.perf_counter()
         alone = self._expected
-        pace = clock.pace(*self._finished, planned=self._workers * sum(alone.values()))
+        expected_done, actual_done = self._finished
+        pace = clock.pace(expected_done, actual_done, planned=self._workers * sum(alone.values()))
         return clock.time_left(
             [alone.get(k, 0.0) for k in self._queue],
             [(alone.get(k, 0.0), now - began) for k, began in self._began.items()],
@@ -198,19 +200,21 @@ class ConsoleReporter:
             self.progress = None
 
 
-def _mean_ci(s: dict[str, Any], scale: float = 1.0, digits: int = 4) -> str:
-    text = f"{s['mean'] * scale:.{digits}f}"
-    if s["has_ci"]:
-        half = (s["ci_high"] - s["ci_low"]) / 2 * scale
-        text += f" ± {half:.{digits}f}"
-    return text
+def _plain(x: float, digits: int) -> str:
+    """A number as the terminal prints it: fixed decimals, no thousands separators."""
+    return num(x, digits, grouped=False)
+
+
+def _mean_ci(s: SeedStats, digits: int = 4) -> str:
+    """``mean ± 95% CI half-width`` as the terminal's table prints it: no unit, no separators."""
+    return mean_ci(s, "num", digits, grouped=False)
 
 
 #: The headline table's columns; :func:`summary_rows` gives its cells.
 SUMMARY_COLUMNS = ("model", "seeds", "accuracy", "loss", "params", "MFLOPs/image", "train s")
 
 
-def summary_rows(summary: dict[str, Any]) -> list[list[str]]:
+def summary_rows(summary: Summary) -> list[list[str]]:
     """The headline table's cells, one row per model (mean ± 95% CI half-width where seeds > 1)."""
     return [
         [
@@ -218,20 +222,20 @@ def summary_rows(summary: dict[str, Any]) -> list[list[str]]:
             str(len(row["seeds"])),
             _mean_ci(row["test_accuracy"]),
             _mean_ci(row["test_loss"]),
-            f"{row['params']:,}",
-            f"{row['flops'] / 1e6:.2f}",
+            num(row["params"]),
+            _plain(row["flops"] / 1e6, 2),
             _mean_ci(row["train_seconds"], digits=0),
         ]
-        for row in summary["models"]
+        for row in summary.models.values()
     ]
 
 
-def near_chance_lines(summary: dict[str, Any], profile: str | None = None) -> list[str]:
+def near_chance_lines(summary: Summary, profile: str | None = None) -> list[str]:
     """One line per model whose accuracy is near chance (the summary's ``near_chance`` flag)."""
-    return [line for row in summary["models"] if (line := wording.near_chance_line(row, profile))]
+    return [line for row in summary.models.values() if (line := wording.near_chance_line(row, profile))]
 
 
-def summary_table(summary: dict[str, Any], profile: str | None = None) -> Any:
+def summary_table(summary: Summary, profile: str | None = None) -> Any:
     """A rich table of the per-model summary, one line per comparison, then one per near-chance model."""
     from rich.table import Table
 
@@ -242,7 +246,7 @@ def summary_table(summary: dict[str, Any], profile: str | None = None) -> Any:
         table.add_row(*cells)
     grid = Table.grid(padding=(0, 1))
     grid.add_row(table)
-    for comp in summary["comparisons"].values():
+    for comp in summary.comparisons.values():
         grid.add_row(f"• {escape(wording.comparison_sentence(comp))}")
     for line in near_chance_lines(summary, profile):
         grid.add_row(f"[yellow]warning:[/] {escape(line)}")

@@ -103,20 +103,26 @@ VOCABULARY: dict[str, Override] = {
 _NAME = Name()
 
 
+#: The value of an override: a number, a word, a switch, or a list of sizes (a tuple).
+OverrideValue = bool | int | float | str | tuple[int, ...]
+#: An override's value as TOML and JSON hold it: a list of sizes is a list.
+PlainValue = bool | int | float | str | list[int]
+
+
 @dataclass(frozen=True)
 class Variant:
     """One declared variant: its name, its base and its overrides (in vocabulary order)."""
 
     name: str
     base: str
-    overrides: tuple[tuple[str, Any], ...]
+    overrides: tuple[tuple[str, OverrideValue], ...]
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain values, as a ``[[variants]]`` table would hold them."""
+    def to_dict(self) -> dict[str, PlainValue]:
+        """Plain values, as a ``[[variants]]`` table would hold them: ``name``, ``base`` and the overrides."""
         return {"name": self.name, "base": self.base, **{k: _plain(v) for k, v in self.overrides}}
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: OverrideValue) -> PlainValue:
     return list(value) if isinstance(value, tuple) else value
 
 

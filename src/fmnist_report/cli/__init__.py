@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from fmnist_report import __version__
-from fmnist_report.cli import data, diff, new, serving, study, verify
+from fmnist_report.cli import data, diff, new, schema, serving, study, verify
 from fmnist_report.cli.options import out
 
 app = typer.Typer(
@@ -31,6 +31,7 @@ app.command("deploy")(serving.deploy_cmd)
 app.command("diff")(diff.diff_cmd)
 app.command("variants")(study.variants_cmd)
 app.command("verify")(verify.verify_cmd)
+app.command("schema")(schema.schema_cmd)
 app.command("new")(new.new_cmd)
 
 

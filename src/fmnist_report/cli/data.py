@@ -23,6 +23,9 @@ def data_check(data_dir: DataDirOpt = None, offline: OfflineOpt = False, as_json
         raise UserError(data_mod.not_found_message())
     dataset, checks = data_mod.load_source(source, verify=False)
     bad = [c for c in checks if not c.ok]
+    low, high = int(dataset.x_train.min()), int(dataset.x_train.max())
+    train_counts = data_mod.class_counts(dataset.y_train)
+    test_counts = data_mod.class_counts(dataset.y_test)
     summary = {
         "source": source.label,
         "directory": str(source.directory),
@@ -37,9 +40,9 @@ def data_check(data_dir: DataDirOpt = None, offline: OfflineOpt = False, as_json
             for c in checks
         ],
         "dtype": str(dataset.x_train.dtype),
-        "pixel_range": [int(dataset.x_train.min()), int(dataset.x_train.max())],
-        "train_class_counts": data_mod.class_counts(dataset.y_train),
-        "test_class_counts": data_mod.class_counts(dataset.y_test),
+        "pixel_range": [low, high],
+        "train_class_counts": train_counts,
+        "test_class_counts": test_counts,
         "ok": not bad,
     }
     if as_json:
@@ -54,13 +57,13 @@ def data_check(data_dir: DataDirOpt = None, offline: OfflineOpt = False, as_json
         out.print(table)
         out.print(
             f"images: train {len(dataset.x_train):,}, test {len(dataset.x_test):,}; "
-            f"dtype {dataset.x_train.dtype}; pixel range {summary['pixel_range'][0]}..{summary['pixel_range'][1]}"
+            f"dtype {dataset.x_train.dtype}; pixel range {low}..{high}"
         )
         counts = Table("class", "train", "test")
         for name, a, b in zip(
             dataset.class_names,
-            summary["train_class_counts"],
-            summary["test_class_counts"],
+            train_counts,
+            test_counts,
             strict=True,
         ):
             counts.add_row(name, f"{a:,}", f"{b:,}")

@@ -1,4 +1,4 @@
-"""`fmnist-report diff OLD NEW`: two builds' headline numbers side by side."""
+"""`fmnist-report diff OLD NEW`: two builds' headline numbers side by side, read from their metrics.json."""
 
 from __future__ import annotations
 
@@ -10,7 +10,12 @@ import typer
 
 from fmnist_report.cli.options import JsonOpt, out, user_errors
 
-BuildArg = Annotated[Path, typer.Argument(help="An output folder of `build`, or its metrics.json.")]
+BuildArg = Annotated[
+    Path,
+    typer.Argument(
+        help="An output folder of `build`, its metrics.json, or its report PDF (which carries it)."
+    ),
+]
 
 
 @user_errors

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import typer
 from rich.console import Console
@@ -41,8 +41,12 @@ ConfigOpt = Annotated[
         dir_okay=False,
     ),
 ]
-#: The profile names as a choice, so that a typo is a usage error that lists them.
-ProfileName = Literal[tuple(PROFILES)]  # type: ignore[valid-type]
+#: The profile names as a choice, so that a typo is a usage error that lists them. A Literal
+#: built at run time is no type to a type checker, which reads the plain string it holds.
+if TYPE_CHECKING:
+    ProfileName = str
+else:
+    ProfileName = Literal[tuple(PROFILES)]
 ProfileOpt = Annotated[
     ProfileName | None,
     typer.Option("--profile", help="full (the study's protocol) or quick (a small preview)."),
@@ -100,8 +104,12 @@ CourseOpt = Annotated[
 NoPdfOpt = Annotated[
     bool, typer.Option("--no-pdf", help="Write the HTML only (faster; removes a stale PDF).")
 ]
-#: The PDF variants as a choice, so that a typo is a usage error that lists them.
-PdfVariant = Literal[tuple(PDF_VARIANTS)]  # type: ignore[valid-type]
+#: The PDF variants as a choice, so that a typo is a usage error that lists them (a string
+#: to a type checker, as ProfileName).
+if TYPE_CHECKING:
+    PdfVariant = str
+else:
+    PdfVariant = Literal[tuple(PDF_VARIANTS)]
 PdfVariantOpt = Annotated[
     PdfVariant,
     typer.Option(

@@ -179,9 +179,9 @@ def run_cmd(
     from fmnist_report.study.summary import summarize
     from fmnist_report.ui import summary_table
 
-    summary = summarize(results).to_dict()
+    summary = summarize(results)
     if as_json:
-        out.print_json(json.dumps({"profile": cfg.study.profile, **summary}))
+        out.print_json(summary.to_json())
     else:
         out.print(summary_table(summary, cfg.study.profile))
 
@@ -299,7 +299,7 @@ def export_cmd(
     from fmnist_report.report.sections.model_card import CARD_FILE
     from fmnist_report.store import atomic_write
 
-    atomic_write(cfg.model_dir / CARD_FILE, model_card_md(results, summary))
+    atomic_write(cfg.model_dir / CARD_FILE, model_card_md(summary))
     if as_json:
         out.print_json(json.dumps({"model_dir": str(cfg.model_dir), **metadata}))
         return

@@ -65,8 +65,8 @@ def _rebuild(report: Path, carried: object, folder: Path, *, data_dir: Path | No
     # rebuilt into the PDF's own folder, it would replace the PDF.
     old = diff.load(report)
     folder.mkdir(parents=True, exist_ok=True)
-    settings = folder / verify.CONFIG_TOML
-    settings.write_bytes(attached[verify.CONFIG_TOML])
+    # The configuration and the author's notes it names, as the PDF carries them.
+    settings = verify.unpack(attached, folder)
     cfg = load_config(settings, out_dir=folder, data_dir=data_dir, offline=offline)
     results = pipeline.study(cfg, out, quiet=False)
     pipeline.build_report(results, info=out.print, warn=ConsoleReporter(out, quiet=True).warn, may_train=True)

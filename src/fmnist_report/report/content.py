@@ -1,90 +1,118 @@
-"""The report's fixed content: its sections, the claims of section 5, design choices and citations.
+"""The report's fixed content: the claims of section 5, design choices and citations.
 
-Nothing here is measured; the sections put these values beside the measured ones.
+Nothing here is measured; the sections put these values beside the measured ones. Each claim
+of section 5 is one entry of `CLAIMS`: its anchor, its wording, the figures that show it, the
+figure functions that draw them, and its own evidence test and builder from the Summary (the
+``applies`` and ``build`` of its module in `report.sections`). The report's parts are
+`report.parts`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from fmnist_report import models
-
-#: The report's parts in order: id (anchor) and title. The numbered ones come first; a part
-#: whose study did not run (the variants, where none is declared) is left out and the
-#: numbers close up, so the built-in study keeps its numbering.
-PARTS: tuple[tuple[str, str], ...] = (
-    ("data", "Data exploration"),
-    ("dense", "Dense baseline"),
-    ("cnn", "Convolutional network"),
-    ("kernels", "Kernel-size study"),
-    ("variants", "Your variants"),
-    ("interpretation", "Interpretation"),
-    ("deployment", "Deployment"),
+from fmnist_report.report.sections import (
+    claim_calibration,
+    claim_errors,
+    claim_hierarchy,
+    claim_locality,
+    claim_not_appropriate,
+    claim_translation,
+    claim_weight_sharing,
 )
-APPENDICES: tuple[tuple[str, str, str], ...] = (
-    ("reproducibility", "A", "Appendix: reproducibility"),
-    ("references", "B", "Appendix: references"),
-)
-#: Parts shown only when their study ran.
-OPTIONAL_PARTS = ("variants",)
-
-
-def sections(shown: Iterable[str] = ()) -> tuple[tuple[str, str, str], ...]:
-    """The report's numbered sections as (id, number, title), with the optional parts in ``shown``."""
-    kept = [(i, t) for i, t in PARTS if i not in OPTIONAL_PARTS or i in set(shown)]
-    return (*((i, str(n), t) for n, (i, t) in enumerate(kept, start=1)), *APPENDICES)
-
-
-#: The report's sections when no optional part ran.
-SECTIONS = sections()
-#: Figure sections the study's partials place; any other section goes to the interpretation.
-PLACED_SECTIONS = ("eda", "dense", "cnn", "kernels", "variants")
+from fmnist_report.report.sections.roles import Found
+from fmnist_report.study.summary_types import Summary
 
 
 @dataclass(frozen=True)
 class Claim:
-    """One claim of section 5: its anchor, its name, the item's title and the figures that show it."""
+    """One claim of section 5.
+
+    Attributes:
+        id: its anchor; ``name`` its name, ``title`` the item's title.
+        figures: the names of the figures that show it, in the order it shows them.
+        draws: the figure functions that draw them (``module.function`` in `report.figures`,
+            named so that reading this table imports no plotting library).
+        applies: its evidence test: whether the measurements it rests on ran.
+        build: its paragraphs and tables from the Summary, called only where it applies.
+    """
 
     id: str
     name: str
     title: str
     figures: tuple[str, ...]
+    draws: tuple[str, ...]
+    applies: Callable[[Summary], bool]
+    build: Callable[[Summary], Found]
 
 
 #: Section 5's claims in reading order.
 CLAIMS: tuple[Claim, ...] = (
     Claim(
-        "locality", "Locality", "Locality: the CNN needs neighbouring pixels to be neighbours", ("locality",)
+        "locality",
+        "Locality",
+        "Locality: the CNN needs neighbouring pixels to be neighbours",
+        ("locality",),
+        ("locality.locality_figures",),
+        claim_locality.applies,
+        claim_locality.build,
     ),
     Claim(
-        "weight-sharing", "Weight sharing", "Weight sharing: the same kernel at every position", ("filters",)
+        "weight-sharing",
+        "Weight sharing",
+        "Weight sharing: the same kernel at every position",
+        ("filters",),
+        ("filters.filter_figures",),
+        claim_weight_sharing.applies,
+        claim_weight_sharing.build,
     ),
     Claim(
         "translation",
         "Translation equivariance",
         "Translation equivariance: exact in conv1, partial after pooling",
         ("equivariance", "shift_accuracy"),
+        ("shift.shift_figures",),
+        claim_translation.applies,
+        claim_translation.build,
     ),
     Claim(
         "hierarchy",
         "Hierarchical features",
         "Hierarchical features: receptive fields grow layer by layer",
         ("feature_maps",),
+        ("filters.filter_figures",),
+        claim_hierarchy.applies,
+        claim_hierarchy.build,
     ),
     Claim(
         "not-appropriate",
         "When convolution is not appropriate",
         "When convolution is not appropriate",
         ("param_efficiency",),
+        ("efficiency.efficiency_figures",),
+        claim_not_appropriate.applies,
+        claim_not_appropriate.build,
     ),
-    Claim("calibration", "Calibration", "Calibration: how far confidence can be trusted", ("reliability",)),
+    Claim(
+        "calibration",
+        "Calibration",
+        "Calibration: how far confidence can be trusted",
+        ("reliability",),
+        ("calibration.calibration_figures",),
+        claim_calibration.applies,
+        claim_calibration.build,
+    ),
     Claim(
         "errors",
         "Errors",
         "Errors: which classes, how confidently, and where the network looked",
         ("confident_mistakes", "saliency"),
+        ("mistakes.mistake_figures",),
+        claim_errors.applies,
+        claim_errors.build,
     ),
 )
 
@@ -112,15 +140,29 @@ def design_choices() -> list[str]:
     ]
 
 
+class Benchmark(TypedDict):
+    """A classifier and its accuracy on the Fashion-MNIST test set."""
+
+    name: str
+    accuracy: float
+
+
+class Citation(TypedDict):
+    """A work cited, and the address of its source."""
+
+    text: str
+    url: str
+
+
 #: Published accuracies on the Fashion-MNIST test set, cited as published: Xiao, Rasul &
 #: Vollgraf (2017), arXiv:1708.07747, and the benchmark table of its repository.
-PUBLISHED: tuple[dict[str, Any], ...] = (
+PUBLISHED: tuple[Benchmark, ...] = (
     {"name": "SVC (best scikit-learn model)", "accuracy": 0.897},
     {"name": "MLPClassifier", "accuracy": 0.870},
     {"name": "Human performance", "accuracy": 0.835},
 )
 #: The works cited, each with the address of its source (the report links to it, loads nothing).
-CITATIONS: tuple[dict[str, str], ...] = (
+CITATIONS: tuple[Citation, ...] = (
     {
         "text": "Xiao, H., Rasul, K. & Vollgraf, R. (2017). Fashion-MNIST: a Novel Image Dataset for "
         "Benchmarking Machine Learning Algorithms. arXiv:1708.07747.",

@@ -1,10 +1,10 @@
-"""The report context: results, summary, figures and export turned into the plain values templates need.
+"""The report context: the Summary and its figures turned into the plain values templates need.
 
-Everything the report prints comes from the dict :func:`build_context` returns, and
-`metrics.metrics_flat` turns the same dict into the rows of ``metrics.json``/``metrics.csv``,
-so a number in the report and its machine-readable twin cannot disagree. Each part of the
-report is built by its own module in `report.sections`; this module places the figures and
-assembles the parts in report order.
+Everything the report prints comes from the dict :func:`build_context` returns, and every
+number in it is read from the `Summary`, which ``metrics.json`` serialises, so a number in the
+report and its machine-readable twin cannot disagree. The parts are `report.parts`: each is
+built by its own module in `report.sections` from the Summary alone, and this module places
+the figures and assembles the parts the registry lists, in its order.
 """
 
 from __future__ import annotations
@@ -12,49 +12,41 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from fmnist_report.report import content
-from fmnist_report.report.notes import DISCUSSION, attribution
-from fmnist_report.report.sections import (
-    cnn,
-    dense,
-    deployment,
-    family,
-    interpretation,
-    kernels,
-    references,
-    reproducibility,
-    statistics,
-)
-from fmnist_report.report.sections import data as data_part
-from fmnist_report.report.sections import summary as summary_part
+from fmnist_report.config import Config
+from fmnist_report.report import parts
+from fmnist_report.report.notes import NoteValues, attribution
+from fmnist_report.report.sections.interpretation import Evidence
+from fmnist_report.report.sections.types import PlacedFigure
 from fmnist_report.report.sections.values import data_uri, model_rows
-from fmnist_report.study.results import StudyResults
-from fmnist_report.study.summary import Summary
-
-#: The heading of the author's discussion.
-DISCUSSION_TITLE = "Discussion"
+from fmnist_report.study.summary_types import Summary
 
 
 class FigureLike(Protocol):
-    """What the context needs of a figure: a name, a caption and the section it belongs to."""
+    """What the context needs of a figure: a name, a caption and the section it belongs to (read
+    only, so that a frozen `FigureSpec` is one)."""
 
-    name: str
-    caption: str
-    section: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def caption(self) -> str: ...
+
+    @property
+    def section(self) -> str: ...
 
 
 def place_figures(
     specs: Sequence[FigureLike], pngs: Mapping[str, bytes]
-) -> tuple[dict[str, list[dict[str, str]]], dict[str, dict[str, str]]]:
+) -> tuple[dict[str, list[PlacedFigure]], dict[str, PlacedFigure]]:
     """Each figure as template values, grouped by section and by name; a figure without a PNG fails."""
-    by_section: dict[str, list[dict[str, str]]] = {}
-    by_name: dict[str, dict[str, str]] = {}
+    by_section: dict[str, list[PlacedFigure]] = {}
+    by_name: dict[str, PlacedFigure] = {}
     for spec in specs:
         if spec.name not in pngs:
             raise ValueError(
                 f"figure {spec.name!r} has no PNG; render every figure before building the context"
             )
-        fig = {
+        fig: PlacedFigure = {
             "name": spec.name,
             "caption": spec.caption,
             "src": data_uri(pngs[spec.name]),
@@ -66,69 +58,70 @@ def place_figures(
 
 
 def build_context(
-    results: StudyResults,
     summary: Summary,
     *,
+    config: Config,
     figures: Sequence[FigureLike],
     pngs: Mapping[str, bytes],
-    export: Mapping[str, Any] | None,
-    predictions: Sequence[Mapping[str, Any]],
-    evidence: Sequence[Mapping[str, Any]],
-    environment: Mapping[str, Any],
-    notes: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+    evidence: Sequence[Evidence],
+    notes: Mapping[str, Sequence[NoteValues]] | None = None,
 ) -> dict[str, Any]:
-    """Every value the templates lay out.
+    """Every value the templates lay out: each part's values under its id, and the registry's
+    contents (``toc``), numbers (``sections``) and order of includes (``layout``).
+
+    The context is as open as the registry: its keys are the ids of the parts `report.parts`
+    declares, each holding the values its builder returns (a type of its own, such as
+    `sections.data.DataValues`), beside the fixed keys below.
 
     Args:
-        summary: the study's `Summary`.
+        summary: the study's `Summary`, the source of every number.
+        config: the build's configuration: the report's title, author, course and date.
         figures: the figure specs in report order; ``pngs`` their PNG bytes by name.
-        export: the metadata `export.export_model` returned, or None when nothing was exported.
-        predictions: one item per sample image: ``index``, ``true`` (class name), ``png``
-            (bytes) and ``top`` ((class name, probability) pairs, most likely first).
-        evidence: `sections.interpretation.evidence(results, summary, drawn)`.
-        environment: ``versions`` (name -> version), ``platform``, ``cpu``, ``logical_cpus``, ``threads``.
+        evidence: `sections.interpretation.evidence(summary, drawn)`.
         notes: the author's notes by place (`report.notes.build`); none by default.
     """
-    rows = model_rows(summary)
     by_section, by_name = place_figures(figures, pngs)
-    data = data_part.build(results, summary, by_section.get("eda", []))
-    kernel_study = kernels.build(results, summary, rows, by_section.get("kernels", []))
-    variants = family.build(
-        summary, rows, "variants", list(results.data.class_names), by_section.get("variants", [])
-    )
-    numbered = content.sections(["variants"] if variants else [])
-    report = results.config.report
     notes = dict(notes or {})
-    toc = [{"id": i, "number": n, "title": t} for i, n, t in numbered]
-    if DISCUSSION in notes:  # the author's discussion comes before the appendices
-        first_appendix = next(k for k, (_, n, _) in enumerate(numbered) if not n.isdigit())
-        toc.insert(first_appendix, {"id": DISCUSSION, "number": "", "title": DISCUSSION_TITLE})
+    built = parts.Assembly(
+        summary,
+        rows=model_rows(summary),
+        config=config,
+        by_section=by_section,
+        by_name=by_name,
+        evidence=evidence,
+        notes=notes,
+    )
+    values = {p.id: built.value(p.id) for p in parts.PARTS if p.build is not None}
+    shown = [p for p in parts.PARTS if built.shown(p)]
+    numbers = built.numbers()
+    report = config.report
     return {
         "meta": {
             "title": report.title,
             "author": report.author,
             "course": report.course,
             "date": report.display_date,
-            "profile": results.config.study.profile,
+            "profile": summary.study.profile,
             "attribution": attribution(notes, report.author),
         },
-        "toc": toc,
+        "toc": [
+            {"id": p.id, "number": numbers.get(p.id, ""), "title": p.title}
+            for p in shown
+            if p.kind in (parts.NUMBERED, parts.AUTHOR, parts.APPENDIX)
+        ],
         "notes": notes,
-        "sections": {i: {"number": n, "title": t} for i, n, t in numbered},
-        "summary": summary_part.build(results, summary, rows, data, kernel_study),
-        "data": data,
-        "dense": dense.build(results, summary, rows, by_section.get("dense", [])),
-        "cnn": cnn.build(
-            results, summary, rows, by_section.get("cnn", []), [c["test"] for c in data["classes"]]
-        ),
-        "kernels": kernel_study,
-        "variants": variants,
-        "interpretation": interpretation.build(evidence, by_section, by_name),
-        "deployment": deployment.build(results, summary, rows, export, predictions),
-        "reproducibility": reproducibility.build(results, rows, environment),
-        "statistics": statistics.build(summary),
-        "references": references.build(summary, rows, data["full"]),
-        # The interpretation's raw measurements, which its prose and tables quote: for metrics.json.
+        "sections": {
+            p.id: {"number": numbers[p.id], "title": p.title}
+            for p in shown
+            if p.kind in (parts.NUMBERED, parts.APPENDIX)
+        },
+        "layout": [
+            {"id": p.id, "template": p.template, "front": p.kind == parts.FRONT, "place": p.place}
+            for p in shown
+            if p.template is not None
+        ],
+        **values,
+        # The interpretation's measurements, which its prose and tables quote (the Summary's own).
         "analyses": summary.analyses,
         "figure_count": len(by_name),
     }

@@ -1,40 +1,89 @@
 """Two builds side by side: their headline numbers, old and new, and whether a change exceeds noise.
 
 `fmnist-report diff OLD NEW` reads each build's ``metrics.json``, from its output folder or
-from the report PDF that carries it. Builds made under different
-protocols (epochs, seeds, precision, data, platform...) measure different things, so they
-are compared only when asked to (``force``), and the differences are named either way.
+from the report PDF that carries it, as a Summary (`metrics.read`), and takes its numbers
+from the Summary's fields. Builds made under different protocols (epochs, seeds, precision,
+data, platform...) measure different things, so they are compared only when asked to
+(``force``), and the differences are named either way.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from fmnist_report.errors import UserError
-from fmnist_report.ids import ModelId
+from fmnist_report.report import metrics
 from fmnist_report.report.formatting import change, mean_ci, points, pp
 from fmnist_report.report.metrics import JSON_FILE
-from fmnist_report.report.protocol import COMPARED, PLATFORM_DEFAULTS
-
-Section = Mapping[str, Any]
+from fmnist_report.report.protocol import COMPARED, ProtocolBlock, protocol
+from fmnist_report.study.summary_types import CALIBRATION, SeedStats, Summary
 
 
 class DiffError(UserError):
     """A build cannot be read, or two builds cannot be compared."""
 
 
+class NumberValues(TypedDict):
+    """A headline number as ``diff --json`` writes it (`Number.to_dict`)."""
+
+    mean: float
+    n: int
+    ci_low: float | None
+    ci_high: float | None
+
+
+class RowText(TypedDict):
+    """A row's old and new number and its change, as the table prints them (``-`` where absent)."""
+
+    old: str
+    new: str
+    change: str
+
+
+class DiffRow(TypedDict):
+    """One headline number of both builds: old, new, its change and whether it exceeds seed noise."""
+
+    name: str
+    unit: str
+    #: None where only one build has the number.
+    old: NumberValues | None
+    new: NumberValues | None
+    change: float | None
+    beyond_seed_interval: bool | None
+    text: RowText
+
+
+class ProtocolCheck(TypedDict):
+    """Whether the two builds' protocols agree, and what differs."""
+
+    same: bool
+    differences: list[str]
+    #: The variants' differences, where ``--only study`` set them aside.
+    set_aside: NotRequired[list[str]]
+
+
+class DiffResult(TypedDict):
+    """A comparison of two builds (`compare`), as ``diff --json`` writes it."""
+
+    old: str
+    new: str
+    protocol: ProtocolCheck
+    rows: list[DiffRow]
+
+
 @dataclass(frozen=True)
 class Build:
-    """One build's metrics.json: the numbers by section, and its protocol block (None if absent)."""
+    """One build: where its metrics.json was read, and the Summary it holds."""
 
     path: Path
-    sections: Mapping[str, Section]
-    protocol: Mapping[str, Any] | None
+    summary: Summary
+
+    @property
+    def protocol(self) -> ProtocolBlock:
+        """What decides the build's numbers (`protocol.protocol`)."""
+        return protocol(self.summary)
 
 
 @dataclass(frozen=True)
@@ -46,6 +95,11 @@ class Number:
     n: int = 1
     ci_low: float | None = None
     ci_high: float | None = None
+
+    @classmethod
+    def of(cls, stats: SeedStats, unit: str) -> Number:
+        """The number of a per-seed summary (a model's, a comparison's or an analysis's `SeedStats`)."""
+        return cls(stats["mean"], unit, int(stats.get("n", 1)), stats.get("ci_low"), stats.get("ci_high"))
 
     @property
     def has_ci(self) -> bool:
@@ -63,12 +117,15 @@ class Number:
             self.unit,
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> NumberValues:
         return {"mean": self.mean, "n": self.n, "ci_low": self.ci_low, "ci_high": self.ci_high}
 
 
 def load(path: Path) -> Build:
-    """A build from its output folder or its metrics.json; a missing or foreign file is a one-line error."""
+    """A build from its output folder, its metrics.json or its report PDF; any problem is one line.
+
+    A metrics.json of another ``schema_version`` names both versions (`SchemaError`).
+    """
     file = path / JSON_FILE if path.is_dir() else path
     if not file.is_file():
         where = f"no {JSON_FILE} in {path}" if path.is_dir() else f"{path} does not exist"
@@ -77,21 +134,9 @@ def load(path: Path) -> Build:
         )
     try:
         text = pdf_metrics(file) if file.suffix.lower() == ".pdf" else file.read_text(encoding="utf-8")
-        document = json.loads(text)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise DiffError(f"{file} is not an fmnist-report {JSON_FILE}: {exc}") from None
-    sections = document if isinstance(document, dict) else {}
-    summary = sections.get("summary")
-    if not isinstance(summary, dict) or not isinstance(summary.get("dense.accuracy.mean"), int | float):
-        raise DiffError(f"{file} is not an fmnist-report {JSON_FILE}: it has no summary.dense.accuracy")
-    protocol = sections.get("protocol")
-    # metrics.json holds numbers only; anything else in a hand-edited file is passed over.
-    numbers = {
-        name: {k: v for k, v in section.items() if isinstance(v, int | float) and not isinstance(v, bool)}
-        for name, section in sections.items()
-        if name != "protocol" and isinstance(section, dict)
-    }
-    return Build(file, numbers, protocol if isinstance(protocol, dict) else None)
+    return Build(file, metrics.read(text, str(file)))
 
 
 def pdf_metrics(file: Path) -> str:
@@ -112,51 +157,52 @@ def pdf_metrics(file: Path) -> str:
         raise DiffError(f"{file} is not a readable PDF ({str(exc).splitlines()[0]})") from None
 
 
-def _interval(section: Section, prefix: str, unit: str) -> Number | None:
-    if f"{prefix}.mean" not in section:
-        return None
-    return Number(
-        section[f"{prefix}.mean"],
-        unit,
-        int(section.get(f"{prefix}.n", 1)),
-        section.get(f"{prefix}.ci_low"),
-        section.get(f"{prefix}.ci_high"),
-    )
-
-
-def _matches(section: Section, pattern: str) -> list[str]:
-    """The first group of every key of ``section`` that matches ``pattern``, in file order."""
-    found = (re.fullmatch(pattern, key) for key in section)
-    return list(dict.fromkeys(m.group(1) for m in found if m))
-
-
 #: The row of every run's training time together, variants included.
 TOTAL_TIME = "training time, all runs"
+
+
+def _architecture_diff(summary: Summary) -> SeedStats | None:
+    """The per-seed difference CNN minus Dense of the architecture comparison, or None."""
+    dense, cnn = summary.roles.dense, summary.roles.headline
+    comp = summary.comparison(dense, cnn)
+    if comp is None:
+        return None
+    if comp["a"] == dense:
+        return comp["diff"]
+    d = comp["diff"]  # stored the other way round: Dense minus CNN
+    return {**d, "mean": -d["mean"], "ci_low": -d["ci_high"], "ci_high": -d["ci_low"]}
 
 
 def headline(build: Build) -> dict[str, Number]:
     """The numbers a diff compares, by name: accuracies with their intervals, the CNN-Dense
     difference, ECE, training time, and accuracy per class."""
-    s = build.sections
-    dense, kernels, summary = s.get("dense", {}), s.get("kernels", {}), s.get("summary", {})
-    arms = _matches(kernels, r"rows\.([^.]+)\.test_accuracy\.mean")
-    calibration = s.get("analyses", {})
-    items: list[tuple[str, Number | None]] = [("test accuracy, dense", _interval(dense, "accuracy", "pct"))]
-    items += [(f"test accuracy, {m}", _interval(kernels, f"rows.{m}.test_accuracy", "pct")) for m in arms]
-    items.append(("accuracy difference, CNN - dense", _interval(summary, "diff", "pp")))
-    for m in _matches(calibration, r"calibration\.ece\.([^.]+)\.summary\.mean"):
-        items.append((f"ECE, {m}", _interval(calibration, f"calibration.ece.{m}.summary", "num")))
-    items.append(("training time, dense", _interval(s.get("cnn", {}), "compared.train_seconds.dense", "s")))
-    items += [(f"training time, {m}", _interval(kernels, f"rows.{m}.train_seconds", "s")) for m in arms]
-    total = s.get("reproducibility", {}).get("total_seconds")
-    items.append((TOTAL_TIME, Number(total, "s") if total is not None else None))
-    for name in _matches(dense, r"per_class\.(.+)\.accuracy"):
-        items.append((f"class accuracy, dense, {name}", Number(dense[f"per_class.{name}.accuracy"], "pct")))
-    for name, m in _cells(kernels):
-        items.append(
-            (f"class accuracy, {m}, {name}", Number(kernels[f"per_class.{name}.cells.{m}.accuracy"], "pct"))
-        )
-    return {name: number for name, number in items if number is not None}
+    s = build.summary
+    dense = s.models.get(s.roles.dense) if s.roles.dense is not None else None
+    arms = [s.models[m] for m in s.roles.kernel_arms if m in s.models]
+    items: list[tuple[str, Number]] = []
+    if dense is not None:
+        items.append(("test accuracy, dense", Number.of(dense["test_accuracy"], "pct")))
+    items += [(f"test accuracy, {r['model_id']}", Number.of(r["test_accuracy"], "pct")) for r in arms]
+    if (diff := _architecture_diff(s)) is not None:
+        items.append(("accuracy difference, CNN - dense", Number.of(diff, "pp")))
+    for m, ece in s.analyses.get(CALIBRATION, {}).get("ece", {}).items():
+        items.append((f"ECE, {m}", Number.of(ece["summary"], "num")))
+    if dense is not None:
+        items.append(("training time, dense", Number.of(dense["train_seconds"], "s")))
+    items += [(f"training time, {r['model_id']}", Number.of(r["train_seconds"], "s")) for r in arms]
+    if s.models:
+        total = sum(sum(row["per_seed"]["train_seconds"]) for row in s.models.values())
+        items.append((TOTAL_TIME, Number(total, "s")))
+    names = s.data.class_names
+    if dense is not None:
+        accuracy = zip(names, dense["per_class_accuracy"], strict=True)
+        items += [(f"class accuracy, dense, {n}", Number(a, "pct")) for n, a in accuracy]
+    for i, name in enumerate(names):
+        items += [
+            (f"class accuracy, {r['model_id']}, {name}", Number(r["per_class_accuracy"][i], "pct"))
+            for r in arms
+        ]
+    return dict(items)
 
 
 #: The groups of headline numbers ``diff --only`` picks: the built-in study's, or the variants'.
@@ -165,31 +211,16 @@ GROUPS = ("study", "variants")
 
 def variant_headline(build: Build) -> dict[str, Number]:
     """Each declared variant's test accuracy and its difference from its base, with intervals."""
-    section = build.sections.get("variants", {})
-    items: list[tuple[str, Number | None]] = []
-    variants = [m for m in _matches(section, r"models\.(.+)\.test_accuracy\.mean") if _is_variant(m)]
-    for m in variants:  # the variants, not their bases (the study's rows have those)
-        items.append((f"test accuracy, {m}", _interval(section, f"models.{m}.test_accuracy", "pct")))
-    for key in _matches(section, r"comparisons\.(.+)\.diff\.mean"):
-        base, _, variant = key.partition("__vs__")
-        items.append(
-            (f"accuracy difference, {variant} - {base}", _interval(section, f"comparisons.{key}.diff", "pp"))
-        )
-    return {name: number for name, number in items if number is not None}
-
-
-def _is_variant(model_id: str) -> bool:
-    try:
-        return ModelId.parse(model_id).is_variant
-    except ValueError:  # a hand-edited file: not a model of ours
-        return False
-
-
-def _cells(kernels: Section) -> Iterator[tuple[str, str]]:
-    for key in kernels:
-        found = re.fullmatch(r"per_class\.(.+)\.cells\.([^.]+)\.accuracy", key)
-        if found:
-            yield found.group(1), found.group(2)
+    s = build.summary
+    comps = [c for c in s.comparisons.values() if c["family"] == "variants"]
+    ids = dict.fromkeys(m for c in comps for m in (c["a"], c["b"]))
+    items = [
+        (f"test accuracy, {m}", Number.of(s.models[m]["test_accuracy"], "pct"))
+        for m in ids
+        if m in s.roles.variants and m in s.models  # the variants, not their bases (the study's rows)
+    ]
+    items += [(f"accuracy difference, {c['b']} - {c['a']}", Number.of(c["diff"], "pp")) for c in comps]
+    return dict(items)
 
 
 def protocol_differences(old: Build, new: Build, *, skip: tuple[str, ...] = ()) -> list[str]:
@@ -197,15 +228,15 @@ def protocol_differences(old: Build, new: Build, *, skip: tuple[str, ...] = ()) 
 
     ``skip`` names protocol keys (`COMPARED`) left out of the comparison.
     """
-    missing = list(dict.fromkeys(str(b.path) for b in (old, new) if b.protocol is None))
-    if missing:
-        return [f"no protocol recorded in {' and '.join(missing)} (built before metrics.json carried one)"]
+    a, b = old.protocol, new.protocol
     out = []
     for key in (k for k in COMPARED if k not in skip):
-        a = old.protocol.get(key, PLATFORM_DEFAULTS.get(key, [] if key == "variants" else None))  # type: ignore[union-attr]
-        b = new.protocol.get(key, PLATFORM_DEFAULTS.get(key, [] if key == "variants" else None))  # type: ignore[union-attr]
-        if a != b:
-            out += variant_differences(a, b) if key == "variants" else [f"{key} {_plain(a)} vs {_plain(b)}"]
+        if a[key] != b[key]:
+            out += (
+                variant_differences(a[key], b[key])
+                if key == "variants"
+                else [f"{key} {_plain(a[key])} vs {_plain(b[key])}"]
+            )
     return out
 
 
@@ -239,7 +270,7 @@ def beyond_noise(old: Number, new: Number) -> bool | None:
     return abs(new.mean - old.mean) > max(old.half, new.half)
 
 
-def compare(old: Build, new: Build, *, force: bool = False, only: str | None = None) -> dict[str, Any]:
+def compare(old: Build, new: Build, *, force: bool = False, only: str | None = None) -> DiffResult:
     """Every headline number of both builds with its change; refuses differing protocols unless forced.
 
     ``only`` keeps one group of numbers (`GROUPS`): the built-in study's or the variants'.
@@ -264,7 +295,7 @@ def compare(old: Build, new: Build, *, force: bool = False, only: str | None = N
         return {**study, **(variant_headline(build) if only in (None, "variants") else {})}
 
     a, b = numbers(old), numbers(new)
-    rows = []
+    rows: list[DiffRow] = []
     for name in [*a, *(n for n in b if n not in a)]:
         x, y = a.get(name), b.get(name)
         rows.append(
@@ -282,19 +313,13 @@ def compare(old: Build, new: Build, *, force: bool = False, only: str | None = N
                 },
             }
         )
-    return {
-        "old": str(old.path),
-        "new": str(new.path),
-        "protocol": {
-            "same": not differences,
-            "differences": differences,
-            **({"set_aside": set_aside} if set_aside else {}),
-        },
-        "rows": rows,
-    }
+    check: ProtocolCheck = {"same": not differences, "differences": differences}
+    if set_aside:
+        check["set_aside"] = set_aside
+    return {"old": str(old.path), "new": str(new.path), "protocol": check, "rows": rows}
 
 
-def markdown(result: Mapping[str, Any]) -> str:
+def markdown(result: DiffResult) -> str:
     """The comparison as a Markdown table, with a line on the protocol and on the last column."""
     lines = [f"Comparing {result['old']} (old) with {result['new']} (new).", ""]
     if not result["protocol"]["same"]:

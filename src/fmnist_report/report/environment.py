@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
-from typing import Any
+from typing import TypedDict
 
 from fmnist_report import runtime
 from fmnist_report.records import versions
@@ -14,7 +14,22 @@ from fmnist_report.records import versions
 REPORTED_PACKAGES = ("weasyprint", "jinja2", "matplotlib", "scipy")
 
 
-def environment_info() -> dict[str, Any]:
+class EnvironmentInfo(TypedDict):
+    """This machine and its package versions, as the Summary's `Environment` takes them."""
+
+    versions: dict[str, str]
+    platform: str
+    cpu: str
+    logical_cpus: int
+    #: TensorFlow's ``intra_op`` and ``inter_op`` threads; empty on another backend.
+    threads: dict[str, int]
+    #: This machine as each run's record names it (`runtime.machine`).
+    machine: dict[str, str | int | float | None]
+    #: The oneDNN instruction-set cap the runs' keys name, or None.
+    isa_cap: str | None
+
+
+def environment_info() -> EnvironmentInfo:
     """Package versions, CPU and thread settings for the reproducibility appendix."""
     keyed = versions()
     found = {k: v for k, v in keyed.items() if k not in ("record", "onednn_isa")}

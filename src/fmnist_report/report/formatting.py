@@ -1,8 +1,11 @@
-"""Every number format of the report, and the Jinja filters made of them.
+"""Every number format of the report and the terminal, and the Jinja filters made of them.
 
-Prose and templates print numbers only through these functions, so a value reads the same
-wherever it appears; :data:`FILTERS` registers them with the report's Jinja environment. Folders
-are printed through :func:`printable_path` alone, so no report names this machine's home.
+Prose, figure captions and labels, templates and the terminal's tables print numbers only
+through these functions, so a value reads the same wherever it appears; :data:`FILTERS`
+registers them with the report's Jinja environment. Only the standard library is imported
+here, so the command line can use these formats without loading the rest of the report.
+Folders are printed through `fmnist_report.paths.printable_path` alone, so no report names this
+machine's home.
 """
 
 from __future__ import annotations
@@ -49,9 +52,31 @@ def pvalue(p: float) -> str:
 # -- counts, ratios and measured values --------------------------------------------------------
 
 
-def num(x: float, digits: int = 0) -> str:
-    """A number with thousands separators: 235146 -> ``235,146``."""
-    return f"{x:,.{digits}f}"
+def num(x: float, digits: int = 0, *, grouped: bool = True) -> str:
+    """A number with thousands separators: 235146 -> ``235,146``; ``grouped=False`` leaves them
+    out, as the terminal's tables and progress lines print: ``235146``."""
+    return f"{x:{',' if grouped else ''}.{digits}f}"
+
+
+def times(x: float, digits: int = 1) -> str:
+    """A multiple as the figures write it, with a plain x: 1.84 -> ``1.8x``."""
+    return f"{x:.{digits}f}x"
+
+
+def compact(n: float) -> str:
+    """A large count in thousands or millions, as figure labels write it: 235146 -> ``235k``,
+    4200000 -> ``4.2M``, 512 -> ``512``."""
+    if n >= 1e6:
+        return f"{n / 1e6:.1f}M"
+    if n >= 1e3:
+        return f"{n / 1e3:.0f}k"
+    return f"{n:.0f}"
+
+
+def sig(x: float, digits: int = 2) -> str:
+    """A value to ``digits`` significant figures: 0.02514 -> ``0.025``; zero is ``0``, never ``-0``."""
+    text = f"{x:.{digits}g}"
+    return "0" if text == "-0" else text
 
 
 def ratio(x: float) -> str:
@@ -75,24 +100,27 @@ _UNIT_DIGITS = {"pct": 2, "num": 4, "s": 1, "ms": 3}
 _UNIT_SUFFIX = {"pct": "%", "num": "", "s": " s", "ms": " ms"}
 
 
-def mean_ci(summary: Mapping[str, Any], unit: str = "pct", digits: int | None = None) -> str:
+def mean_ci(
+    summary: Mapping[str, Any], unit: str = "pct", digits: int | None = None, *, grouped: bool = True
+) -> str:
     """A per-seed summary as ``mean ± 95% CI half-width``; only the mean when there is no interval.
 
     Args:
         unit: ``pct`` (fractions shown as percentages), ``num`` (plain numbers), ``s``
             (seconds) or ``ms`` (milliseconds).
         digits: decimals; the unit's default when None.
+        grouped: thousands separators, as :func:`num`.
     """
     if unit not in _UNIT_DIGITS:
         raise ValueError(f"unit must be one of {', '.join(_UNIT_DIGITS)}, got {unit!r}")
     d = _UNIT_DIGITS[unit] if digits is None else digits
     scale = 100.0 if unit == "pct" else 1.0
     suffix = _UNIT_SUFFIX[unit]
-    text = f"{summary['mean'] * scale:,.{d}f}"
+    text = num(summary["mean"] * scale, d, grouped=grouped)
     if summary["has_ci"]:
         half = (summary["ci_high"] - summary["ci_low"]) / 2 * scale
         # A percentage carries its sign on both numbers, so neither reads as a fraction.
-        text += f"{suffix if unit == 'pct' else ''} ± {half:,.{d}f}"
+        text += f"{suffix if unit == 'pct' else ''} ± {num(half, d, grouped=grouped)}"
     return text + suffix
 
 
@@ -180,18 +208,27 @@ def plural(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-#: The template filters: every number in the HTML passes through one of these.
+#: The template filters, registered by name with the report's Jinja environment: every format
+#: of this module that takes a value first (all but :func:`span`, whose second argument is a
+#: format). Every number in the HTML passes through one of these.
 FILTERS: dict[str, Callable[..., str]] = {
     "pct": pct,
     "pp": pp,
     "points": points,
-    "num": num,
-    "mean_ci": mean_ci,
     "pvalue": pvalue,
+    "num": num,
+    "times": times,
+    "compact": compact,
+    "sig": sig,
     "ratio": ratio,
-    "shape": shape,
+    "rel_error": rel_error,
+    "mean_ci": mean_ci,
+    "change": change,
     "fmt": fmt,
+    "shape": shape,
     "filesize": filesize,
     "cell": cell,
     "running_title": running_title,
+    "join_words": join_words,
+    "plural": plural,
 }

@@ -10,12 +10,15 @@ cannot be honoured.
 
 from __future__ import annotations
 
+import base64
+import posixpath
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
+from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -23,8 +26,8 @@ from markdown_it.token import Token
 from fmnist_report.config import Config
 from fmnist_report.errors import ConfigError
 from fmnist_report.ids import ID_PATTERN
-from fmnist_report.report import content, formatting, note_files
-from fmnist_report.study.summary import SEED_METRICS, Summary
+from fmnist_report.report import formatting, note_files, parts
+from fmnist_report.study.summary_types import SEED_METRICS, Summary
 
 #: The place of a note that is a section of its own, before the appendices.
 DISCUSSION = "discussion"
@@ -60,11 +63,9 @@ class Note:
 
 
 def places() -> list[str]:
-    """Every place a note may go: ``discussion`` and ``after_<id>`` for each section of the report."""
-    return [
-        DISCUSSION,
-        *(f"after_{section_id}" for section_id, _, _ in content.sections(content.OPTIONAL_PARTS)),
-    ]
+    """Every place a note may go: ``discussion`` and ``after_<id>`` for each section of the report
+    (`parts.places`, from the registry of parts)."""
+    return parts.places()
 
 
 def metric_names() -> list[str]:
@@ -140,7 +141,7 @@ def value(summary: Summary, name: str) -> str:
         raise ConfigError(
             f"{{{{ {name} }}}} names no number of this build; models are {', '.join(summary.models)}"
         )
-    row = summary.models[parsed["model"]]
+    row: Mapping[str, Any] = summary.models[parsed["model"]]  # read by the metric the placeholder names
     metric, field = parsed["metric"], parsed["field"]
     if metric in COUNTS:
         return formatting.num(row[metric])
@@ -252,15 +253,47 @@ def to_html(note: Note, summary: Summary) -> str:
     return md.renderer.render(tokens, md.options, {})
 
 
-def build(config: Config, summary: Summary) -> dict[str, list[dict[str, Any]]]:
+class NoteValues(TypedDict):
+    """A note as the templates lay it out: its HTML and its file's name."""
+
+    html: str
+    file: str
+
+
+def build(config: Config, summary: Summary) -> dict[str, list[NoteValues]]:
     """The notes as template values by place: their HTML and their file's name."""
-    out: dict[str, list[dict[str, Any]]] = {}
+    out: dict[str, list[NoteValues]] = {}
     for note in read(config):
         out.setdefault(note.place, []).append({"html": to_html(note, summary), "file": note.path.name})
     return out
 
 
-def attribution(notes: Mapping[str, Sequence[Any]], author: str) -> str:
+#: The folder the PDF carries the notes under: ``notes/<place>/`` holds a note and its images
+#: at the same paths relative to each other as in the author's folder.
+CARRIED = "notes"
+
+
+def carried(config: Config) -> tuple[dict[str, str], dict[str, bytes]]:
+    """The notes as the PDF carries them, so that `verify` and ``verify --rebuild`` lay them out again.
+
+    Returns:
+        the ``[report] notes`` table of the attached configuration (place -> attached path),
+        and each attached file's bytes by its name: the note, then each local image it shows.
+    """
+    table: dict[str, str] = {}
+    files: dict[str, bytes] = {}
+    for note in read(config):
+        home = f"{CARRIED}/{note.place}"
+        table[note.place] = f"{home}/{note.path.name}"
+        files[table[note.place]] = note.text.encode("utf-8")
+        for src, uri in _images(note).items():
+            if not src.startswith("data:"):  # checked by `_images`: beside the note or under it
+                name = posixpath.normpath(unquote(src).replace("\\", "/"))
+                files[f"{home}/{name}"] = base64.b64decode(uri.partition(",")[2])
+    return table, files
+
+
+def attribution(notes: Mapping[str, Sequence[NoteValues]], author: str) -> str:
     """The front matter's sentence on which text is generated and which is the author's."""
     generated = (
         "Every section marked “generated from the measurements” was written by fmnist-report from this "

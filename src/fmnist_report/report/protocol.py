@@ -1,8 +1,8 @@
 """What decides a build's numbers, and the configuration that repeats it.
 
-The protocol block goes into ``metrics.json`` beside the numbers, so that `fmnist-report diff`
-can tell whether two builds measured the same thing; the effective configuration goes into the
-PDF as a TOML file that ``fmnist-report build --config`` reads back.
+The protocol of a build is computed from its Summary (metrics.json), so that `fmnist-report
+diff` can tell whether two builds measured the same thing; the effective configuration goes
+into the PDF as a TOML file that ``fmnist-report build --config`` reads back.
 """
 
 from __future__ import annotations
@@ -11,16 +11,45 @@ import dataclasses
 import json
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, TypedDict, get_args
 
-from fmnist_report import __version__
 from fmnist_report.config import Config
-from fmnist_report.study.results import StudyResults
+from fmnist_report.study.summary_types import Summary
+from fmnist_report.variants import PlainValue
+
+#: The effective configuration's file name, in an output folder and inside the PDF.
+CONFIG_TOML = "configuration.toml"
 
 #: Bump when the protocol block changes shape.
 PROTOCOL_FORMAT = 1
-#: Protocol fields that must agree before two builds' numbers are compared.
-COMPARED = (
+
+
+class ProtocolBlock(TypedDict):
+    """The protocol of a build: everything that decides its numbers (`protocol`)."""
+
+    format: int
+    #: The release that made the numbers.
+    fmnist_report: str
+    profile: str
+    epochs: int
+    seeds: list[int]
+    #: The precisions, backends and devices the runs used, joined by commas.
+    precision: str
+    data_fingerprint: str
+    data_subset: str
+    backend: str
+    device: str
+    batch_size: int
+    learning_rate: float
+    validation_fraction: float
+    split: str
+    kernel_sizes: list[int]
+    #: The declared variants as ``[[variants]]`` tables.
+    variants: list[dict[str, PlainValue]]
+
+
+#: A protocol field that must agree before two builds' numbers are compared (`COMPARED`).
+Compared = Literal[
     "epochs",
     "seeds",
     "precision",
@@ -32,36 +61,27 @@ COMPARED = (
     "validation_fraction",
     "split",
     "variants",
-)
+]
+#: Protocol fields that must agree before two builds' numbers are compared, in that order.
+COMPARED: tuple[Compared, ...] = get_args(Compared)
 #: What a run that does not name its platform was trained on: TensorFlow, on the CPU.
 PLATFORM_DEFAULTS = {"backend": "tensorflow", "device": "cpu"}
 
 
-def _platform(results: StudyResults, key: str) -> str:
-    """The backend or device every run names (its record's ``platform`` or spec), or the default."""
-    found = set()
-    for records in results.runs.values():
-        for r in records:
-            named = r.metrics.get("platform", {}).get(key) or r.metrics.get("spec", {}).get(key)
-            found.add(str(named or PLATFORM_DEFAULTS[key]))
-    return ", ".join(sorted(found)) or PLATFORM_DEFAULTS[key]
-
-
-def protocol(results: StudyResults) -> dict[str, Any]:
+def protocol(summary: Summary) -> ProtocolBlock:
     """The protocol of a build: everything that decides its numbers, as plain values."""
-    study = results.config.study
-    precisions = sorted({r.metrics["spec"]["precision"] for recs in results.runs.values() for r in recs})
+    study, data, made = summary.study, summary.data, summary.provenance
     return {
         "format": PROTOCOL_FORMAT,
-        "fmnist_report": __version__,
+        "fmnist_report": made.fmnist_report,
         "profile": study.profile,
         "epochs": study.epochs,
         "seeds": list(study.seed_list),
-        "precision": ", ".join(precisions) or study.precision,
-        "data_fingerprint": results.data.fingerprint,
-        "data_subset": results.data.subset,
-        "backend": _platform(results, "backend"),
-        "device": _platform(results, "device"),
+        "precision": ", ".join(made.precisions) or study.precision,
+        "data_fingerprint": data.fingerprint,
+        "data_subset": data.subset,
+        "backend": ", ".join(made.backends) or PLATFORM_DEFAULTS["backend"],
+        "device": ", ".join(made.devices) or PLATFORM_DEFAULTS["device"],
         "batch_size": study.batch_size,
         "learning_rate": study.learning_rate,
         "validation_fraction": study.validation_fraction,
@@ -98,28 +118,37 @@ def _toml_table(name: str, values: Mapping[str, Any]) -> list[str]:
 RESOLVED = ("backend", "precision")
 
 
-def config_toml(config: Config, resolved: Mapping[str, str] | None = None) -> str:
+def config_toml(
+    config: Config, resolved: Mapping[str, object] | None = None, notes: Mapping[str, str] | None = None
+) -> str:
     """The effective configuration as a settings file: ``build --config`` with it repeats the study.
 
     Args:
         resolved: the build's protocol (or any mapping with `RESOLVED` keys): where a setting
             said ``auto``, the value it resolved to is written instead, when it is one value.
+        notes: the author's notes as the PDF carries them (place -> path beside this file,
+            `report.notes.carried`), written as the ``[report] notes`` table.
     """
     report = {**dataclasses.asdict(config.report), "date": config.report.display_date}
     study = {k: v for k, v in dataclasses.asdict(config.study).items() if k != "variants"}
-    notes = []
+    comments = []
     for key in RESOLVED:
         value = str((resolved or {}).get(key, ""))
         if study.get(key) == "auto" and value and "," not in value:
             study[key] = value
-            notes.append(f'# {key}: "auto" in the settings, resolved by this build to "{value}"')
+            comments.append(f'# {key}: "auto" in the settings, resolved by this build to "{value}"')
     source = config.settings_file.name if config.settings_file else "none (the defaults)"
     lines = [
         "# The effective configuration of this report (defaults, settings file and command line merged).",
         "# Repeat the study with: fmnist-report build --config <this file>",
         f"# Settings file read: {source}",
-        *notes,
+        *comments,
         *_toml_table("report", report),
+        *(
+            ["notes = { " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in notes.items()) + " }"]
+            if notes
+            else []
+        ),
         "",
         *_toml_table("study", study),
     ]

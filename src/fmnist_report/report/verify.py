@@ -1,31 +1,33 @@
-"""Whether a report PDF is what its build made: its text quotes its attached numbers, its claims hold.
+"""Whether a report PDF is what its build made: its text prints its attached numbers, its claims hold.
 
 `fmnist-report verify REPORT.pdf` is for whoever receives the PDF. It reads the attached
-``metrics.json`` and ``configuration.toml``, checks that the headline table prints exactly the
-attached headline numbers and that every headline number `diff` compares appears in the
-text, that the SHA-256 the appendix prints is the attachment's, that the PDF/A and tagging
-claims of the XMP metadata hold, and that the configuration is one `build --config` accepts.
+``metrics.json`` (as a Summary, `metrics.read`), ``configuration.toml`` and the author's notes
+(under ``notes/``), lays the report's text out again from them exactly as a build does
+(`assemble.context`), and matches every number of that text, in order, against the numbers of
+the PDF's text layer (`printed`): the first difference is named with its page and its place in
+words. It also checks that the SHA-256 the appendix prints is the attachment's, that the PDF/A
+and tagging claims of the XMP metadata hold, and that the configuration is one `build --config`
+accepts.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
 
-from fmnist_report.config import load_config
+from fmnist_report.config import Config, load_config
 from fmnist_report.errors import UserError
-from fmnist_report.report import diff
-from fmnist_report.report.formatting import mean_ci, num, points
+from fmnist_report.report import metrics, printed
 from fmnist_report.report.metrics import JSON_FILE
+from fmnist_report.report.notes import CARRIED
+from fmnist_report.report.protocol import CONFIG_TOML
+from fmnist_report.study.summary_types import SCHEMA_VERSION, SchemaError, Summary
 
-CONFIG_TOML = "configuration.toml"
 #: A percentage as the report prints it: 67.40%, 1,234.5%.
 PERCENT = re.compile(r"\d[\d,]*\.\d+%")
 #: Where the headline table starts and ends in the PDF's text.
@@ -56,6 +58,8 @@ class Carried:
     xmp: dict[str, str]
     marked: bool
     structure: bool
+    #: The text as pdftotext gives it, its pages separated by form feeds.
+    pages: str = ""
 
 
 def read(path: Path) -> Carried:
@@ -83,7 +87,7 @@ def read(path: Path) -> Carried:
         errors="replace",
         check=False,
     ).stdout
-    return Carried(attachments, " ".join(text.split()), xmp, marked, structure)
+    return Carried(attachments, " ".join(text.split()), xmp, marked, structure, text)
 
 
 XMP_KEYS = ("pdfaid:part", "pdfaid:conformance", "pdfuaid:part")
@@ -92,19 +96,15 @@ XMP_KEYS = ("pdfaid:part", "pdfaid:conformance", "pdfuaid:part")
 def checks(carried: Carried) -> list[Check]:
     """Every check of a report PDF, in the order the table shows them."""
     found = [_attached(carried)]
-    metrics = carried.attachments.get(JSON_FILE)
-    document = _metrics(metrics)
-    found.append(
-        Check(
-            "metrics.json",
-            document is not None,
-            "parses, with a protocol" if document else "missing or not JSON",
-        )
-    )
-    if document is not None:
-        found += [_checksum(carried.text, metrics or b""), _headline(carried.text, document)]
-        found.append(_quoted(carried.text, document))
-    found += [_conformance(carried), _configuration(carried.attachments.get(CONFIG_TOML))]
+    data = carried.attachments.get(JSON_FILE)
+    summary, problem = _metrics(data)
+    found.append(Check("metrics.json", summary is not None, problem))
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg, configuration = _configuration(carried.attachments, Path(tmp))
+        if summary is not None:
+            found.append(_checksum(carried.text, data or b""))
+            found.append(_numbers(carried, summary, cfg, data or b""))
+        found += [_conformance(carried), configuration]
     return found
 
 
@@ -115,12 +115,15 @@ def _attached(carried: Carried) -> Check:
     return Check("attachments", True, f"{JSON_FILE} and {CONFIG_TOML}")
 
 
-def _metrics(data: bytes | None) -> dict[str, Any] | None:
+def _metrics(data: bytes | None) -> tuple[Summary | None, str]:
+    """The attached Summary and what the check says of it; None and why where there is none."""
+    if data is None:
+        return None, "not attached"
     try:
-        document = json.loads(data or b"")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return document if isinstance(document, dict) and isinstance(document.get("summary"), dict) else None
+        summary = metrics.read(data)
+    except SchemaError as exc:
+        return None, str(exc)
+    return summary, f"a Summary of schema_version {SCHEMA_VERSION}"
 
 
 def _checksum(text: str, data: bytes) -> Check:
@@ -141,62 +144,43 @@ def _checksum(text: str, data: bytes) -> Check:
     return Check("checksum", True, f"the appendix prints the attachment's SHA-256 ({actual[:16]}...)")
 
 
-def _interval(summary: dict[str, Any], prefix: str) -> str | None:
-    if f"{prefix}.mean" not in summary:
-        return None
-    n = int(summary.get(f"{prefix}.n", 1))
-    values = {k: summary.get(f"{prefix}.{k}") for k in ("mean", "ci_low", "ci_high")}
-    return mean_ci({**values, "has_ci": n > 1})
-
-
-def headline_numbers(document: dict[str, Any]) -> dict[str, str]:
-    """The numbers the headline table prints, by metrics.json key, as the report prints them."""
-    s = document["summary"]
-    expected = {
-        "summary.n_train": f"{num(s['n_train'])} training" if "n_train" in s else None,
-        "summary.n_test": f"{num(s['n_test'])} test images" if "n_test" in s else None,
-        "summary.dense.accuracy": _interval(s, "dense.accuracy"),
-        "summary.cnn.accuracy": _interval(s, "cnn.accuracy"),
-        "summary.diff": f"{points(abs(s['diff.mean']))} pp" if "diff.mean" in s else None,
-        "summary.best_kernel.accuracy": _interval(s, "best_kernel.accuracy"),
-    }
-    return {key: value for key, value in expected.items() if value is not None}
-
-
-def _headline(text: str, document: dict[str, Any]) -> Check:
-    start = text.find(HEADLINE[0])
-    end = text.find(HEADLINE[1], start)
-    if start < 0:
-        return Check("headline table", False, "the PDF's text has no headline table")
-    table = text[start : end if end > start else None]
-    expected = headline_numbers(document)
-    for key, value in expected.items():
-        if value not in table:
-            return Check(
-                "headline table",
-                False,
-                f"{key}: metrics.json has {value}, the headline table does not print it",
-            )
-    allowed = {p for value in expected.values() for p in PERCENT.findall(value)}
-    foreign = [p for p in PERCENT.findall(table) if p not in allowed]
-    if foreign:
+def _numbers(carried: Carried, summary: Summary, cfg: Config | None, data: bytes) -> Check:
+    """Every number of the text, laid out again from the attachments, against the PDF's text layer."""
+    if cfg is None:
+        return Check("numbers", False, f"no text to compare without a readable {CONFIG_TOML}")
+    try:
+        want = printed.expected(expected_html(summary, cfg, data))
+    except UserError as exc:
+        return Check("numbers", False, f"the attachments cannot be laid out again: {exc}")
+    except (KeyError, IndexError, TypeError, ValueError) as exc:  # a metrics.json edited by hand
         return Check(
-            "headline table",
+            "numbers",
             False,
-            f"the headline table prints {foreign[0]}, a number metrics.json does not hold",
+            f"the attached metrics.json lacks what its report prints ({type(exc).__name__}: {exc})",
         )
-    return Check("headline table", True, f"{len(expected)} numbers, each the attached one")
+    outcome = printed.compare(want, printed.on_pages(carried.pages))
+    if outcome.first is not None:
+        return Check("numbers", False, outcome.first.describe())
+    return Check(
+        "numbers",
+        True,
+        f"checked {outcome.checked:,} of {outcome.expected:,} numbers: each printed as the attached data "
+        f"gives it ({outcome.furniture:,} page numbers and counters aside)",
+    )
 
 
-def _quoted(text: str, document: dict[str, Any]) -> Check:
-    """Every accuracy `diff` compares is printed somewhere in the report, as the report prints it."""
-    build = diff.Build(Path(JSON_FILE), document, document.get("protocol"))
-    numbers = {**diff.headline(build), **diff.variant_headline(build)}  # the declared variants' too
-    quoted = {name: n.text() for name, n in numbers.items() if n.unit == "pct"}
-    missing = [f"{name} ({value})" for name, value in quoted.items() if value not in text]
-    if missing:
-        return Check("tables", False, f"the text does not quote {missing[0]} of metrics.json")
-    return Check("tables", True, f"{len(quoted)} accuracies of metrics.json, each quoted")
+def expected_html(summary: Summary, cfg: Config, data: bytes) -> str:
+    """The report's HTML as a build of ``summary`` with ``cfg`` writes it, figures drawn blank.
+
+    The figures' names and captions come from the Summary's numbers (`figures.make_all` draws
+    nothing until asked); their pixels are not in metrics.json, so each is a blank image.
+    """
+    from fmnist_report.report import assemble, figures, render
+    from fmnist_report.report.sections.values import BLANK_PNG
+
+    specs = figures.make_all(summary)
+    ctx = assemble.context(summary, cfg, specs, {spec.name: BLANK_PNG for spec in specs}, data)
+    return render.render_html(ctx)
 
 
 def _conformance(carried: Carried) -> Check:
@@ -213,20 +197,39 @@ def _conformance(carried: Carried) -> Check:
     return Check("conformance", True, f"{', '.join(claims)} claimed; tagged, with a structure tree")
 
 
-def _configuration(data: bytes | None) -> Check:
+def _configuration(attachments: dict[str, bytes], folder: Path) -> tuple[Config | None, Check]:
+    """The attached configuration, read as `build --config` reads it, with the attached notes beside it."""
+    data = attachments.get(CONFIG_TOML)
     if data is None:
-        return Check("configuration", False, f"{CONFIG_TOML} not attached")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / CONFIG_TOML
-        path.write_bytes(data)
-        try:
-            cfg = load_config(path)
-        except UserError as exc:
-            return Check("configuration", False, str(exc).replace(str(path), CONFIG_TOML))
+        return None, Check("configuration", False, f"{CONFIG_TOML} not attached")
+    path = unpack(attachments, folder)
+    try:
+        cfg = load_config(path)
+    except UserError as exc:
+        return None, Check("configuration", False, str(exc).replace(str(path), CONFIG_TOML))
     s = cfg.study
-    return Check(
+    return cfg, Check(
         "configuration", True, f"parses: {s.profile} profile, {s.seeds} seed(s), {s.epochs} epoch(s)"
     )
+
+
+def unpack(attachments: dict[str, bytes], folder: Path) -> Path:
+    """Write the attached configuration and notes into ``folder``; the configuration's path.
+
+    Only ``configuration.toml`` and files under ``notes/`` are written, each at a relative path
+    with no ``..`` (a PDF is whoever made it: its names are checked, never trusted).
+    """
+    for name, data in attachments.items():
+        parts = PurePosixPath(name).parts
+        carried = name == CONFIG_TOML or (
+            len(parts) > 1 and parts[0] == CARRIED and "\\" not in name and "\0" not in name
+        )
+        if not carried or ".." in parts or PurePosixPath(name).is_absolute() or ":" in name:
+            continue
+        target = folder.joinpath(*parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return folder / CONFIG_TOML
 
 
 def verdict(path: Path, found: list[Check]) -> str:
@@ -234,4 +237,5 @@ def verdict(path: Path, found: list[Check]) -> str:
     failed = [c for c in found if not c.ok]
     if failed:
         return f"NOT verified: {path.name}: {failed[0].name}: {failed[0].detail}"
-    return f"verified: {path.name} quotes its attached numbers and its claims hold ({len(found)} checks)"
+    numbers = next((c.detail.partition(":")[0] for c in found if c.name == "numbers"), "")
+    return f"verified: {path.name}: {numbers}, each as its attached data gives it; its claims hold ({len(found)} checks)"

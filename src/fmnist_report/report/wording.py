@@ -1,20 +1,23 @@
 """Verdicts in words: each sentence is written from a comparison's numbers and its ``significant`` flag.
 
-A comparison is the dict `study.summary.compare` returns (model B against model A over
-their shared seeds). Whether B differs from A is decided there, once; this module only
+A comparison is the Summary's `Comparison` (model B against model A over their shared
+seeds). Whether B differs from A is decided there, once; this module only
 words that decision and never reads it back from a sentence.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from fmnist_report.report.formatting import num, pct, points, pvalue
-from fmnist_report.study.design import FAMILIES
-from fmnist_report.study.summary import ALPHA, chance_accuracy
-
-Comparison = Mapping[str, Any]
+from fmnist_report.study.summary_types import (
+    ALPHA,
+    SHIFT_FAMILY,
+    Comparison,
+    ModelRow,
+    chance_accuracy,
+)
+from fmnist_report.study.summary_types import FAMILY_WORDS as COMPARED_FAMILIES
 
 
 def verdict(comparison: Comparison | None) -> str:
@@ -69,8 +72,8 @@ def decision_p_text(comparison: Comparison) -> str:
 
 #: What each family of comparisons covers, as the statistics paragraph names it.
 FAMILY_WORDS = {
-    **{family.name: family.words for family in FAMILIES},
-    "shift": "the four shift directions at the largest shift",
+    **COMPARED_FAMILIES,
+    SHIFT_FAMILY: "the four shift directions at the largest shift",
 }
 
 
@@ -188,7 +191,7 @@ def significance_text(comparison: Comparison | None) -> str:
 
 # -- models that learned next to nothing -------------------------------------------------------
 
-Row = Mapping[str, Any]
+Row = ModelRow
 
 
 def near_chance_cause(row: Row) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fmnist_report.errors import ModelError
+from fmnist_report.json_types import JSON
 
 KERAS_FILE = "fashion_mnist_cnn.keras"
 SAVED_MODEL_DIR = "saved_model"
@@ -29,8 +30,12 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def read_metadata(model_dir: Path) -> dict[str, Any]:
-    """metadata.json of an export; a missing or unreadable one is a ModelError with the fix."""
+def read_metadata(model_dir: Path) -> JSON:
+    """metadata.json of an export; a missing or unreadable one is a ModelError with the fix.
+
+    Any folder can be named, exported by any version or edited since: the file is checked only
+    for its checksums here, so it is plain JSON (`export.ExportMetadata` is what this version writes).
+    """
     model_dir = Path(model_dir)
     if not model_dir.is_dir():
         raise ModelError(
@@ -62,7 +67,7 @@ def verify_artifact(model_dir: Path, rel: str, record: Mapping[str, Any] | None 
     return path
 
 
-def verify_export(model_dir: Path) -> dict[str, Any]:
+def verify_export(model_dir: Path) -> JSON:
     """Check every artifact listed in metadata.json; return the metadata."""
     record = read_metadata(model_dir)
     for rel in record["artifacts"]:

@@ -21,14 +21,15 @@ import io
 import json
 import math
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 try:
     from fmnist_report.serving import imaging
 except ImportError:  # in the container: imaging.py sits beside this file in code/
-    import imaging  # type: ignore[no-redef]
+    if not TYPE_CHECKING:  # (a type checker reads the package's module, the one it can find)
+        import imaging
 
 #: The ten classes in label order; the tests check they are `fmnist_report.data.CLASS_NAMES`.
 CLASS_NAMES: tuple[str, ...] = tuple(
@@ -142,7 +143,7 @@ def from_npy_bytes(blob: bytes, source: str = "npy") -> np.ndarray:
         else:
             shape, dtype = None, None
         # Check the declared size against the bytes present before anything is allocated.
-        if shape is not None and not dtype.hasobject:
+        if shape is not None and dtype is not None and not dtype.hasobject:
             declared = math.prod(shape) * dtype.itemsize
             if declared != len(blob) - fp.tell():
                 raise ValueError(f"header declares {declared} data bytes, found {len(blob) - fp.tell()}")
@@ -283,7 +284,7 @@ def decode_image(body: bytes, source: str) -> Decoded:
     """A PNG or JPEG body as a batch of one, with a warning when the image is too small to show anything."""
     gray = _read_image(body, source)
     height, width = gray.shape
-    notes = ()
+    notes: tuple[str, ...] = ()
     if min(height, width) < MIN_IMAGE_SIDE:
         notes = (f"{source}: the image is only {width}x{height} pixels, so its predicted class is a guess",)
     return Decoded(to_batch(imaging.fit_image(gray, IMAGE_SHAPE), source), notes)
@@ -392,8 +393,8 @@ def encode(
         {"label": class_names[k], "class_id": k, "probabilities": [float(p) for p in probs[row]]}
         for row, k in enumerate(best)
     ]
-    answer_obj: dict[str, Any] = {"predictions": predictions}
-    if warnings:
-        answer_obj["warnings"] = list(warnings)
+    answer_obj = (
+        {"predictions": predictions, "warnings": list(warnings)} if warnings else {"predictions": predictions}
+    )
     # The separators and flags of Starlette's JSONResponse, so the server's bytes are unchanged.
     return json.dumps(answer_obj, ensure_ascii=False, allow_nan=False, separators=(",", ":")), JSON

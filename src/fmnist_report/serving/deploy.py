@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from fmnist_report.errors import ConfigError, ModelError, UserError
+from fmnist_report.json_types import JSON
 from fmnist_report.serving import containers
 from fmnist_report.serving.artifacts import TARBALL, read_metadata, verify_artifact
 from fmnist_report.serving.aws_checks import (
@@ -216,7 +217,7 @@ def plan_deployment(
             f"{containers.REPOSITORY} image of that region"
         )
     tarball = Path(model_dir) / TARBALL
-    record: dict[str, Any] = {}
+    record: JSON = {}
     try:
         if not tarball.is_file():
             raise ModelError(f"{tarball} does not exist; export the model first with `fmnist-report export`")

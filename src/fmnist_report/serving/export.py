@@ -27,13 +27,13 @@ import json
 import platform
 import tarfile
 import zipfile
-from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from fmnist_report.data import CLASS_NAMES
 from fmnist_report.errors import ModelError
+from fmnist_report.json_types import JsonValue
 from fmnist_report.serving.artifacts import (
     EXPORT_FIX,
     KERAS_FILE,
@@ -49,6 +49,7 @@ from fmnist_report.serving.artifacts import (
 from fmnist_report.serving.codec import INPUT_NAME, OUTPUT_NAME, SIGNATURE
 from fmnist_report.serving.imaging import BORDER_THRESHOLD
 from fmnist_report.store import atomic_dir
+from fmnist_report.study.summary_types import SeedStats
 
 # The reading side lives in `artifacts`; callers may import it from here as well.
 __all__ = [
@@ -96,6 +97,85 @@ RESERVED_KEYS = frozenset(
         "artifacts",
     }
 )
+
+
+class ExportTraining(TypedDict):
+    """The run exported: its model, its store key, its seed, its spec and the study's settings."""
+
+    model_id: str
+    label: str
+    record_key: str
+    seed: int
+    spec: dict[str, JsonValue]
+    #: The study's settings (`config.study_table`).
+    study: dict[str, JsonValue]
+
+
+class ExportMetrics(TypedDict):
+    """The exported model's accuracy: over the study's seeds, and on the exported seed."""
+
+    test_accuracy_over_seeds: SeedStats
+    test_loss_over_seeds: SeedStats
+    test_accuracy_exported_seed: float
+    n_test: int
+
+
+class ExportData(TypedDict):
+    source: str
+    fingerprint: str
+    subset: str
+    checksums: dict[str, str]
+
+
+class StudyRecord(TypedDict, total=False):
+    """What a caller of `export_model` adds to metadata.json: the study's record of the model."""
+
+    training: ExportTraining
+    metrics: ExportMetrics
+    data: ExportData
+
+
+class InputSpec(TypedDict):
+    shape: list[int]
+    dtype: str
+    range: list[float]
+
+
+class ServingSpec(TypedDict):
+    signature: str
+    input: str
+    output: str
+    tarball_layout: list[str]
+
+
+class Architecture(TypedDict):
+    name: str
+    params: int
+
+
+class Artifact(TypedDict):
+    sha256: str
+    bytes: int
+
+
+class ExportMetadata(TypedDict):
+    """metadata.json as `export_model` writes it; the study's record where the caller gave one."""
+
+    format_version: int
+    created_utc: str
+    class_names: list[str]
+    input: InputSpec
+    preprocessing: dict[str, str]
+    serving: ServingSpec
+    architecture: Architecture
+    versions: dict[str, str]
+    training: NotRequired[ExportTraining]
+    metrics: NotRequired[ExportMetrics]
+    data: NotRequired[ExportData]
+    #: Each file of the export, by its path in the folder.
+    artifacts: dict[str, Artifact]
+
+
 # Entries of model.tar.gz get this fixed time, so the same files give the same archive.
 _TAR_MTIME = 946684800  # 2000-01-01T00:00:00Z
 #: The same for the entries of the .keras zip (zip times are local and start in 1980).
@@ -142,12 +222,12 @@ def package_versions() -> dict[str, str]:
     }
 
 
-def export_model(model: Any, model_dir: Path, metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def export_model(model: Any, model_dir: Path, metadata: StudyRecord | None = None) -> ExportMetadata:
     """Write all deployment artifacts of ``model`` to ``model_dir``, replacing it atomically.
 
     Args:
         model: a Keras model taking (None, 28, 28, 1) float32 and returning (None, 10) probabilities.
-        metadata: the caller's record, merged into metadata.json at the top level. Supply
+        metadata: the caller's record, merged into metadata.json at the top level:
             ``training`` (the study config and run: architecture, kernel size, seed, epochs),
             ``metrics`` (such as test accuracy with its confidence interval) and ``data``
             (source and fingerprint). Keys in `RESERVED_KEYS` are written here and refused.
@@ -155,17 +235,17 @@ def export_model(model: Any, model_dir: Path, metadata: Mapping[str, Any] | None
     Returns:
         The metadata written to metadata.json.
     """
-    extra = dict(metadata or {})
+    extra: StudyRecord = metadata or {}
     clash = sorted(RESERVED_KEYS & extra.keys())
     if clash:
         raise ValueError(f"metadata keys {clash} are written by export_model; rename them")
     model_dir = Path(model_dir)
     if model_dir.exists() and not model_dir.is_dir():
         raise ModelError(f"{model_dir} exists and is not a folder; remove it or choose another model folder")
-    record: dict[str, Any] = {}
+    written: list[ExportMetadata] = []
 
     def fill(tmp: Path) -> None:
-        record.update(_write_export(model, tmp, extra))
+        written.append(_write_export(model, tmp, extra))
 
     try:
         atomic_dir(model_dir, fill, fix="choose a writable model folder")
@@ -173,18 +253,18 @@ def export_model(model: Any, model_dir: Path, metadata: Mapping[str, Any] | None
         raise ModelError(
             f"cannot write the export to {model_dir} ({exc.strerror or exc}); check free space and permissions"
         ) from exc
-    return record
+    return written[0]
 
 
-def _write_export(model: Any, out: Path, extra: dict[str, Any]) -> dict[str, Any]:
+def _write_export(model: Any, out: Path, extra: StudyRecord) -> ExportMetadata:
     write_keras_file(model, out / KERAS_FILE)
     write_saved_model(model, out / SAVED_MODEL_DIR)
     write_tarball(out / SAVED_MODEL_DIR, out / TARBALL)
-    artifacts = {
+    artifacts: dict[str, Artifact] = {
         rel: {"sha256": sha256_file(out / rel), "bytes": (out / rel).stat().st_size}
         for rel in sorted(_relative_files(out))
     }
-    record: dict[str, Any] = {
+    record: ExportMetadata = {
         "format_version": FORMAT_VERSION,
         "created_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         "class_names": list(CLASS_NAMES),

@@ -14,9 +14,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from fmnist_report.errors import ModelError
+
+if TYPE_CHECKING:
+    from fmnist_report.serving.export import ExportMetadata, StudyRecord
 
 TIMEOUT_S = 600
 NO_TENSORFLOW = (
@@ -31,7 +34,7 @@ def check_tensorflow() -> None:
         raise ModelError(NO_TENSORFLOW)
 
 
-def export_in_tensorflow(keras_file: Path, model_dir: Path, metadata: dict[str, Any]) -> dict[str, Any]:
+def export_in_tensorflow(keras_file: Path, model_dir: Path, metadata: StudyRecord) -> ExportMetadata:
     """Run `export.export_model` on ``keras_file`` in a TensorFlow subprocess; returns its metadata."""
     check_tensorflow()
     env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2"}

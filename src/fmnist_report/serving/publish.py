@@ -6,22 +6,33 @@ import io
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
 
 import numpy as np
 
-from fmnist_report.config import as_dict
+from fmnist_report.config import study_table
 from fmnist_report.data import Dataset
 from fmnist_report.errors import ModelError, StoreError
 from fmnist_report.paths import printable_source
 from fmnist_report.serving import export, inference
+from fmnist_report.serving.export import ExportMetadata, StudyRecord
 from fmnist_report.serving.export_tf import NO_TENSORFLOW, check_tensorflow, export_in_tensorflow
 from fmnist_report.store import MODEL_FILE, Store
 from fmnist_report.study.analyses import ModelLoader
 from fmnist_report.study.results import StudyResults
-from fmnist_report.study.summary import Summary
+from fmnist_report.study.summary_types import Summary
 
 THUMBNAIL_SCALE = 3
+
+
+class SamplePrediction(TypedDict):
+    """The exported model's top classes for one test image, with the image as a PNG."""
+
+    index: int
+    true: str
+    png: bytes
+    #: (class name, probability) pairs, most probable first.
+    top: list[tuple[str, float]]
 
 
 def exported_id(summary: Summary) -> str:
@@ -31,7 +42,7 @@ def exported_id(summary: Summary) -> str:
     return summary.roles.headline
 
 
-def export_metadata(results: StudyResults, summary: Summary) -> dict[str, Any]:
+def export_metadata(results: StudyResults, summary: Summary) -> StudyRecord:
     """What metadata.json records about the exported CNN: its training, its accuracy, its data."""
     cfg = results.config
     model_id = exported_id(summary)
@@ -45,7 +56,7 @@ def export_metadata(results: StudyResults, summary: Summary) -> dict[str, Any]:
             "record_key": first.key,
             "seed": spec["seed"],
             "spec": spec,
-            "study": as_dict(cfg)["study"],
+            "study": study_table(cfg.study),
         },
         "metrics": {
             "test_accuracy_over_seeds": row["test_accuracy"],
@@ -68,7 +79,7 @@ def export_cnn(
     *,
     reuse: bool = False,
     load_model: Callable[[str], Any] | None = None,
-) -> dict[str, Any]:
+) -> ExportMetadata:
     """Export the first seed's headline CNN to the model folder; returns the export's metadata.
 
     With ``reuse``, an intact export of the same run with the same metrics is kept as it is.
@@ -76,14 +87,19 @@ def export_cnn(
     error, never a training run (`analyses.ModelLoader`).
     """
     cfg = results.config
-    metadata = json.loads(json.dumps(export_metadata(results, summary)))
+    metadata: StudyRecord = json.loads(json.dumps(export_metadata(results, summary)))
     if reuse:
         try:
             current = export.verify_export(cfg.model_dir)
         except ModelError:
             current = None
-        if current is not None and all(current.get(k) == v for k, v in metadata.items()):
-            return current
+        if (
+            current is not None
+            and current.get("format_version") == export.FORMAT_VERSION
+            and all(current.get(k) == v for k, v in metadata.items())
+        ):
+            # This version's metadata.json, of the same run: what `export_model` wrote.
+            return cast("ExportMetadata", current)
     load_model = load_model or ModelLoader(Store(cfg.cache_dir), results, may_train=False)
     model = load_model(exported_id(summary))  # checked, and trained again if damaged and allowed
     import keras
@@ -122,7 +138,7 @@ def thumbnail(image: np.ndarray, scale: int = THUMBNAIL_SCALE) -> bytes:
     return buf.getvalue()
 
 
-def sample_predictions(data: Dataset, model_dir: Path, top_k: int = 3) -> list[dict[str, Any]]:
+def sample_predictions(data: Dataset, model_dir: Path, top_k: int = 3) -> list[SamplePrediction]:
     """Top-k predictions of the exported model for the first test image of each class."""
     model = export.load_model(model_dir)
     picks = [

@@ -25,12 +25,13 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 try:
     from fmnist_report.serving import codec
 except ImportError:  # in the container: codec.py sits beside this file in code/
-    import codec
+    if not TYPE_CHECKING:  # (a type checker reads the package's module, the one it can find)
+        import codec
 
 log = logging.getLogger(__name__)
 #: The warnings of the request this thread is answering: the container calls `input_handler`

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,7 +107,7 @@ class Runtime:
 
 
 def error(
-    status: int, message: str, *, close: bool = False, headers: dict[str, str] | None = None
+    status: int, message: str, *, close: bool = False, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     headers = {**(headers or {}), **({"connection": "close"} if close else {})}
     return JSONResponse({"error": message}, status_code=status, headers=headers)

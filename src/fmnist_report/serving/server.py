@@ -26,7 +26,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from fmnist_report.errors import UserError
-from fmnist_report.serving.serve import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, create_app
+from fmnist_report.serving.serve import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, Shutdown, create_app
 
 #: Seconds an idle keep-alive connection is kept open (uvicorn's default, stated here).
 KEEP_ALIVE = 5
@@ -107,8 +107,12 @@ class StoppingServer(uvicorn.Server):
     reads uvicorn's plain-text 500 while the log shows a traceback.
     """
 
+    def __init__(self, config: uvicorn.Config, stopping: Shutdown) -> None:
+        super().__init__(config)
+        self.stopping = stopping
+
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        self.config.app.state.shutdown.begin()
+        self.stopping.begin()
         await super().shutdown(sockets)
 
 
@@ -163,8 +167,9 @@ def run(
     """
     sock = bind(host, port)
     actual_port = sock.getsockname()[1]
+    app = create_app(model_dir, max_bytes=max_bytes, max_batch=max_batch, timeout=timeout)
     config = uvicorn.Config(
-        create_app(model_dir, max_bytes=max_bytes, max_batch=max_batch, timeout=timeout),
+        app,
         host=host,
         port=actual_port,
         http=functools.partial(HeadTimeoutProtocol, head_timeout=timeout),  # type: ignore[arg-type]
@@ -175,7 +180,7 @@ def run(
         timeout_graceful_shutdown=30,
         h11_max_incomplete_event_size=MAX_HEAD_BYTES,
     )
-    server = StoppingServer(config)
+    server = StoppingServer(config, app.state.shutdown)
 
     signalled: list[int] = []
 

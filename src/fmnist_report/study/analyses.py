@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fmnist_report.errors import StoreError
 from fmnist_report.records import Record, make_key
@@ -12,6 +12,9 @@ from fmnist_report.study.experiments import calibration, efficiency, filters, mi
 from fmnist_report.study.experiments.registry import Job
 from fmnist_report.study.results import StudyResults
 from fmnist_report.study.training import RunSpec, train
+
+if TYPE_CHECKING:
+    import keras
 
 #: The fix for a training run that a command which never trains finds missing or damaged.
 REBUILD = "run `fmnist-report build` with the same options to compute it again"
@@ -37,7 +40,7 @@ class ModelLoader:
         self.store = store
         self.results = results
         self.may_train = may_train
-        self._cache: dict[str, Any] = {}
+        self._cache: dict[str, keras.Model] = {}
 
     def __call__(self, model_id: str) -> Any:
         if model_id not in self._cache:

@@ -11,8 +11,8 @@ def shift_images(images: np.ndarray, max_shift: int, rng: np.random.Generator) -
     Pixels shifted in are zero (the background); nothing is flipped or scaled.
     """
     n, h, w = images.shape[:3]
-    dy = rng.integers(-max_shift, max_shift + 1, size=n)
-    dx = rng.integers(-max_shift, max_shift + 1, size=n)
+    dy = rng.integers(-max_shift, max_shift + 1, size=(n,))
+    dx = rng.integers(-max_shift, max_shift + 1, size=(n,))
     padded = np.pad(
         images, ((0, 0), (max_shift, max_shift), (max_shift, max_shift), *((0, 0),) * (images.ndim - 3))
     )

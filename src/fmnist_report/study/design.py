@@ -15,6 +15,9 @@ from typing import Any
 from fmnist_report import ids
 from fmnist_report.config import StudyConfig
 from fmnist_report.ids import ModelId
+from fmnist_report.study.summary_types import FAMILY_WORDS, Roles
+
+__all__ = ["FAMILIES", "HEADLINE_KERNEL", "Declaration", "Family", "Roles", "declarations", "roles"]
 
 #: The kernel size of the study's CNN: the one compared with the baseline (section 3),
 #: exported, inspected by the analyses, and the base of every CNN variant.
@@ -73,35 +76,13 @@ def declarations(study: StudyConfig) -> tuple[Declaration, ...]:
     return tuple(out)
 
 
-@dataclass(frozen=True)
-class Roles:
-    """Which trained model plays which part in the report; ``None`` where it did not run.
-
-    Attributes:
-        dense: the dense baseline.
-        headline: the CNN of the comparison, the one exported.
-        kernel_arms: the kernel-size study's CNNs, in the configured order.
-        cnns: every built-in CNN on the original pixels by kernel size, smallest first.
-        probe: the CNN the analyses inspect: the headline CNN, else the smallest.
-        twins: each model that has a permuted-pixel twin, mapped to it.
-        variants: each declared variant that ran, mapped to its base.
-    """
-
-    dense: str | None
-    headline: str | None
-    kernel_arms: tuple[str, ...]
-    cnns: dict[int, str]
-    probe: str | None
-    twins: dict[str, str]
-    variants: dict[str, str]
-
-
 def roles(study: StudyConfig, present: set[str]) -> Roles:
     """The part each trained model plays, from the declarations and the ids that ran."""
     declared = declarations(study)
     ran = [d for d in declared if str(d.id) in present]
     builtin = [d.id for d in ran if d.base is None and not d.id.permuted]
-    cnns = dict(sorted((m.kernel_size, str(m)) for m in builtin if m.is_cnn))
+    # A CNN is exactly a model with a kernel size (ModelId checks it).
+    cnns = dict(sorted((m.kernel_size, str(m)) for m in builtin if m.kernel_size is not None))
     headline = str(ids.cnn(HEADLINE_KERNEL)) if ids.cnn(HEADLINE_KERNEL) in builtin else None
     twins = {
         str(d.id.original()): str(d.id) for d in ran if d.id.permuted and str(d.id.original()) in present
@@ -146,16 +127,12 @@ def _locality_pairs(roles: Roles) -> list[tuple[str | None, str | None]]:
 #: The families of pairwise comparisons, in report order. The shift experiment's four
 #: directions are a family of their own, tested inside its analysis (`experiments.shift`).
 FAMILIES: tuple[Family, ...] = (
-    Family("architecture", "Dense against the CNN", lambda r: [(r.dense, r.headline)]),
-    Family("kernels", "every pair of kernel sizes", _kernel_pairs),
-    Family(
-        "locality",
-        "each network against its permuted-pixel twin, and the two twins against each other",
-        _locality_pairs,
-    ),
+    Family("architecture", FAMILY_WORDS["architecture"], lambda r: [(r.dense, r.headline)]),
+    Family("kernels", FAMILY_WORDS["kernels"], _kernel_pairs),
+    Family("locality", FAMILY_WORDS["locality"], _locality_pairs),
     Family(
         "variants",
-        "each declared variant against its base",
+        FAMILY_WORDS["variants"],
         lambda r: [(base, variant) for variant, base in r.variants.items()],
     ),
 )

@@ -70,7 +70,7 @@ def _train_task(spec: RunSpec, data: Dataset, backend: str) -> Record:
 
 
 #: The pool worker's state, set once per process by `_pool_init`.
-_WORKER: dict[str, Any] = {}
+_WORKER: dict[str, Dataset] = {}
 
 
 def _pool_init(data: Dataset, backend: str) -> None:

@@ -13,7 +13,7 @@ import logging
 import os
 import socket
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypedDict
 
 from fmnist_report.errors import ConfigError, UserError
 
@@ -24,6 +24,20 @@ REACH_TIMEOUT_S = 10.0
 LOST_AFTER_S = 5.0
 #: The ports Ray listens on when an address names none: the GCS, and the Ray Client server.
 DEFAULT_PORTS = {"": 6379, "ray://": 10001}
+
+
+class RayOptions(TypedDict, total=False):
+    """The arguments of ``ray.init`` that a build sets."""
+
+    address: str
+    include_dashboard: bool
+    log_to_driver: bool
+    configure_logging: bool
+    logging_level: int
+    _node_ip_address: str
+    dashboard_host: str
+
+
 #: Ray's switch between a single-machine instance on loopback (``0``: as on macOS and Windows)
 #: and one other machines may join: a cluster started here for a build is the former.
 LOOPBACK_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
@@ -71,9 +85,9 @@ def watched(ray: Any, address: str | None) -> dict[tuple[str, int], str]:
     except (AttributeError, RuntimeError):
         return {}
     found: dict[tuple[str, int], str] = {}
-    host, _, port = gcs.rpartition(":")
-    if host and port.isdigit():
-        found[host.strip("[]"), int(port)] = HEAD
+    gcs_host, _, gcs_port = gcs.rpartition(":")
+    if gcs_host and gcs_port.isdigit():
+        found[gcs_host.strip("[]"), int(gcs_port)] = HEAD
     for one in nodes:
         if one.get("NodeID") == node and one.get("NodeManagerPort"):
             found[str(one["NodeManagerAddress"]).strip("[]"), int(one["NodeManagerPort"])] = RAYLET
@@ -92,7 +106,7 @@ def join_cluster(ray: Any, address: str | None) -> None:
     check_reachable(address)
     # Ray's C++ core logs each failed connection attempt to stderr; errors alone are news.
     os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")
-    options: dict[str, Any] = {
+    options: RayOptions = {
         "include_dashboard": False,
         "log_to_driver": False,
         "configure_logging": True,
@@ -101,7 +115,7 @@ def join_cluster(ray: Any, address: str | None) -> None:
     if address:
         options["address"] = address
     else:  # "local": always a cluster of its own, never one found on this machine
-        options.update(address="local", _node_ip_address="127.0.0.1", dashboard_host="127.0.0.1")
+        options.update({"address": "local", "_node_ip_address": "127.0.0.1", "dashboard_host": "127.0.0.1"})
     try:
         with contextlib.nullcontext() if address else _single_machine(ray):
             ray.init(**options)
@@ -139,7 +153,7 @@ def _single_machine(ray: Any) -> Iterator[None]:
     constants = getattr(getattr(ray, "_private", None), "ray_constants", None)
     before = os.environ.get(LOOPBACK_ENV), getattr(constants, "ENABLE_RAY_CLUSTER", None)
     os.environ[LOOPBACK_ENV] = "0"
-    if before[1] is not None:
+    if constants is not None and before[1] is not None:
         constants.ENABLE_RAY_CLUSTER = False
     try:
         yield
@@ -148,7 +162,7 @@ def _single_machine(ray: Any) -> Iterator[None]:
             os.environ.pop(LOOPBACK_ENV, None)
         else:
             os.environ[LOOPBACK_ENV] = before[0]
-        if before[1] is not None:
+        if constants is not None and before[1] is not None:
             constants.ENABLE_RAY_CLUSTER = before[1]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
 
 from fmnist_report import data as data_mod
 from fmnist_report.backend import Platform
@@ -53,7 +52,7 @@ class StudyResults:
         }
         return " and ".join(sorted(found)) or Platform(**DEFAULT_PLATFORM).label
 
-    def machines(self) -> list[tuple[dict[str, Any] | None, int]]:
+    def machines(self) -> list[tuple[dict[str, str | int | float | None] | None, int]]:
         """Each machine that trained runs here (its record's ``machine``; None where a record
         stored before records named it), with how many runs, in the order first met."""
         counts: dict[str, int] = {}  # keyed by the machine as JSON: a dict cannot be a key

@@ -9,11 +9,13 @@ import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import cast
 
 import numpy as np
 from scipy import optimize
 from scipy import stats as sps
+
+from fmnist_report.study.summary_types import McNemarTest, PowerFound, SeedStats
 
 
 @dataclass(frozen=True)
@@ -28,9 +30,9 @@ class Summary:
     confidence: float
     has_ci: bool
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> SeedStats:
         """Plain values for JSON."""
-        return dataclasses.asdict(self)
+        return cast("SeedStats", dataclasses.asdict(self))
 
 
 @dataclass(frozen=True)
@@ -52,9 +54,9 @@ class McNemar:
     odds_ratio: float
     odds_ratio_corrected: bool
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> McNemarTest:
         """Plain values for JSON."""
-        return dataclasses.asdict(self)
+        return cast("McNemarTest", dataclasses.asdict(self))
 
 
 def _check_confidence(confidence: float) -> None:
@@ -286,8 +288,8 @@ class Power:
     seeds: int | None
     limit: int
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+    def to_dict(self) -> PowerFound:
+        return cast("PowerFound", dataclasses.asdict(self))
 
 
 def power_of(diff: Summary, alpha: float, power: float = 0.8, limit: int = 1000) -> Power | None:

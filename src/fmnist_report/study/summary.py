@@ -1,113 +1,105 @@
-"""The study's derived numbers, computed once: per-model rows, comparisons, roles, layer tables.
+"""The study's derived numbers, computed once from the records: :func:`summarize`.
 
-:func:`summarize` runs after the study; export, figures and the report context read the
-:class:`Summary` it returns and never recompute a number of it.
+:func:`summarize` runs after the study; the export, the figures, the report and metrics.json
+read the :class:`~fmnist_report.study.summary_types.Summary` it returns, never a record, and
+never recompute a number of it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from functools import cache
 from typing import Any
 
 import numpy as np
+from pydantic import TypeAdapter, ValidationError
 
+from fmnist_report import __version__
+from fmnist_report.json_types import JSON
+from fmnist_report.paths import printable_source
 from fmnist_report.records import Record
 from fmnist_report.study import design, stats
-from fmnist_report.study.experiments import efficiency, shift
-from fmnist_report.study.results import Roles, StudyResults
+from fmnist_report.study.experiments import efficiency
+from fmnist_report.study.results import DEFAULT_PLATFORM, StudyResults
+from fmnist_report.study.summary_types import (
+    ALPHA,
+    EFFICIENCY,
+    FAMILIES,
+    NEAR_CHANCE_MARGIN,
+    POWER,
+    SEED_METRICS,
+    SHIFT,
+    Analyses,
+    Built,
+    Comparison,
+    DataFacts,
+    Deployment,
+    Environment,
+    Machine,
+    McNemarTest,
+    ModelRow,
+    PowerFound,
+    Provenance,
+    Roles,
+    ShiftTest,
+    Summary,
+    chance_accuracy,
+    is_near_chance,
+)
 
-#: Per-run metrics summarised over seeds.
-SEED_METRICS = ("test_accuracy", "test_loss", "train_seconds", "latency_ms_batched", "latency_ms_single")
-#: Significance level of every family of pairwise comparisons (Holm's correction within each).
-ALPHA = 0.05
-#: The power a non-significant comparison's detectable difference is stated at.
-POWER = 0.8
-#: The families of comparisons, each corrected with Holm's method (`design.FAMILIES`); the
-#: four shift directions of the translation experiment are a family inside its analysis.
-FAMILIES = tuple(f.name for f in design.FAMILIES)
-#: How far above chance (1 / classes) a model's mean test accuracy must reach to count as having
-#: learned: 15 points, so below 25% on Fashion-MNIST's 10 classes. The study's models clear it by
-#: far even at the quick profile (73.7% to 74.6% after 2 epochs on the subset, docs/performance.md;
-#: 88% to 92% on the full protocol), while a model that did not learn sits at 10% to 20%, predicting
-#: one or two classes for most images. 15 points are some 15 standard errors of an accuracy near
-#: chance on the quick profile's 1,000 test images: test-set noise alone does not carry a model
-#: across the line in either direction.
-NEAR_CHANCE_MARGIN = 0.15
-
-
-def chance_accuracy(n_classes: int) -> float:
-    """The accuracy of guessing: one over the number of classes."""
-    return 1.0 / n_classes
-
-
-def is_near_chance(accuracy: float, n_classes: int) -> bool:
-    """Whether a mean test accuracy is within `NEAR_CHANCE_MARGIN` of chance: the model learned next to nothing."""
-    return accuracy < chance_accuracy(n_classes) + NEAR_CHANCE_MARGIN
-
-
-@dataclass(frozen=True)
-class Summary:
-    """Every derived number the report quotes.
-
-    Attributes:
-        models: :func:`model_summary` rows by model id, in the order the runs were planned.
-        comparisons: :func:`compare` results keyed ``"a__vs__b"``, each with its family, its raw
-            and Holm-adjusted p-values and a ``significant`` flag that is the corrected verdict.
-        roles: which model plays which part (baseline, headline CNN, kernel arms, probe, twins).
-        layers: each model's layer table (name, type, output shape, parameters).
-        analyses: each interpretation experiment's measurements; the cost rows of
-            ``efficiency`` are this summary's own model rows.
-        curves: each model's per-epoch history (``loss``, ``val_accuracy``...), one list per seed.
-    """
-
-    models: dict[str, dict[str, Any]]
-    comparisons: dict[str, dict[str, Any]]
-    roles: Roles
-    layers: dict[str, list[dict[str, Any]]]
-    analyses: dict[str, dict[str, Any]]
-    platform: str = ""
-    curves: dict[str, dict[str, list[list[float]]]] = field(default_factory=dict)
-
-    def row(self, model_id: str) -> dict[str, Any]:
-        return self.models[model_id]
-
-    def comparison(self, a: str | None, b: str | None) -> dict[str, Any] | None:
-        """The comparison of ``a`` and ``b`` in either order, or None."""
-        return self.comparisons.get(f"{a}__vs__{b}") or self.comparisons.get(f"{b}__vs__{a}")
-
-    def families(self) -> dict[str, int]:
-        """How many comparisons each family that was tested holds, in report order."""
-        sizes = {f: sum(c["family"] == f for c in self.comparisons.values()) for f in FAMILIES}
-        sizes[shift.KIND] = len(self.analyses.get(shift.KIND, {}).get("max_shift_mcnemar") or {})
-        return {f: n for f, n in sizes.items() if n}
-
-    def to_dict(self) -> dict[str, Any]:
-        """The machine-readable summary (``run --json``): per-model rows and the comparisons."""
-        return {
-            "platform": self.platform,
-            "models": list(self.models.values()),
-            "comparisons": self.comparisons,
-        }
+__all__ = [
+    "ALPHA",
+    "FAMILIES",
+    "NEAR_CHANCE_MARGIN",
+    "POWER",
+    "SEED_METRICS",
+    "Summary",
+    "chance_accuracy",
+    "compare",
+    "correct",
+    "holm_directions",
+    "is_near_chance",
+    "paired_comparison",
+    "summarize",
+    "with_build",
+]
 
 
-def model_summary(records: list[Record]) -> dict[str, Any]:
-    """Mean, std and 95% t-interval of each headline metric over a model's seeds."""
+def model_summary(records: list[Record]) -> ModelRow:
+    """Mean, std and 95% t-interval of each headline metric over a model's seeds, and its per-seed values."""
     first = records[0].metrics
-    row: dict[str, Any] = {
+    per_class = np.array([r.metrics["per_class"]["accuracy"] for r in records], dtype=float)
+    seed_stats = {
+        name: stats.summarize([r.metrics[name] for r in records]).to_dict() for name in SEED_METRICS
+    }
+    row: ModelRow = {
         "model_id": first["model_id"],
         "label": first["label"],
-        "seeds": [r.metrics["spec"]["seed"] for r in records],
-        "params": first["params"],
-        "flops": first["flops"],
+        "seeds": [int(r.metrics["spec"]["seed"]) for r in records],
+        "params": int(first["params"]),
+        "flops": int(first["flops"]),
+        "test_accuracy": seed_stats["test_accuracy"],
+        "test_loss": seed_stats["test_loss"],
+        "train_seconds": seed_stats["train_seconds"],
+        "latency_ms_batched": seed_stats["latency_ms_batched"],
+        "latency_ms_single": seed_stats["latency_ms_single"],
+        "per_class_accuracy": per_class.mean(axis=0).tolist(),
+        "per_class": [stats.summarize(per_class[:, c].tolist()).to_dict() for c in range(per_class.shape[1])],
+        # Decided once here; the console and the report only word it (`wording.near_chance_text`).
+        "near_chance": is_near_chance(seed_stats["test_accuracy"]["mean"], per_class.shape[1]),
+        "per_seed": {
+            "test_accuracy": [float(r.metrics["test_accuracy"]) for r in records],
+            "train_seconds": [float(r.metrics["train_seconds"]) for r in records],
+            "per_class_accuracy": per_class.tolist(),
+        },
+        "confusion": np.sum([np.asarray(r.arrays["confusion"]) for r in records], axis=0)
+        .astype(int)
+        .tolist(),
+        "precision": [str(r.metrics["spec"]["precision"]) for r in records],
     }
-    for name in SEED_METRICS:
-        row[name] = stats.summarize([r.metrics[name] for r in records]).to_dict()
-    per_class = np.array([r.metrics["per_class"]["accuracy"] for r in records])
-    row["per_class_accuracy"] = per_class.mean(axis=0).tolist()
-    # Decided once here; the console and the report only word it (`wording.near_chance_text`).
-    row["near_chance"] = is_near_chance(row["test_accuracy"]["mean"], per_class.shape[1])
     if first["spec"].get("variant") is not None:  # a declared variant: what it changes
-        row["overrides"] = {k: v for k, v in first["spec"]["overrides"]}
+        row["overrides"] = {k: list(v) if isinstance(v, tuple) else v for k, v in first["spec"]["overrides"]}
     return row
 
 
@@ -116,7 +108,7 @@ def correct(record: Record, y_true: np.ndarray) -> np.ndarray:
     return record.arrays["probabilities"].argmax(axis=1) == y_true
 
 
-def compare(results: StudyResults, a_id: str, b_id: str) -> dict[str, Any] | None:
+def compare(results: StudyResults, a_id: str, b_id: str) -> Comparison | None:
     """B against A on the seeds both have: paired difference, McNemar per seed, verdict."""
     if a_id not in results.runs or b_id not in results.runs:
         return None
@@ -140,7 +132,7 @@ def paired_comparison(
     seeds: list[int],
     diff: stats.Summary,
     tests: list[stats.McNemar],
-) -> dict[str, Any]:
+) -> Comparison:
     """The comparison of B against A as plain values, with the verdict decided once (``significant``).
 
     The verdict is the paired t-test over seeds where there are several, McNemar's test where
@@ -176,7 +168,7 @@ def paired_comparison(
     }
 
 
-def _power(diff: stats.Summary, significant: bool, family_size: int) -> dict[str, Any] | None:
+def _power(diff: stats.Summary, significant: bool, family_size: int) -> PowerFound | None:
     """What a comparison that found nothing could have found, at the strictest level Holm
     applies in its family (alpha over the family's size); None for a significant one, and where
     the spread is unknown (one seed) or zero."""
@@ -186,27 +178,24 @@ def _power(diff: stats.Summary, significant: bool, family_size: int) -> dict[str
     return found.to_dict() if found else None
 
 
-def holm_family(family: str, comparisons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def holm_family(family: str, comparisons: list[Comparison]) -> list[Comparison]:
     """The comparisons of one family with Holm-adjusted p-values and the corrected verdict.
 
     The adjusted p is never below the raw one, so the corrected verdict is the uncorrected one
     with the adjusted p also below ``ALPHA``.
     """
     adjusted = stats.holm([c["p_value"] for c in comparisons])
-    out = []
+    out: list[Comparison] = []
     for c, p in zip(comparisons, adjusted, strict=True):
         significant = bool(c["significant_uncorrected"] and p < ALPHA)
         diff = stats.Summary(**c["diff"])
-        out.append(
-            {
-                **c,
-                "family": family,
-                "family_size": len(comparisons),
-                "p_adjusted": p,
-                "significant": significant,
-                "power": _power(diff, significant, len(comparisons)),
-            }
-        )
+        corrected = c.copy()
+        corrected["family"] = family
+        corrected["family_size"] = len(comparisons)
+        corrected["p_adjusted"] = p
+        corrected["significant"] = significant
+        corrected["power"] = _power(diff, significant, len(comparisons))
+        out.append(corrected)
     return out
 
 
@@ -222,23 +211,58 @@ def comparison_pairs(roles: Roles) -> list[tuple[str, str, str]]:
     return out
 
 
-def corrected_comparisons(results: StudyResults, roles: Roles) -> dict[str, dict[str, Any]]:
+def corrected_comparisons(results: StudyResults, roles: Roles) -> dict[str, Comparison]:
     """Every comparison the report makes, keyed ``"a__vs__b"``, Holm-corrected within its family."""
-    families: dict[str, dict[str, dict[str, Any]]] = {}
+    families: dict[str, dict[str, Comparison]] = {}
     for family, a, b in comparison_pairs(roles):
         found = compare(results, a, b)
         if found is not None:
             families.setdefault(family, {})[f"{a}__vs__{b}"] = found
-    comparisons = {}
+    comparisons: dict[str, Comparison] = {}
     for family, members in families.items():
         comparisons.update(zip(members, holm_family(family, list(members.values())), strict=True))
     return comparisons
 
 
-def holm_directions(tests: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def holm_directions(tests: Mapping[str, McNemarTest]) -> dict[str, ShiftTest]:
     """The shift experiment's McNemar test per direction, with Holm-adjusted p over the directions."""
     adjusted = stats.holm([t["p_value"] for t in tests.values()])
     return {d: {**t, "p_adjusted": p} for (d, t), p in zip(tests.items(), adjusted, strict=True)}
+
+
+def analyses(results: StudyResults, models: Mapping[str, ModelRow]) -> Analyses:
+    """Each interpretation experiment's record, read as its type in `Analyses`: the shift tests
+    Holm-corrected over the directions, the efficiency rows taken from the models' rows. A new
+    experiment needs its type there, and nothing here; a record that does not fit its type is
+    one line naming the record and the first field that does not fit."""
+    found: JSON = {kind: record.metrics for kind, record in results.analyses.items()}
+    untyped = sorted(set(found) - _ANALYSIS_KEYS)
+    if untyped:
+        raise ValueError(f"the {untyped[0]} record has no type in summary_types.Analyses; give it one")
+    if "max_shift_mcnemar" in found.get(SHIFT, {}):
+        tests = found[SHIFT]["max_shift_mcnemar"]
+        found[SHIFT] = {**found[SHIFT], "max_shift_mcnemar": holm_directions(tests)}
+    if EFFICIENCY in found:
+        # The accuracy-against-cost rows come from the models' rows, never from the record.
+        rows = efficiency.model_rows([models[m] for m in efficiency.builtin_ids(models)])
+        found[EFFICIENCY] = {**found[EFFICIENCY], "models": rows}
+    try:
+        return _analyses_adapter().validate_python(found)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        kind, *where = (str(p) for p in first["loc"])
+        raise ValueError(
+            f"the {kind} record {results.analyses[kind].key} does not hold its measurements: "
+            f"{'.'.join(where)}: {first['msg']}"
+        ) from None
+
+
+_ANALYSIS_KEYS = Analyses.__required_keys__ | Analyses.__optional_keys__
+
+
+@cache
+def _analyses_adapter() -> TypeAdapter[Analyses]:
+    return TypeAdapter(Analyses)
 
 
 def summarize(results: StudyResults) -> Summary:
@@ -246,25 +270,66 @@ def summarize(results: StudyResults) -> Summary:
     roles = results.roles()
     comparisons = corrected_comparisons(results, roles)
     models = {m: model_summary(records) for m, records in results.runs.items()}
-    analyses = {kind: dict(record.metrics) for kind, record in results.analyses.items()}
-    if analyses.get(shift.KIND, {}).get("max_shift_mcnemar"):
-        moved = analyses[shift.KIND]
-        analyses[shift.KIND] = {**moved, "max_shift_mcnemar": holm_directions(moved["max_shift_mcnemar"])}
-    if efficiency.KIND in analyses:
-        measured = {k: v for k, v in analyses[efficiency.KIND].items() if k != "models"}
-        studied = efficiency.builtin_ids(models)
-        analyses[efficiency.KIND] = {
-            "models": efficiency.model_rows([models[m] for m in studied]),
-            **measured,
-        }
+    pictures = {kind: dict(record.arrays) for kind, record in results.analyses.items() if record.arrays}
+    if results.eda is not None:
+        pictures["eda"] = dict(results.eda.arrays)
     return Summary(
+        study=results.config.study,
+        data=data_facts(results),
+        provenance=provenance(results),
+        roles=roles,
         models=models,
         comparisons=comparisons,
-        roles=roles,
         layers={m: records[0].metrics["layers"] for m, records in results.runs.items()},
-        analyses=analyses,
-        platform=results.platform(),
+        analyses=analyses(results, models),
         curves={m: histories(records) for m, records in results.runs.items()},
+        pictures=pictures,
+    )
+
+
+def data_facts(results: StudyResults) -> DataFacts:
+    """What the runs were trained and tested on, and the exploration's measurements."""
+    data = results.data
+    eda = dict(results.eda.metrics) if results.eda is not None else None
+    if eda is not None and "source" in eda:  # the report and metrics.json name no folder of this machine
+        eda["source"] = printable_source(eda["source"])
+    first = next((records[0].metrics for records in results.runs.values()), {})
+    return DataFacts(
+        class_names=tuple(eda["class_names"] if eda and "class_names" in eda else data.class_names),
+        n_train=len(data.y_train),
+        n_test=len(data.y_test),
+        n_fit=int(first.get("n_train", 0)),
+        n_val=int(first.get("n_val", 0)),
+        subset=data.subset,
+        image_side=int(data.x_test.shape[1]),
+        source=printable_source(data.source),
+        fingerprint=data.fingerprint,
+        checksums=dict(sorted(data.checksums.items())),
+        eda=eda,
+    )
+
+
+def provenance(results: StudyResults) -> Provenance:
+    """Where the runs trained, on which machines, in which precisions."""
+    runs = [r for records in results.runs.values() for r in records]
+
+    def named(key: str) -> tuple[str, ...]:
+        found = {
+            str(r.metrics.get("platform", {}).get(key) or r.metrics["spec"].get(key) or DEFAULT_PLATFORM[key])
+            for r in runs
+        }
+        return tuple(sorted(found))
+
+    machines: tuple[Machine, ...] = tuple(
+        {"machine": machine, "runs": n} for machine, n in results.machines()
+    )
+    return Provenance(
+        platform=results.platform(),
+        backends=named("backend"),
+        devices=named("device"),
+        precisions=tuple(sorted({str(r.metrics["spec"]["precision"]) for r in runs})),
+        machines=machines,
+        fmnist_report=__version__,
     )
 
 
@@ -272,3 +337,56 @@ def histories(records: list[Record]) -> dict[str, list[list[float]]]:
     """Each history entry of a model's runs, one list of per-epoch values per seed."""
     keys = records[0].metrics["history"]
     return {k: [list(r.metrics["history"].get(k, [])) for r in records] for k in keys}
+
+
+def with_build(
+    summary: Summary,
+    *,
+    environment: Mapping[str, Any],
+    model_dir: str,
+    export: Mapping[str, Any] | None,
+    predictions: Sequence[Mapping[str, Any]],
+) -> Summary:
+    """The Summary with what the build added: the machine it ran on, the export and its predictions.
+
+    Args:
+        environment: `report.environment.environment_info()`.
+        model_dir: the export's folder as the report prints it.
+        export: the export's metadata, or None where nothing was exported.
+        predictions: `serving.publish.sample_predictions`: ``index``, ``true``, ``png`` and ``top``
+            ((class, probability) pairs); the thumbnails go to the pictures.
+    """
+    built = Built(
+        environment=Environment(
+            versions=dict(environment.get("versions", {})),
+            platform=str(environment.get("platform", "")),
+            cpu=str(environment.get("cpu", "")),
+            logical_cpus=int(environment.get("logical_cpus", 0)),
+            threads=dict(environment.get("threads", {})),
+            isa_cap=environment.get("isa_cap"),
+            machine=environment.get("machine"),
+        ),
+        deployment=Deployment(
+            model_dir=model_dir,
+            export=_export(export),
+            predictions=tuple(
+                {
+                    "index": int(p["index"]),
+                    "true": str(p["true"]),
+                    "top": [{"name": str(n), "probability": float(prob)} for n, prob in p["top"]],
+                }
+                for p in predictions
+            ),
+        ),
+    )
+    thumbnails = {str(int(p["index"])): p["png"] for p in predictions}
+    return replace(summary, built=built, pictures={**summary.pictures, "predictions": thumbnails})
+
+
+def _export(metadata: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The export's metadata with its files as a list of ``path``, ``bytes``, ``sha256``: a file
+    name is a value of metrics.json, never a key (``model.tar.gz`` is no path of keys)."""
+    if metadata is None:
+        return None
+    files = metadata.get("artifacts", {})
+    return {**metadata, "artifacts": [{"path": k, **files[k]} for k in sorted(files)]}

@@ -6,7 +6,7 @@ import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from fmnist_report import backend, models, runtime
 from fmnist_report.config import StudyConfig
 from fmnist_report.data import Dataset, one_hot, scale
 from fmnist_report.ids import ModelId
+from fmnist_report.json_types import JsonValue
 from fmnist_report.records import Record, make_key, versions
 from fmnist_report.study import augment
 from fmnist_report.study.scores import confusion_matrix, cross_entropy, per_class_scores
@@ -21,6 +22,13 @@ from fmnist_report.study.scores import confusion_matrix, cross_entropy, per_clas
 #: Batches per compiled call: cuts Python overhead with the same updates in the same order.
 #: The PyTorch backend accepts only 1.
 STEPS_PER_EXECUTION = {"tensorflow": 50, "jax": 50, "torch": 1}
+
+
+#: ``fit``'s data arguments (`feed`): NumPy arrays with their batch size, or a tf.data pipeline.
+class FitInput(TypedDict):
+    x: Any
+    y: NotRequired[np.ndarray]
+    batch_size: NotRequired[int]
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,7 @@ class RunSpec:
     def label(self) -> str:
         return self.model.label
 
-    def params(self) -> dict[str, Any]:
+    def params(self) -> dict[str, JsonValue]:
         """The spec as plain values; the variant fields only where set, so that the built-in
         models keep the cache keys they had before variants existed."""
         out = dataclasses.asdict(self)
@@ -234,7 +242,7 @@ def epoch_arrays(
     return images, y[order]
 
 
-def feed(images: np.ndarray, labels: np.ndarray, batch_size: int) -> dict[str, Any]:
+def feed(images: np.ndarray, labels: np.ndarray, batch_size: int) -> FitInput:
     """``fit``'s data arguments for one pass over these arrays, batch by batch in their order.
 
     On TensorFlow the batches go in as a tf.data pipeline with autotuning off. Keras' own

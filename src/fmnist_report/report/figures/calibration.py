@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from fmnist_report.report.figures.spec import FigureSpec
+from fmnist_report.report.figures.spec import FigureSpec, pictures
 from fmnist_report.report.figures.style import WIDTH, model_color, styled
-
-if TYPE_CHECKING:
-    from fmnist_report.study.results import StudyResults
-    from fmnist_report.study.summary import Summary
+from fmnist_report.report.formatting import num
+from fmnist_report.study.summary_types import CALIBRATION, Summary
 
 SECTION = "interpretation"
 
@@ -81,23 +78,33 @@ def pooled_bins(bins: np.ndarray) -> np.ndarray:
     return np.stack([acc, conf, count], axis=1)
 
 
-def calibration_figures(results: StudyResults, summary: Summary) -> list[FigureSpec]:
+def calibration_figures(summary: Summary) -> list[FigureSpec]:
     """Reliability diagrams of Dense and the headline CNN (else the first two models), ECE in the legend."""
-    m = summary.analyses.get("calibration")
+    m = summary.analyses.get(CALIBRATION)
     if m is None:
         return []
-    arrays = results.analyses["calibration"].arrays
     roles = summary.roles
-    ids = [mid for mid in (roles.dense, roles.headline) if mid in m["models"]] or m["models"][:2]
-    panels, parts = [], []
+    ids = [mid for mid in (roles.dense, roles.headline) if mid is not None and mid in m["models"]]
+    ids = ids or m["models"][:2]
+    legends: dict[str, str] = {}
+    parts = []
     for mid in ids:
         e = m["ece"][mid]
         seeds = len(e["per_seed"])
-        ece_text = f"ECE {e['summary']['mean']:.3f}" + (f" (mean of {seeds} seeds)" if seeds > 1 else "")
-        panels.append(
-            (m["labels"][mid], model_color(mid), pooled_bins(arrays[f"reliability_{mid}"]), ece_text)
+        legends[mid] = f"ECE {num(e['summary']['mean'], 3)}" + (
+            f" (mean of {seeds} seeds)" if seeds > 1 else ""
         )
-        parts.append(f"{m['labels'][mid]} {ece_text}")
+        parts.append(f"{m['labels'][mid]} {legends[mid]}")
+
+    def draw() -> Figure:
+        arrays = pictures(summary, CALIBRATION)
+        return plot_reliability(
+            [
+                (m["labels"][mid], model_color(mid), pooled_bins(arrays[f"reliability_{mid}"]), legends[mid])
+                for mid in ids
+            ]
+        )
+
     seeds = max(len(m["ece"][mid]["per_seed"]) for mid in ids)
     pooled = f"bins pooled over {seeds} seeds" if seeds > 1 else "one seed"
     return [
@@ -106,7 +113,7 @@ def calibration_figures(results: StudyResults, summary: Summary) -> list[FigureS
             f"Reliability diagrams ({m['binning']}, {pooled}): solid bars show the accuracy in each bin, hatched "
             "bars the gap up (overconfident) or down (underconfident) to the bin's mean confidence, the dashed "
             "line perfect calibration; below, images per bin (log scale). " + "; ".join(parts) + ".",
-            plot_reliability(panels),
+            draw,
             SECTION,
         )
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,16 +17,14 @@ from fmnist_report.report.figures.curves import (
     history,
     plot_training_curves,
     seed_counts,
+    seeds_phrase,
 )
-from fmnist_report.report.figures.eda import class_names
-from fmnist_report.report.figures.formats import pct, seeds_phrase
 from fmnist_report.report.figures.spec import FigureSpec
 from fmnist_report.report.figures.style import CELL_FONT, WIDTH, model_color, styled
+from fmnist_report.report.formatting import pct
 
 if TYPE_CHECKING:
-    from fmnist_report.records import Record
-    from fmnist_report.study.results import StudyResults
-    from fmnist_report.study.summary import Summary
+    from fmnist_report.study.summary_types import Summary
 
 DENSE_SECTION = "dense"
 CNN_SECTION = "cnn"
@@ -79,16 +78,16 @@ def row_normalize(counts: np.ndarray) -> np.ndarray:
     return np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
 
 
-# -- from results to figures ---------------------------------------------------------------
+# -- from the summary to figures ---------------------------------------------------------------
 
 
-def dense_figures(results: StudyResults, summary: Summary) -> list[FigureSpec]:
+def dense_figures(summary: Summary) -> list[FigureSpec]:
     """Section 2: the Dense baseline's confusion matrix on its own."""
     dense = summary.roles.dense
     if dense is None:
         return []
-    names = class_names(results)
-    counts = _confusion_sum(results.runs[dense])
+    names = list(summary.data.class_names)
+    counts = _confusion(summary, dense)
     label = summary.row(dense)["label"]
     return [
         FigureSpec(
@@ -96,13 +95,13 @@ def dense_figures(results: StudyResults, summary: Summary) -> list[FigureSpec]:
             f"Test-set confusion matrix of the {label} baseline ({READING}; "
             f"{_confusion_note(seed_counts(summary, [dense]))} each cell is a percentage of its row). "
             f"The largest confusion: {_worst_confusion(counts, names)}.",
-            plot_confusions([(label, counts)], names),
+            partial(plot_confusions, [(label, counts)], names),
             DENSE_SECTION,
         )
     ]
 
 
-def cnn_figures(results: StudyResults, summary: Summary) -> list[FigureSpec]:
+def cnn_figures(summary: Summary) -> list[FigureSpec]:
     """Section 3: training curves of Dense and the headline CNN, then their confusions side by side."""
     roles = summary.roles
     ids = [mid for mid in (roles.dense, roles.headline) if mid is not None]
@@ -110,7 +109,7 @@ def cnn_figures(results: StudyResults, summary: Summary) -> list[FigureSpec]:
         return []
     labels = {mid: summary.row(mid)["label"] for mid in ids}
     series = {
-        key: [Series(labels[mid], model_color(mid), history(results.runs[mid], key)) for mid in ids]
+        key: [Series(labels[mid], model_color(mid), history(summary, mid, key)) for mid in ids]
         for key in CURVE_KEYS
     }
     specs = [
@@ -119,15 +118,15 @@ def cnn_figures(results: StudyResults, summary: Summary) -> list[FigureSpec]:
             f"Loss and accuracy per epoch on the training (solid) and validation (dashed) images; "
             f"{band_note(seed_counts(summary, ids))}. Final validation accuracy: "
             f"{final_values(series['val_accuracy'])}.",
-            plot_training_curves(series),
+            partial(plot_training_curves, series),
             CNN_SECTION,
         )
     ]
     if len(ids) < 2:
         return specs
     dense, cnn = ids
-    names = class_names(results)
-    counts = {mid: _confusion_sum(results.runs[mid]) for mid in ids}
+    names = list(summary.data.class_names)
+    counts = {mid: _confusion(summary, mid) for mid in ids}
     worst = "; ".join(f"{labels[mid]}: {_worst_confusion(counts[mid], names)}" for mid in ids)
     specs.append(
         FigureSpec(
@@ -135,23 +134,23 @@ def cnn_figures(results: StudyResults, summary: Summary) -> list[FigureSpec]:
             f"Test-set confusion matrices of {labels[dense]} and {labels[cnn]} "
             f"({READING}; {_confusion_note(seed_counts(summary, ids))} each cell is a percentage "
             f"of its row). The largest confusion, {worst}.",
-            plot_confusions([(labels[mid], counts[mid]) for mid in ids], names),
+            partial(plot_confusions, [(labels[mid], counts[mid]) for mid in ids], names),
             CNN_SECTION,
         )
     )
     return specs
 
 
-def _confusion_sum(records: list[Record]) -> np.ndarray:
-    """A model's test-set confusion counts, summed over its seeds."""
-    return np.sum([np.asarray(r.arrays["confusion"]) for r in records], axis=0)
+def _confusion(summary: Summary, model_id: str) -> np.ndarray:
+    """A model's test-set confusion counts, summed over its seeds (the Summary holds the sum)."""
+    return np.asarray(summary.row(model_id)["confusion"])
 
 
 def _worst_confusion(counts: np.ndarray, names: Sequence[str]) -> str:
     rates = row_normalize(counts)
     np.fill_diagonal(rates, -1.0)
     r, c = np.unravel_index(int(np.argmax(rates)), rates.shape)
-    return f"{pct(rates[r, c])} of {names[r]} images predicted as {names[c]}"
+    return f"{pct(rates[r, c], 1)} of {names[int(r)]} images predicted as {names[int(c)]}"
 
 
 def _confusion_note(counts: Sequence[int]) -> str:

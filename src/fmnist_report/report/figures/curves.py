@@ -11,14 +11,13 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from fmnist_report.report.figures.formats import pct, seeds_phrase
 from fmnist_report.report.figures.style import BAND_ALPHA, WIDTH, styled
+from fmnist_report.report.formatting import pct, plural, span
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from fmnist_report.records import Record
-    from fmnist_report.study.summary import Summary
+    from fmnist_report.study.summary_types import Summary
 
 
 #: Up to this many epochs, each has its tick and its markers; beyond, a few whole-number ticks.
@@ -140,9 +139,9 @@ def _epoch_axis(ax: Axes, epochs: int) -> None:
 # -- values and words for captions -----------------------------------------------------------
 
 
-def history(records: list[Record], key: str) -> np.ndarray:
-    """Per-seed values of one history entry as (seeds, epochs), cut to the shortest run."""
-    rows = [r.metrics["history"][key] for r in records]
+def history(summary: Summary, model_id: str, key: str) -> np.ndarray:
+    """A model's per-seed values of one history entry (`Summary.curves`) as (seeds, epochs), cut to the shortest run."""
+    rows = summary.curves[model_id][key]
     n = min(len(row) for row in rows)
     return np.array([row[:n] for row in rows], dtype=float)
 
@@ -150,6 +149,13 @@ def history(records: list[Record], key: str) -> np.ndarray:
 def seed_counts(summary: Summary, ids: Sequence[str]) -> list[int]:
     """How many seeds each model ran: its lines are means over them, its bands their spread."""
     return [len(summary.row(mid)["seeds"]) for mid in ids]
+
+
+def seeds_phrase(counts: Sequence[int]) -> str:
+    """How many seeds the models drawn ran: ``3 seeds``, ``1 seed`` or ``1 to 3 seeds per model``."""
+    if min(counts) == max(counts):
+        return plural(counts[0], "seed")
+    return f"{span(counts, str)} seeds per model"
 
 
 def band_note(counts: Sequence[int]) -> str:
@@ -161,4 +167,4 @@ def band_note(counts: Sequence[int]) -> str:
 
 def final_values(series: Sequence[Series]) -> str:
     """Each model's seed-mean value after the last epoch: ``Dense 85.1%, CNN 3x3 90.2%``."""
-    return ", ".join(f"{s.label} {pct(s.values.mean(axis=0)[-1])}" for s in series)
+    return ", ".join(f"{s.label} {pct(s.values.mean(axis=0)[-1], 1)}" for s in series)

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from fmnist_report.report.figures.axes import bare, class_axis
-from fmnist_report.report.figures.formats import count_range, pct
-from fmnist_report.report.figures.spec import FigureSpec
+from fmnist_report.report.figures.spec import FigureSpec, picture
 from fmnist_report.report.figures.style import SPLIT_COLORS, WIDTH, styled
+from fmnist_report.report.formatting import num, pct, span
 
 if TYPE_CHECKING:
-    from fmnist_report.study.results import StudyResults
-    from fmnist_report.study.summary import Summary
+    from fmnist_report.study.summary_types import Summary
 
 SECTION = "eda"
+#: The key of the exploration's arrays in ``Summary.pictures``.
+PICTURES = "eda"
+#: Sample images shown per class: the first this many the exploration stored.
+SAMPLES_SHOWN = 8
 
 
 @styled
@@ -94,7 +98,7 @@ def plot_pixel_histogram(histogram: np.ndarray) -> Figure:
     ax.set_xlim(-0.5, len(counts) - 0.5)
     if counts.sum() > 0:
         ax.annotate(
-            f"value 0: {counts[0] / counts.sum():.1%} of all pixels",
+            f"value 0: {pct(counts[0] / counts.sum(), 1)} of all pixels",
             (0, counts[0]),
             xytext=(18, -4),
             textcoords="offset points",
@@ -108,68 +112,78 @@ def plot_pixel_histogram(histogram: np.ndarray) -> Figure:
     return fig
 
 
-# -- from results to figures ---------------------------------------------------------------
+# -- from the summary to figures ---------------------------------------------------------------
 
 
-def class_names(results: StudyResults) -> list[str]:
-    """The class names as the data exploration recorded them, else as the data set has them."""
-    if results.eda is not None and "class_names" in results.eda.metrics:
-        return list(results.eda.metrics["class_names"])
-    return list(results.data.class_names)
-
-
-def eda_figures(results: StudyResults, summary: Summary) -> list[FigureSpec]:
-    """The four data-exploration figures, from the EDA record; each needs its own arrays."""
-    if results.eda is None:
+def eda_figures(summary: Summary) -> list[FigureSpec]:
+    """The four data-exploration figures: captions from the exploration's measurements, drawings
+    from its pictures."""
+    m = summary.data.eda
+    if m is None:
         return []
-    m, a = results.eda.metrics, results.eda.arrays
-    names = class_names(results)
+    names = list(summary.data.class_names)
     specs = []
-    if "train_counts" in m and "test_counts" in m:
-        train, test = m["train_counts"], m["test_counts"]
+    train = m.get("train_counts")
+    if train is not None and "test_counts" in m:
+        test = m["test_counts"]
         specs.append(
             FigureSpec(
                 "class_distribution",
-                f"Images per class: {count_range(train)} in the training set ({sum(train):,} in all) "
-                f"and {count_range(test)} in the test set ({sum(test):,} in all).",
-                plot_class_distribution(names, train, test),
+                f"Images per class: {_per_class(train)} in the training set ({num(sum(train))} in all) "
+                f"and {_per_class(test)} in the test set ({num(sum(test))} in all).",
+                partial(plot_class_distribution, names, train, test),
                 SECTION,
             )
         )
-    if "sample_images" in a:
-        rows, cols = a["sample_images"].shape[:2]
-        specs.append(
-            FigureSpec(
-                "sample_grid",
-                f"The first {cols} training images of each of the {rows} classes, as stored (28x28 pixels, "
-                "0 = black).",
-                plot_sample_grid(a["sample_images"], names),
-                SECTION,
-            )
+    # The exploration stores the first SAMPLES_SHOWN training images of each class, or as many
+    # as the smallest class has.
+    cols = min(SAMPLES_SHOWN, *train) if train else SAMPLES_SHOWN
+    specs.append(
+        FigureSpec(
+            "sample_grid",
+            f"The first {cols} training images of each of the {len(names)} classes, as stored (28x28 pixels, "
+            "0 = black).",
+            lambda: plot_sample_grid(_samples(summary, cols), names),
+            SECTION,
         )
-    if "mean_images" in a:
-        specs.append(
-            FigureSpec(
-                "mean_images",
-                "The mean training image of each class, on one shared gray scale."
-                + _brightness_range(m.get("mean_intensity_per_class"), names),
-                plot_mean_images(a["mean_images"], names),
-                SECTION,
-            )
+    )
+    specs.append(
+        FigureSpec(
+            "mean_images",
+            "The mean training image of each class, on one shared gray scale."
+            + _brightness_range(m.get("mean_intensity_per_class"), names),
+            lambda: plot_mean_images(picture(summary, PICTURES, "mean_images"), names),
+            SECTION,
         )
-    if "pixel_histogram" in a:
-        hist = np.asarray(a["pixel_histogram"])
-        zero = m.get("zero_pixel_fraction", float(hist[0] / hist.sum()))
+    )
+    if train is not None and "zero_pixel_fraction" in m:
+        # The histogram counts every pixel of every training image.
+        pixels = sum(train) * summary.data.image_side**2
         specs.append(
             FigureSpec(
                 "pixel_histogram",
-                f"Distribution of the {int(hist.sum()):,} training pixel values (log scale); "
-                f"{pct(zero)} of all pixels are exactly 0, the black background.",
-                plot_pixel_histogram(hist),
+                f"Distribution of the {num(pixels)} training pixel values (log scale); "
+                f"{pct(m['zero_pixel_fraction'], 1)} of all pixels are exactly 0, the black background.",
+                lambda: plot_pixel_histogram(np.asarray(picture(summary, PICTURES, "pixel_histogram"))),
                 SECTION,
             )
         )
     return specs
+
+
+def _per_class(counts: Sequence[int]) -> str:
+    """``6,000 per class`` or ``19 to 20 per class``."""
+    return f"{span(counts, num)} per class"
+
+
+def _samples(summary: Summary, cols: int) -> np.ndarray:
+    """The first ``cols`` stored sample images of each class, (classes, cols, side, side)."""
+    images = np.asarray(picture(summary, PICTURES, "sample_images"))
+    if images.shape[1] < cols:
+        raise ValueError(
+            f"the sample grid shows {cols} images per class, the exploration stored {images.shape[1]}"
+        )
+    return images[:, :cols]
 
 
 def _brightness_range(means: Sequence[float] | None, names: Sequence[str]) -> str:
@@ -178,6 +192,6 @@ def _brightness_range(means: Sequence[float] | None, names: Sequence[str]) -> st
         return ""
     lo, hi = int(np.argmin(means)), int(np.argmax(means))
     return (
-        f" The mean pixel value of a class ranges from {means[lo]:.0f} ({names[lo]}) "
-        f"to {means[hi]:.0f} ({names[hi]}) on the 0-255 scale."
+        f" The mean pixel value of a class ranges from {num(means[lo])} ({names[lo]}) "
+        f"to {num(means[hi])} ({names[hi]}) on the 0-255 scale."
     )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import Literal, NotRequired, TypedDict
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -11,19 +12,36 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import EngFormatter, PercentFormatter
 
 from fmnist_report.report.figures.axes import separate_labels
-from fmnist_report.report.figures.formats import span
 from fmnist_report.report.figures.spec import FigureSpec
 from fmnist_report.report.figures.style import WIDTH, model_color, styled
-
-if TYPE_CHECKING:
-    from fmnist_report.study.results import StudyResults
-    from fmnist_report.study.summary import Summary
+from fmnist_report.report.formatting import span, times
+from fmnist_report.study.summary_types import EFFICIENCY, EfficiencyRow, Summary
 
 SECTION = "interpretation"
 
 
+class EfficiencyPoint(TypedDict):
+    """A model of the cost figure: its name, color, costs and mean accuracy with its interval."""
+
+    label: str
+    #: A shorter label for the plot; ``label`` where there is none.
+    short: NotRequired[str]
+    color: str
+    params: int
+    flops: int
+    accuracy: float
+    ci_low: float
+    ci_high: float
+    #: Trained on permuted pixels: drawn hollow.
+    permuted: bool
+
+
+#: The costs the figure plots accuracy against, one panel each.
+COSTS: tuple[Literal["params", "flops"], ...] = ("params", "flops")
+
+
 @styled
-def plot_param_efficiency(points: Sequence[dict[str, Any]]) -> Figure:
+def plot_param_efficiency(points: Sequence[EfficiencyPoint]) -> Figure:
     """Test accuracy against parameters and against FLOPs per image (both log scale).
 
     Args:
@@ -33,7 +51,7 @@ def plot_param_efficiency(points: Sequence[dict[str, Any]]) -> Figure:
     fig = Figure(figsize=(WIDTH, 3.5), layout="constrained")
     ax_p, ax_f = fig.subplots(1, 2, sharey=True)
     labels = []
-    for ax, attr in ((ax_p, "params"), (ax_f, "flops")):
+    for ax, attr in zip((ax_p, ax_f), COSTS, strict=True):
         # Permuted twins first, as larger rings, so a twin at the same spot circles its model's dot.
         ordered = sorted(points, key=lambda p: (not p["permuted"], p[attr]))
         n_twins = sum(p["permuted"] for p in points)
@@ -89,7 +107,7 @@ def _short(label: str) -> str:
     return label.replace(" (permuted pixels)", ", permuted")
 
 
-def _point(row: dict[str, Any]) -> dict[str, Any]:
+def _point(row: EfficiencyRow) -> EfficiencyPoint:
     acc = row["test_accuracy"]
     return {
         "label": row["label"],
@@ -104,9 +122,9 @@ def _point(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def efficiency_figures(results: StudyResults, summary: Summary) -> list[FigureSpec]:
+def efficiency_figures(summary: Summary) -> list[FigureSpec]:
     """Accuracy against parameters and FLOPs for every model, from the efficiency analysis' rows."""
-    eff = summary.analyses.get("efficiency")
+    eff = summary.analyses.get(EFFICIENCY)
     if eff is None or not eff["models"]:
         return []
     rows = eff["models"]
@@ -119,14 +137,15 @@ def efficiency_figures(results: StudyResults, summary: Summary) -> list[FigureSp
         p = [r["params"] / dense["params"] for r in cnns]
         f = [r["flops"] / dense["flops"] for r in cnns]
         tail = (
-            f" Against Dense, the CNNs need {span(p, 1)} the parameters and {span(f, 0)} the FLOPs per image."
+            f" Against Dense, the CNNs need {span(p, partial(times, digits=1))} the parameters and "
+            f"{span(f, partial(times, digits=0))} the FLOPs per image."
         )
     return [
         FigureSpec(
             "param_efficiency",
             f"Test accuracy ({note}) against trainable parameters and FLOPs per image; hollow markers are "
             f"the permuted-pixel runs.{tail}",
-            plot_param_efficiency([_point(r) for r in rows]),
+            partial(plot_param_efficiency, [_point(r) for r in rows]),
             SECTION,
         )
     ]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -13,10 +14,10 @@ from fmnist_report.ids import ModelId
 from fmnist_report.report.figures.curves import Series, band_note, final_values, plot_validation_curves
 from fmnist_report.report.figures.spec import FigureSpec
 from fmnist_report.report.figures.style import EXTRA_COLORS, MODEL_COLORS, WIDTH, model_color, styled
+from fmnist_report.report.formatting import num
 
 if TYPE_CHECKING:
-    from fmnist_report.study.results import StudyResults
-    from fmnist_report.study.summary import Summary
+    from fmnist_report.study.summary_types import ModelRow, Summary
 
 #: The family the "Your variants" section shows, and that section's id.
 VARIANTS = "variants"
@@ -39,13 +40,31 @@ def colors(ids: Sequence[str]) -> dict[str, str]:
     return {m: out[m] for m in ids}
 
 
+class CostPoint(TypedDict):
+    """A model of the cost figure: its name and marker, its costs, and its mean accuracy with its interval."""
+
+    label: str
+    color: str
+    marker: str
+    params: int
+    #: The mean training time of a run.
+    seconds: float
+    accuracy: float
+    ci_low: float
+    ci_high: float
+
+
+#: The costs the figure plots accuracy against, one panel each.
+COSTS: tuple[Literal["params", "seconds"], ...] = ("params", "seconds")
+
+
 @styled
-def plot_cost_accuracy(points: Sequence[Mapping[str, Any]]) -> Figure:
+def plot_cost_accuracy(points: Sequence[CostPoint]) -> Figure:
     """Test accuracy (mean, 95% interval) against parameters and against training time, one point a model."""
     fig = Figure(figsize=(WIDTH, 3.4), layout="constrained")
     axes = fig.subplots(1, 2, sharey=True)
     for ax, key, label in zip(
-        axes, ("params", "seconds"), ("trainable parameters", "training time per run (s)"), strict=True
+        axes, COSTS, ("trainable parameters", "training time per run (s)"), strict=True
     ):
         for p in points:
             err = np.array([[p["accuracy"] - p["ci_low"]], [p["ci_high"] - p["accuracy"]]])
@@ -63,7 +82,7 @@ def plot_cost_accuracy(points: Sequence[Mapping[str, Any]]) -> Figure:
         ax.grid(color="0.92", linewidth=0.6)
         ax.set_axisbelow(True)
         ax.margins(x=0.25, y=0.15)
-    axes[0].xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    axes[0].xaxis.set_major_formatter(FuncFormatter(lambda v, _: num(v)))
     axes[0].set_ylabel("test accuracy")
     axes[0].yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
     handles, labels = axes[0].get_legend_handles_labels()
@@ -75,7 +94,7 @@ def plot_cost_accuracy(points: Sequence[Mapping[str, Any]]) -> Figure:
 MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*")
 
 
-def _point(row: Mapping[str, Any], color: str, marker: str) -> dict[str, Any]:
+def _point(row: ModelRow, color: str, marker: str) -> CostPoint:
     acc = row["test_accuracy"]
     return {
         "label": row["label"],
@@ -89,7 +108,7 @@ def _point(row: Mapping[str, Any], color: str, marker: str) -> dict[str, Any]:
     }
 
 
-def family_figures(results: StudyResults, summary: Summary, family: str = VARIANTS) -> list[FigureSpec]:
+def family_figures(summary: Summary, family: str = VARIANTS) -> list[FigureSpec]:
     """The family's validation curves and its cost-accuracy plot; none where the family made no comparison."""
     ids = family_models(summary, family)
     if not ids:
@@ -110,7 +129,7 @@ def family_figures(results: StudyResults, summary: Summary, family: str = VARIAN
                 f"{family}_curves",
                 f"Validation accuracy per epoch of each variant and its base ({band_note(counts)}); after the "
                 f"last epoch: {final_values(series)}.",
-                plot_validation_curves(series),
+                partial(plot_validation_curves, series),
                 family,
             )
         )
@@ -121,8 +140,9 @@ def family_figures(results: StudyResults, summary: Summary, family: str = VARIAN
             f"{family}_cost",
             f"Test accuracy ({interval}) against trainable parameters and against training time per run, "
             "for each variant and its base.",
-            plot_cost_accuracy(
-                [_point(r, palette[r["model_id"]], MARKERS[i % len(MARKERS)]) for i, r in enumerate(rows)]
+            partial(
+                plot_cost_accuracy,
+                [_point(r, palette[r["model_id"]], MARKERS[i % len(MARKERS)]) for i, r in enumerate(rows)],
             ),
             family,
         )

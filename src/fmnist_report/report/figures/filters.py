@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
 from fmnist_report.report.figures.axes import bare
-from fmnist_report.report.figures.formats import pct
-from fmnist_report.report.figures.spec import FigureSpec
+from fmnist_report.report.figures.spec import FigureSpec, pictures
 from fmnist_report.report.figures.style import WIDTH, styled
-
-if TYPE_CHECKING:
-    from fmnist_report.study.results import StudyResults
-    from fmnist_report.study.summary import Summary
+from fmnist_report.report.formatting import num, pct
+from fmnist_report.study.summary_types import FILTERS, Summary
 
 SECTION = "interpretation"
 ACTIVATION_CMAP = "magma"
@@ -50,7 +47,7 @@ def plot_filters(kernels: dict[int, np.ndarray]) -> Figure:
         bare(ax)
         ax.set_title(f"{k}x{k} kernels ({n})", fontsize=10)
         bar = fig.colorbar(image, ax=ax, orientation="horizontal", shrink=0.8, aspect=30)
-        bar.set_ticks([-vmax, 0.0, vmax], labels=[f"{-vmax:.2f}", "0", f"{vmax:.2f}"])
+        bar.set_ticks([-vmax, 0.0, vmax], labels=[num(-vmax, 2), "0", num(vmax, 2)])
         bar.set_label("weight", fontsize=8)
         bar.ax.tick_params(labelsize=7)
     return fig
@@ -104,19 +101,18 @@ def spread_channels(order: Sequence[int], mean_activation: Sequence[float], coun
     return [active[r] for r in ranks]
 
 
-def filter_figures(results: StudyResults, summary: Summary) -> list[FigureSpec]:
+def filter_figures(summary: Summary) -> list[FigureSpec]:
     """The learned kernels of every kernel size, and the feature maps of the inspected CNN."""
-    m = summary.analyses.get("filters")
+    m = summary.analyses.get(FILTERS)
     if m is None:
         return []
-    a = results.analyses["filters"].arrays
     sizes = m["kernel_sizes"]
     norms = "; ".join(
-        f"{k}x{k} {m['filter_norms'][str(k)]['min']:.2f} to {m['filter_norms'][str(k)]['max']:.2f}"
+        f"{k}x{k} {num(m['filter_norms'][str(k)]['min'], 2)} to {num(m['filter_norms'][str(k)]['max'], 2)}"
         for k in sizes
     )
     k = m["feature_map_kernel"]
-    names = list(results.data.class_names)
+    names = list(summary.data.class_names)
     shown = {
         name: spread_channels(m["channel_order"][name], m["example_mean_activation"][name])
         for name in MAP_LAYERS
@@ -127,7 +123,7 @@ def filter_figures(results: StudyResults, summary: Summary) -> list[FigureSpec]:
             "filters",
             f"The {m['n_filters'][str(sizes[0])]} learned first-layer kernels of each CNN (first seed), blue "
             f"negative and red positive, one scale per kernel size. L2 norm per kernel: {norms}.",
-            plot_filters({k: a[f"kernels_k{k}"] for k in sizes}),
+            lambda: _draw_filters(pictures(summary, FILTERS), sizes),
             SECTION,
         ),
         FigureSpec(
@@ -136,13 +132,22 @@ def filter_figures(results: StudyResults, summary: Summary) -> list[FigureSpec]:
             f"{len(shown['conv1'])} of {m['channels']['conv1']} conv1 channels (28x28, each unit sees {k}x{k} "
             f"pixels) and {len(shown['conv2'])} of {m['channels']['conv2']} conv2 channels (14x14), taken at "
             "evenly spaced ranks of mean activation on these images, most active first; each column has its "
-            f"own scale, black = 0. Over {m['images']}, {pct(sp['conv1'])} of conv1 and {pct(sp['conv2'])} "
+            f"own scale, black = 0. Over {m['images']}, {pct(sp['conv1'], 1)} of conv1 and {pct(sp['conv2'], 1)} "
             "of conv2 activations are exactly zero after ReLU.",
-            plot_feature_maps(
-                a["example_images"],
-                [(name, a[f"{name}_maps"], shown[name]) for name in MAP_LAYERS],
-                [names[c] for c in m["example_classes"]],
+            lambda: _draw_feature_maps(
+                pictures(summary, FILTERS), shown, [names[c] for c in m["example_classes"]]
             ),
             SECTION,
         ),
     ]
+
+
+def _draw_filters(a: Mapping[str, Any], sizes: Sequence[int]) -> Figure:
+    return plot_filters({k: a[f"kernels_k{k}"] for k in sizes})
+
+
+def _draw_feature_maps(
+    a: Mapping[str, Any], shown: Mapping[str, list[int]], row_labels: Sequence[str]
+) -> Figure:
+    layers = [(name, a[f"{name}_maps"], shown[name]) for name in MAP_LAYERS]
+    return plot_feature_maps(a["example_images"], layers, row_labels)

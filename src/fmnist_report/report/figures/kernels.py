@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -19,15 +20,14 @@ from fmnist_report.report.figures.curves import (
     history,
     plot_validation_curves,
     seed_counts,
+    seeds_phrase,
 )
-from fmnist_report.report.figures.eda import class_names
-from fmnist_report.report.figures.formats import count, pct, seeds_phrase
 from fmnist_report.report.figures.spec import FigureSpec
 from fmnist_report.report.figures.style import WIDTH, model_color, styled
+from fmnist_report.report.formatting import compact, pct, times
 
 if TYPE_CHECKING:
-    from fmnist_report.study.results import StudyResults
-    from fmnist_report.study.summary import Summary
+    from fmnist_report.study.summary_types import ModelRow, Summary
 
 SECTION = "kernels"
 
@@ -106,7 +106,7 @@ def plot_kernel_tradeoff(points: Sequence[TradeoffPoint]) -> Figure:
                 elinewidth=1,
             )
             label = ax.annotate(
-                f"{p.short}\n{count(p.params)} params",
+                f"{p.short}\n{compact(p.params)} params",
                 (x, p.accuracy),
                 xytext=(7, 0),
                 textcoords="offset points",
@@ -129,45 +129,45 @@ def plot_kernel_tradeoff(points: Sequence[TradeoffPoint]) -> Figure:
     return fig
 
 
-# -- from results to figures ---------------------------------------------------------------
+# -- from the summary to figures ---------------------------------------------------------------
 
 
-def kernel_figures(results: StudyResults, summary: Summary) -> list[FigureSpec]:
+def kernel_figures(summary: Summary) -> list[FigureSpec]:
     """Validation curves per kernel size, then per-class accuracy and cost with Dense as the reference."""
     arms = summary.roles.kernel_arms
     if not arms:
         return []
     ids = [mid for mid in (summary.roles.dense, *arms) if mid is not None]
     return [
-        _curves_figure(results, summary, arms),
-        _per_class_figure(results, summary, ids),
+        _curves_figure(summary, arms),
+        _per_class_figure(summary, ids),
         _tradeoff_figure(summary, ids),
     ]
 
 
-def _curves_figure(results: StudyResults, summary: Summary, arms: Sequence[str]) -> FigureSpec:
+def _curves_figure(summary: Summary, arms: Sequence[str]) -> FigureSpec:
     series = [
-        Series(summary.row(mid)["label"], model_color(mid), history(results.runs[mid], "val_accuracy"))
+        Series(summary.row(mid)["label"], model_color(mid), history(summary, mid, "val_accuracy"))
         for mid in arms
     ]
     return FigureSpec(
         "training_curves_kernels",
         f"Validation accuracy per epoch for each kernel size; {band_note(seed_counts(summary, arms))}. "
         f"After the last epoch: {final_values(series)}.",
-        plot_validation_curves(series),
+        partial(plot_validation_curves, series),
         SECTION,
     )
 
 
-def _per_class_figure(results: StudyResults, summary: Summary, ids: Sequence[str]) -> FigureSpec:
-    names = class_names(results)
+def _per_class_figure(summary: Summary, ids: Sequence[str]) -> FigureSpec:
+    names = list(summary.data.class_names)
     groups = []
     for mid in ids:
-        recs = results.runs[mid]
-        mean = np.asarray(summary.row(mid)["per_class_accuracy"])
-        per_seed = np.array([r.metrics["per_class"]["accuracy"] for r in recs], dtype=float)
-        std = per_seed.std(axis=0, ddof=1) if len(recs) > 1 else None  # the spread stats.summarize uses
-        groups.append((summary.row(mid)["label"], model_color(mid), mean, std))
+        row = summary.row(mid)
+        mean = np.asarray(row["per_class_accuracy"])
+        per_seed = np.array(row["per_seed"]["per_class_accuracy"], dtype=float)
+        std = per_seed.std(axis=0, ddof=1) if len(per_seed) > 1 else None  # the spread stats.summarize uses
+        groups.append((row["label"], model_color(mid), mean, std))
     seeds = seed_counts(summary, ids)
     if max(seeds) > 1:
         note = f"mean over {seeds_phrase(seeds)}, error bars one standard deviation across seeds"
@@ -176,17 +176,17 @@ def _per_class_figure(results: StudyResults, summary: Summary, ids: Sequence[str
     overall = np.mean([g[2] for g in groups], axis=0)
     hard = int(np.argmin(overall))
     easy = int(np.argmax(overall))
-    hardest = ", ".join(f"{g[0]} {pct(g[2][hard])}" for g in groups)
+    hardest = ", ".join(f"{g[0]} {pct(g[2][hard], 1)}" for g in groups)
     return FigureSpec(
         "per_class_accuracy",
         f"Test accuracy per class; {note}. The hardest class is {names[hard]} ({hardest}), "
         f"the easiest {names[easy]}.",
-        plot_per_class_accuracy(names, groups),
+        partial(plot_per_class_accuracy, names, groups),
         SECTION,
     )
 
 
-def _tradeoff_point(mid: str, row: dict[str, Any], reference: bool) -> TradeoffPoint:
+def _tradeoff_point(mid: str, row: ModelRow, reference: bool) -> TradeoffPoint:
     acc = row["test_accuracy"]
     ks = ModelId.parse(mid).kernel_size
     return TradeoffPoint(
@@ -219,8 +219,8 @@ def _tradeoff_figure(summary: Summary, ids: Sequence[str]) -> FigureSpec:
     cost = ""
     if len(arms) > 1:
         cost = (
-            f" {dearest['label']} needs {dearest['flops'] / cheapest['flops']:.1f}x the FLOPs and "
-            f"{dearest['train_seconds']['mean'] / cheapest['train_seconds']['mean']:.1f}x the training time "
+            f" {dearest['label']} needs {times(dearest['flops'] / cheapest['flops'], 1)} the FLOPs and "
+            f"{times(dearest['train_seconds']['mean'] / cheapest['train_seconds']['mean'], 1)} the training time "
             f"of {cheapest['label']}."
         )
     ref = "; the square marks the Dense reference" if dense in rows else ""
@@ -229,6 +229,6 @@ def _tradeoff_figure(summary: Summary, ids: Sequence[str]) -> FigureSpec:
         "kernel_tradeoff",
         f"{note} against FLOPs per image and {time} per run; labels give the kernel size and "
         f"parameter count{ref}.{cost}",
-        plot_kernel_tradeoff(points),
+        partial(plot_kernel_tradeoff, points),
         SECTION,
     )

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
-from fmnist_report.report.figures.formats import pct
 from fmnist_report.report.figures.spec import FigureSpec
 from fmnist_report.report.figures.style import model_color, styled
+from fmnist_report.report.formatting import pct, pp
 
 if TYPE_CHECKING:
-    from fmnist_report.study.results import StudyResults
-    from fmnist_report.study.summary import Summary
+    from fmnist_report.study.summary_types import Summary
 
 SECTION = "interpretation"
 
@@ -33,8 +33,8 @@ def plot_locality(groups: Sequence[tuple[str, float, float, str, str]]) -> Figur
     for i, (_, before, after, color, color_p) in enumerate(groups):
         b1 = ax.bar(i - width / 2, before, width, color=color, edgecolor="0.2", linewidth=0.5)
         b2 = ax.bar(i + width / 2, after, width, color=color_p, edgecolor="0.2", linewidth=0.5, hatch="//")
-        ax.bar_label(b1, [pct(before)], fontsize=8, padding=1)
-        ax.bar_label(b2, [f"{pct(after)}\n({(after - before) * 100:+.1f} pp)"], fontsize=8, padding=1)
+        ax.bar_label(b1, [pct(before, 1)], fontsize=8, padding=1)
+        ax.bar_label(b2, [f"{pct(after, 1)}\n({pp(after - before)})"], fontsize=8, padding=1)
     ax.set_xticks(range(len(groups)), [g[0] for g in groups])
     ax.set_xlim(-0.6, len(groups) - 0.4)
     ax.set_ylabel("test accuracy")
@@ -52,24 +52,25 @@ def plot_locality(groups: Sequence[tuple[str, float, float, str, str]]) -> Figur
     return fig
 
 
-def locality_figures(results: StudyResults, summary: Summary) -> list[FigureSpec]:
+def locality_figures(summary: Summary) -> list[FigureSpec]:
     """Dense and the headline CNN, each beside its permuted twin, on the seed the twin ran."""
     roles = summary.roles
     groups, parts = [], []
     seed = None
     for mid in (roles.dense, roles.headline):
         twin = roles.twins.get(mid) if mid is not None else None
-        if twin is None:
+        if mid is None or twin is None:
             continue
         # One seed's accuracy on either side: the twin's first seed, and the original's run on it.
-        seed = summary.row(twin)["seeds"][0]
-        orig = next((r for r in results.runs[mid] if r.metrics["spec"]["seed"] == seed), None)
-        if orig is None:
+        row, twin_row = summary.row(mid), summary.row(twin)
+        seed = twin_row["seeds"][0]
+        if seed not in row["seeds"]:
             continue
-        before, after = orig.metrics["test_accuracy"], results.first(twin).metrics["test_accuracy"]
-        label = summary.row(mid)["label"]
+        before = row["per_seed"]["test_accuracy"][row["seeds"].index(seed)]
+        after = twin_row["per_seed"]["test_accuracy"][0]
+        label = row["label"]
         groups.append((label, before, after, model_color(mid), model_color(twin)))
-        parts.append(f"{label} {pct(before)} to {pct(after)} ({(after - before) * 100:+.1f} pp)")
+        parts.append(f"{label} {pct(before, 1)} to {pct(after, 1)} ({pp(after - before)})")
     if not groups:
         return []
     return [
@@ -77,7 +78,7 @@ def locality_figures(results: StudyResults, summary: Summary) -> list[FigureSpec
             "locality",
             "Test accuracy with the original pixels and with one fixed random permutation of the 784 pixel "
             f"positions applied to training and test images (seed {seed}): " + "; ".join(parts) + ".",
-            plot_locality(groups),
+            partial(plot_locality, groups),
             SECTION,
         )
     ]

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from fmnist_report.report.figures.axes import bare
-from fmnist_report.report.figures.formats import pct
-from fmnist_report.report.figures.spec import FigureSpec
+from fmnist_report.report.figures.spec import FigureSpec, picture
 from fmnist_report.report.figures.style import WIDTH, styled
-
-if TYPE_CHECKING:
-    from fmnist_report.study.results import StudyResults
-    from fmnist_report.study.summary import Summary
+from fmnist_report.report.formatting import pct
+from fmnist_report.study.summary_types import MISTAKES, Mistake, Summary
 
 SECTION = "interpretation"
 SALIENCY_CMAP = "hot"
@@ -60,18 +56,17 @@ def plot_saliency(images: np.ndarray, maps: np.ndarray, titles: Sequence[str]) -
     return fig
 
 
-def _title(mistake: dict[str, Any]) -> str:
+def _title(mistake: Mistake) -> str:
     """Test index, true and predicted class, one a line."""
     return f"#{mistake['index']}\ntrue: {mistake['true_name']}\npred: {mistake['predicted_name']}"
 
 
-def mistake_figures(results: StudyResults, summary: Summary) -> list[FigureSpec]:
+def mistake_figures(summary: Summary) -> list[FigureSpec]:
     """The most confident mistakes, and saliency maps of the first few."""
-    m = summary.analyses.get("mistakes")
+    m = summary.analyses.get(MISTAKES)
     if m is None or not m["mistakes"]["gallery"]:
         return []
     mk, sal = m["mistakes"], m["saliency"]
-    a = results.analyses["mistakes"].arrays
     gallery = mk["gallery"]
     specs = [
         FigureSpec(
@@ -80,8 +75,9 @@ def mistake_figures(results: StudyResults, summary: Summary) -> list[FigureSpec]
             f"with test index, true and predicted class and the predicted probability; {mk['n_confident_errors']} "
             f"of its {mk['n_errors']} errors on {mk['n_test']} images were made with at least "
             f"{pct(mk['confident_threshold'], 0)} confidence.",
-            plot_gallery(
-                a["gallery_images"], [f"{_title(g)}\n({pct(g['confidence'], 0)} sure)" for g in gallery]
+            lambda: plot_gallery(
+                picture(summary, MISTAKES, "gallery_images"),
+                [f"{_title(g)}\n({pct(g['confidence'], 0)} sure)" for g in gallery],
             ),
             SECTION,
         )
@@ -95,7 +91,11 @@ def mistake_figures(results: StudyResults, summary: Summary) -> list[FigureSpec]
                 "saliency",
                 f"Saliency of the {n} most confident mistakes: {sal['method']}. Share of the saliency on the "
                 f"garment's non-zero pixels: {shares} (those pixels cover {areas} of each image).",
-                plot_saliency(a["gallery_images"][:n], a["saliency"], [_title(g) for g in gallery[:n]]),
+                lambda: plot_saliency(
+                    picture(summary, MISTAKES, "gallery_images")[:n],
+                    picture(summary, MISTAKES, "saliency"),
+                    [_title(g) for g in gallery[:n]],
+                ),
                 SECTION,
             )
         )

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from functools import partial
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from fmnist_report.report.figures.formats import pct
-from fmnist_report.report.figures.spec import FigureSpec
+from fmnist_report.report.figures.spec import FigureSpec, picture
 from fmnist_report.report.figures.style import WIDTH, model_color, styled
-
-if TYPE_CHECKING:
-    from fmnist_report.study.results import StudyResults
-    from fmnist_report.study.summary import Summary
+from fmnist_report.report.formatting import pct, sig
+from fmnist_report.study.summary_types import SHIFT, ShiftAnalysis, Summary
 
 SECTION = "interpretation"
 LAYER_COLORS: dict[str, str] = {
@@ -56,7 +53,7 @@ def plot_shift_accuracy(
 @styled
 def plot_equivariance(
     magnitudes: Sequence[int],
-    panels: Sequence[tuple[str, dict[str, Sequence[float | None]]]],
+    panels: Sequence[tuple[str, Mapping[str, Sequence[float | None]]]],
     strides: dict[str, int],
 ) -> Figure:
     """Grouped bars per layer and shift, one panel per comparison (e.g. against shifted and unshifted maps)."""
@@ -78,7 +75,7 @@ def plot_equivariance(
                 edgecolor="0.3",
                 linewidth=0.4,
             )
-            labels = ["n/a" if np.isnan(v) else ("0" if v == 0 else f"{v:.2g}") for v in vals]
+            labels = ["n/a" if np.isnan(v) else sig(v, 2) for v in vals]
             ax.bar_label(bars, labels, fontsize=7, padding=1)
         ax.set_title(title, loc="left")
         ax.set_ylabel("relative error")
@@ -91,20 +88,25 @@ def plot_equivariance(
     return fig
 
 
-def shift_figures(results: StudyResults, summary: Summary) -> list[FigureSpec]:
+def shift_figures(summary: Summary) -> list[FigureSpec]:
     """Accuracy under shifts, and the layer-by-layer equivariance check."""
-    m = summary.analyses.get("shift")
+    m = summary.analyses.get(SHIFT)
     if m is None:
         return []
-    return [_accuracy_figure(m, results.analyses["shift"].arrays["accuracy"]), _equivariance_figure(m)]
+    return [_accuracy_figure(summary, m), _equivariance_figure(m)]
 
 
-def _accuracy_figure(m: dict[str, Any], accuracy: np.ndarray) -> FigureSpec:
+def _accuracy_figure(summary: Summary, m: ShiftAnalysis) -> FigureSpec:
     mags, ids = m["magnitudes"], m["models"]
-    curves = [(m["labels"][mid], model_color(mid), accuracy[i]) for i, mid in enumerate(ids)]
+
+    def draw() -> Figure:
+        accuracy = picture(summary, SHIFT, "accuracy")
+        curves = [(m["labels"][mid], model_color(mid), accuracy[i]) for i, mid in enumerate(ids)]
+        return plot_shift_accuracy(mags, curves, m["directions"])
+
     drops = "; ".join(
-        f"{m['labels'][mid]} {pct(m['mean_accuracy'][mid][0])} unshifted, {pct(m['mean_accuracy'][mid][-1])} "
-        f"at {mags[-1]} px"
+        f"{m['labels'][mid]} {pct(m['mean_accuracy'][mid][0], 1)} unshifted, "
+        f"{pct(m['mean_accuracy'][mid][-1], 1)} at {mags[-1]} px"
         for mid in ids
     )
     return FigureSpec(
@@ -112,12 +114,12 @@ def _accuracy_figure(m: dict[str, Any], accuracy: np.ndarray) -> FigureSpec:
         f"Test accuracy of the first seed's models on images shifted by 0 to {mags[-1]} pixels in each of "
         f"the directions {', '.join(m['directions'])} (vacated pixels set to 0; {m['images']}); line: mean "
         f"over directions, band: lowest to highest direction. {drops}.",
-        plot_shift_accuracy(mags, curves, m["directions"]),
+        draw,
         SECTION,
     )
 
 
-def _equivariance_figure(m: dict[str, Any]) -> FigureSpec:
+def _equivariance_figure(m: ShiftAnalysis) -> FigureSpec:
     eq = m["equivariance"]
     strides = {name: eq["geometry"][name]["stride"] for name in eq["layers"]}
     conv1 = [v for v in eq["relative_error"]["conv1"] if v is not None]
@@ -129,7 +131,7 @@ def _equivariance_figure(m: dict[str, Any]) -> FigureSpec:
     conv1_text = (
         "conv1's maps match exactly (error 0)"
         if conv1 and max(conv1) == 0
-        else f"conv1's largest error is {max(conv1):.1g}"
+        else f"conv1's largest error is {sig(max(conv1), 1)}"
     )
     sensitivity = (
         ", (b) relative change against the original maps, nothing shifted back" if len(panels) > 1 else ""
@@ -141,6 +143,6 @@ def _equivariance_figure(m: dict[str, Any]) -> FigureSpec:
         f"(a layer of stride j by the nearest whole number of its own pixels){sensitivity}"
         f"; interior positions only, root mean square over four directions ({eq['images']}). "
         f"{conv1_text}; a layer of stride j follows exactly only shifts that are multiples of j.",
-        plot_equivariance(eq["magnitudes"], panels, strides),
+        partial(plot_equivariance, eq["magnitudes"], panels, strides),
         SECTION,
     )

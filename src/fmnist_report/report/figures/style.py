@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, ParamSpec
+from typing import TYPE_CHECKING, Any, ParamSpec
 
 import matplotlib
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 #: One color per model, the same in every figure of the report (Okabe-Ito, colour-blind safe).
 #: A permuted-pixel twin takes a lighter or neighbouring hue of its model's color.
@@ -25,7 +28,7 @@ EXTRA_COLORS: tuple[str, ...] = ("#882255", "#44AA99", "#999933", "#AA4499", "#3
 SPLIT_COLORS: dict[str, str] = {"train": "#4D4D4D", "test": "#A6A6A6"}
 
 WIDTH = 8.0  # inches: prints at about 16 cm across an A4 page
-STYLE: dict[str, Any] = {
+STYLE: dict[RcKeyType, Any] = {
     "font.size": 10,
     "axes.titlesize": 10,
     "axes.labelsize": 10,

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from fmnist_report.report.formatting import pct, span
+from fmnist_report.report.sections.roles import Found
+from fmnist_report.report.sections.types import ClaimTable
+from fmnist_report.study.summary_types import CALIBRATION, CalibrationAnalysis, Summary
 
 
-def calibration_text(metrics: Mapping[str, Any], ids: Sequence[str]) -> str:
+def applies(summary: Summary) -> bool:
+    """The evidence ran: the calibration experiment binned the models' confidences."""
+    return CALIBRATION in summary.analyses
+
+
+def build(summary: Summary) -> Found:
+    """The calibration paragraph, for the baseline and the CNN where measured (else the first
+    two models), and the table of every model."""
+    measured = summary.analyses[CALIBRATION]
+    roles = summary.roles
+    wanted = [m for m in (roles.dense, roles.headline) if m is not None and m in measured["models"]]
+    ids = wanted or measured["models"][:2]
+    return [calibration_text(metrics=measured, ids=ids)], [calibration_table(metrics=measured)]
+
+
+def calibration_text(metrics: CalibrationAnalysis, ids: Sequence[str]) -> str:
     """ECE of each model, over- or under-confidence, and whether the order holds on every seed."""
     labels, ece = metrics["labels"], metrics["ece"]
     parts = []
@@ -58,7 +75,7 @@ def calibration_text(metrics: Mapping[str, Any], ids: Sequence[str]) -> str:
     return text
 
 
-def calibration_table(metrics: Mapping[str, Any]) -> dict[str, Any]:
+def calibration_table(metrics: CalibrationAnalysis) -> ClaimTable:
     """ECE, mean confidence and accuracy per model (means over seeds)."""
     rows = []
     for m in metrics["models"]:

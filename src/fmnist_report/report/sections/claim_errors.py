@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from fmnist_report.report.formatting import join_words, pct, plural, span
+from fmnist_report.report.sections.roles import Found
+from fmnist_report.report.sections.types import ClaimTable
+from fmnist_report.study.summary_types import MISTAKES, MistakesAnalysis, Summary
 
 
-def errors_text(metrics: Mapping[str, Any]) -> list[str]:
+def applies(summary: Summary) -> bool:
+    """The evidence ran: the mistakes experiment collected the errors and their saliency."""
+    return MISTAKES in summary.analyses
+
+
+def build(summary: Summary) -> Found:
+    """The errors claim's paragraphs and tables."""
+    measured = summary.analyses[MISTAKES]
+    return errors_text(metrics=measured), errors_tables(metrics=measured)
+
+
+def errors_text(metrics: MistakesAnalysis) -> list[str]:
     """The most confused pairs, the confident mistakes and where the saliency falls."""
     mk = metrics["mistakes"]
     probe, labels = mk["model"], metrics["labels"]
@@ -63,11 +74,11 @@ def errors_text(metrics: Mapping[str, Any]) -> list[str]:
     return paras
 
 
-def errors_tables(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
+def errors_tables(metrics: MistakesAnalysis) -> list[ClaimTable]:
     """The confused pairs (both directions) and the most confident mistakes."""
     mk = metrics["mistakes"]
     probe, labels = mk["model"], metrics["labels"]
-    tables = []
+    tables: list[ClaimTable] = []
     pairs = metrics["confused_pairs"].get(probe, [])
     if pairs:
         tables.append(

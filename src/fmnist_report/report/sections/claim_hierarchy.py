@@ -3,14 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from fmnist_report.report.formatting import join_words, pct
+from fmnist_report.report.sections.roles import Found
+from fmnist_report.report.sections.types import ClaimTable
+from fmnist_report.study.summary_types import EFFICIENCY, FILTERS, FiltersAnalysis, ReceptiveField, Summary
+
+#: The receptive field after each layer, per kernel size (``"3"``...).
+ReceptiveFields = Mapping[str, Sequence[ReceptiveField]]
 
 
-def hierarchy_text(
-    receptive_fields: Mapping[str, Sequence[Mapping[str, Any]]], filters: Mapping[str, Any] | None
-) -> list[str]:
+def _inputs(summary: Summary) -> tuple[ReceptiveFields, FiltersAnalysis | None]:
+    """The receptive fields the efficiency experiment computed (none where it did not run) and the
+    filters experiment's measurements (None where it did not run)."""
+    eff = summary.analyses.get(EFFICIENCY)
+    return (eff["receptive_fields"] if eff else {}), summary.analyses.get(FILTERS)
+
+
+def applies(summary: Summary) -> bool:
+    """The evidence ran: receptive fields were computed or the activations were measured."""
+    receptive_fields, filters = _inputs(summary)
+    return bool(filters or receptive_fields)
+
+
+def build(summary: Summary) -> Found:
+    """The hierarchy claim's paragraphs and tables."""
+    receptive_fields, filters = _inputs(summary)
+    return (
+        hierarchy_text(receptive_fields=receptive_fields, filters=filters),
+        hierarchy_tables(receptive_fields=receptive_fields, filters=filters),
+    )
+
+
+def hierarchy_text(receptive_fields: ReceptiveFields, filters: FiltersAnalysis | None) -> list[str]:
     """Receptive fields growing layer by layer, and the activation sparsity of each layer."""
     paras = []
     if receptive_fields:
@@ -55,11 +80,9 @@ def hierarchy_text(
     return paras
 
 
-def hierarchy_tables(
-    receptive_fields: Mapping[str, Sequence[Mapping[str, Any]]], filters: Mapping[str, Any] | None
-) -> list[dict[str, Any]]:
+def hierarchy_tables(receptive_fields: ReceptiveFields, filters: FiltersAnalysis | None) -> list[ClaimTable]:
     """Receptive field per layer and kernel size; sparsity per layer and kernel size."""
-    tables = []
+    tables: list[ClaimTable] = []
     if receptive_fields:
         sizes = list(receptive_fields)
         layers = [r["layer"] for r in receptive_fields[sizes[0]]]

@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fmnist_report.report.formatting import pct, points, pp, pvalue
+from fmnist_report.report.sections.roles import Found, pairs
+from fmnist_report.report.sections.types import ClaimTable
 from fmnist_report.report.wording import Comparison, accuracies, comparison_sentence, verdict
+from fmnist_report.study.summary_types import Summary
+
+
+def applies(summary: Summary) -> bool:
+    """The evidence ran: the baseline or the CNN was trained again on permuted pixels."""
+    found = pairs(summary)
+    return found.dense is not None or found.cnn is not None
+
+
+def build(summary: Summary) -> Found:
+    """The locality claim's paragraphs and its table."""
+    found = pairs(summary)
+    seed = summary.seed(found.cnn_twin) if found.cnn_twin else None
+    return (
+        locality_text(
+            dense=found.dense, cnn=found.cnn, before=found.head_to_head, after=found.after, seed=seed
+        ),
+        [locality_table(dense=found.dense, cnn=found.cnn)],
+    )
 
 
 def locality_text(
@@ -97,7 +116,7 @@ def locality_text(
     return paras
 
 
-def locality_table(dense: Comparison | None, cnn: Comparison | None) -> dict[str, Any]:
+def locality_table(dense: Comparison | None, cnn: Comparison | None) -> ClaimTable:
     """Accuracy with and without the permutation, and McNemar's p for each model."""
     rows = []
     for c in (dense, cnn):

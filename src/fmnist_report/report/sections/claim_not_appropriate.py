@@ -2,18 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from fmnist_report.report.formatting import num, pct, ratio
+from fmnist_report.report.sections.roles import Found, efficiency_rows, pairs
+from fmnist_report.report.sections.types import ClaimTable
 from fmnist_report.report.wording import Comparison, comparison_sentence, verdict
+from fmnist_report.study.summary_types import EfficiencyRow, Summary
+
+
+def _costs(summary: Summary) -> tuple[EfficiencyRow | None, EfficiencyRow | None]:
+    """The efficiency rows of the baseline and of the CNN, None where either was not measured."""
+    rows, roles = efficiency_rows(summary), summary.roles
+    return (rows.get(roles.dense) if roles.dense else None), (
+        rows.get(roles.headline) if roles.headline else None
+    )
+
+
+def applies(summary: Summary) -> bool:
+    """The evidence ran: the twins were compared on permuted pixels, or both networks' costs measured."""
+    dense, cnn = _costs(summary)
+    return pairs(summary).after is not None or bool(dense and cnn)
+
+
+def build(summary: Summary) -> Found:
+    """The claim's paragraphs and the cost table of every model the efficiency experiment measured."""
+    found, (dense, cnn), rows = pairs(summary), _costs(summary), efficiency_rows(summary)
+    return (
+        not_appropriate_text(after=found.after, head_to_head=found.head_to_head, dense=dense, cnn=cnn),
+        [cost_table(rows=list(rows.values()))] if rows else [],
+    )
 
 
 def not_appropriate_text(
     after: Comparison | None,
     head_to_head: Comparison | None,
-    dense: Mapping[str, Any] | None,
-    cnn: Mapping[str, Any] | None,
+    dense: EfficiencyRow | None,
+    cnn: EfficiencyRow | None,
 ) -> list[str]:
     """When the convolution's assumptions fail (permuted pixels) and what it costs when they hold.
 
@@ -67,7 +92,7 @@ def not_appropriate_text(
     return paras
 
 
-def cost_table(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def cost_table(rows: Sequence[EfficiencyRow]) -> ClaimTable:
     """Parameters, FLOPs, batched latency and accuracy for every model."""
     return {
         "caption": "Cost against accuracy for every model (latency: ms per image in batches of 1,000, this "

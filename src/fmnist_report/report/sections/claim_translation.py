@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from fmnist_report.report.formatting import join_words, pct, ratio, rel_error, span
+from fmnist_report.report.sections.roles import Found
+from fmnist_report.report.sections.types import ClaimTable
 from fmnist_report.report.wording import each_p_text
-from fmnist_report.study.summary import ALPHA
+from fmnist_report.study.summary_types import ALPHA, SHIFT, Equivariance, ShiftAnalysis, Summary
 
 #: A relative error below this is float rounding, not a failure of equivariance.
 EXACT = 1e-5
 
 
-def equivariance_text(eq: Mapping[str, Any]) -> str:
+def applies(summary: Summary) -> bool:
+    """The evidence ran: the shift experiment measured the feature maps and the accuracy."""
+    return SHIFT in summary.analyses
+
+
+def build(summary: Summary) -> Found:
+    """The translation claim's two paragraphs (equivariance, then accuracy) and its tables."""
+    measured = summary.analyses[SHIFT]
+    return (
+        [equivariance_text(eq=measured["equivariance"]), shift_accuracy_text(metrics=measured)],
+        shift_tables(metrics=measured),
+    )
+
+
+def equivariance_text(eq: Equivariance) -> str:
     """How exactly each layer's maps follow a shift of the input, from the ``shift`` metrics."""
     mags = eq["magnitudes"]
     errors = eq["relative_error"]
@@ -62,7 +75,7 @@ def equivariance_text(eq: Mapping[str, Any]) -> str:
     change = eq.get("relative_change")
     if change and 1 in mags:
         i = mags.index(1)
-        ones = {name: change[name][i] for name in layers if change[name][i] is not None}
+        ones = {name: v for name in layers if (v := change[name][i]) is not None}
         if len(ones) >= 2:
             listed = join_words([f"{name} {rel_error(v)}" for name, v in ones.items()])
             first_name, last_name = next(iter(ones)), list(ones)[-1]
@@ -80,7 +93,7 @@ def equivariance_text(eq: Mapping[str, Any]) -> str:
     return text
 
 
-def shift_accuracy_text(metrics: Mapping[str, Any]) -> str:
+def shift_accuracy_text(metrics: ShiftAnalysis) -> str:
     """How accuracy falls with the shift for each model, and the comparison at the largest shift."""
     mags = metrics["magnitudes"]
     ids = metrics["models"]
@@ -127,7 +140,7 @@ def shift_accuracy_text(metrics: Mapping[str, Any]) -> str:
     return text
 
 
-def shift_tables(metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
+def shift_tables(metrics: ShiftAnalysis) -> list[ClaimTable]:
     """Mean accuracy per shift and model; relative equivariance error per layer and shift."""
     ids, labels = metrics["models"], metrics["labels"]
     acc_rows = [

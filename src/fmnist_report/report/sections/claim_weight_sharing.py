@@ -3,18 +3,46 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from fmnist_report.ids import ModelId
 from fmnist_report.report.formatting import num, pct, ratio
+from fmnist_report.report.sections.roles import Found, efficiency_rows, pairs
+from fmnist_report.report.sections.types import ClaimTable
 from fmnist_report.report.wording import Comparison, accuracies, comparison_sentence
+from fmnist_report.study.summary_types import EFFICIENCY, ParamSplit, SharingCost, Summary
+
+
+def applies(summary: Summary) -> bool:
+    """The evidence ran: the efficiency experiment counted the parameters."""
+    return summary.analyses.get(EFFICIENCY) is not None
+
+
+def build(summary: Summary) -> Found:
+    """The weight-sharing claim's paragraphs and tables, for the CNN the analyses inspect."""
+    eff = summary.analyses[EFFICIENCY]
+    sharing, split = eff["weight_sharing"], eff["param_split"]
+    labels = {m: r["label"] for m, r in efficiency_rows(summary).items()}
+    roles = summary.roles
+    probe = roles.probe
+    k = ModelId.parse(probe).kernel_size if probe else None
+    return (
+        weight_sharing_text(
+            kernel_size=k,
+            layers=sharing.get(str(k)),
+            cnn=split.get(probe) if probe else None,
+            dense=split.get(roles.dense) if roles.dense else None,
+            cnn_label=labels.get(probe, probe) if probe else "",
+            head_to_head=pairs(summary).head_to_head,
+        ),
+        weight_sharing_tables(sharing=sharing, split=split, labels=labels),
+    )
 
 
 def weight_sharing_text(
     kernel_size: int | None,
-    layers: Sequence[Mapping[str, Any]] | None,
-    cnn: Mapping[str, Any] | None,
-    dense: Mapping[str, Any] | None,
+    layers: Sequence[SharingCost] | None,
+    cnn: ParamSplit | None,
+    dense: ParamSplit | None,
     cnn_label: str,
     head_to_head: Comparison | None,
 ) -> list[str]:
@@ -58,10 +86,10 @@ def weight_sharing_text(
 
 
 def weight_sharing_tables(
-    sharing: Mapping[str, Sequence[Mapping[str, Any]]],
-    split: Mapping[str, Mapping[str, Any]],
+    sharing: Mapping[str, Sequence[SharingCost]],
+    split: Mapping[str, ParamSplit],
     labels: Mapping[str, str],
-) -> list[dict[str, Any]]:
+) -> list[ClaimTable]:
     """Shared against unshared parameter counts per conv layer, and the parameter split per model."""
     rows = [
         [

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import Literal, TypedDict
 
 import numpy as np
 
@@ -11,12 +11,22 @@ from fmnist_report import models
 from fmnist_report.ids import ModelId
 from fmnist_report.report import content, wording
 from fmnist_report.report.formatting import num, pp, ratio
-from fmnist_report.report.sections.values import Rows, with_half
-from fmnist_report.study.results import StudyResults
-from fmnist_report.study.summary import Summary
+from fmnist_report.report.sections.types import PlacedFigure
+from fmnist_report.report.sections.values import HalfStats, Rows, required, with_half
+from fmnist_report.study.summary_types import Layer, McNemarTest, ModelRow, SeedStats, Summary
 
+#: The keys of a model row the side-by-side table compares.
+Key = Literal[
+    "test_accuracy",
+    "test_loss",
+    "params",
+    "flops",
+    "train_seconds",
+    "latency_ms_batched",
+    "latency_ms_single",
+]
 #: The rows of the side-by-side table: summary key, name, format kind.
-COMPARED = (
+COMPARED: tuple[tuple[Key, str, str], ...] = (
     ("test_accuracy", "Test accuracy", "pct"),
     ("test_loss", "Test loss (cross-entropy)", "num"),
     ("params", "Parameters", "int"),
@@ -25,6 +35,53 @@ COMPARED = (
     ("latency_ms_batched", "Latency per image, batches of 1,000", "ms"),
     ("latency_ms_single", "Latency, one image per call", "ms"),
 )
+
+
+class Compared(TypedDict):
+    """A row of the side-by-side table: the summary key, its name, its format and both models' values."""
+
+    key: str
+    name: str
+    kind: str
+    dense: SeedStats | int
+    cnn: SeedStats | int
+
+
+class ClassShift(TypedDict):
+    """A class: both models' accuracy on it, and the CNN's minus the baseline's."""
+
+    name: str
+    dense: float
+    cnn: float
+    diff: float
+
+
+class SeedTest(McNemarTest):
+    """McNemar's test on one seed, with its seed."""
+
+    seed: int
+
+
+class CnnValues(TypedDict):
+    """Section 3's values."""
+
+    label: str
+    dense_label: str
+    layers: list[Layer]
+    receptive_fields: list[models.ReceptiveField]
+    design: list[str]
+    compared: list[Compared]
+    per_class: list[ClassShift]
+    per_class_text: str
+    cost_text: str
+    significance: str
+    power_text: str
+    #: From the comparison's power, None where it found a difference or did not run.
+    detectable: float | None
+    seeds_needed: int | None
+    diff: HalfStats | None
+    mcnemar: list[SeedTest]
+    figures: list[PlacedFigure]
 
 
 def per_class_shift_text(
@@ -65,7 +122,7 @@ def per_class_shift_text(
     return text
 
 
-def cost_text(a_label: str, a: Mapping[str, Any], b_label: str, b: Mapping[str, Any]) -> str:
+def cost_text(a_label: str, a: ModelRow, b_label: str, b: ModelRow) -> str:
     """What model B costs against model A: parameters, FLOPs per image, training time."""
 
     def rel(x: float, y: float, what: str) -> str:
@@ -84,22 +141,24 @@ def cost_text(a_label: str, a: Mapping[str, Any], b_label: str, b: Mapping[str, 
 
 
 def build(
-    results: StudyResults,
     summary: Summary,
     rows: Rows,
-    figures: list[dict[str, str]],
+    figures: list[PlacedFigure],
     test_counts: Sequence[int],
-) -> dict[str, Any]:
+) -> CnnValues:
     """Section 3's values: the headline CNN beside the baseline, and their paired comparison."""
     roles = summary.roles
-    dense, cnn = rows[roles.dense], rows[roles.headline]
-    names = list(results.data.class_names)
+    headline = required(roles.headline, "the CNN")
+    dense, cnn = rows[required(roles.dense, "the dense baseline")], rows[headline]
+    kernel = ModelId.parse(headline).kernel_size or 0  # the headline model is a CNN
+    names = list(summary.data.class_names)
     comp = summary.comparison(roles.dense, roles.headline)
+    power = comp["power"] if comp else None
     return {
         "label": cnn["label"],
         "dense_label": dense["label"],
-        "layers": [dict(r) for r in summary.layers[roles.headline]],
-        "receptive_fields": models.receptive_fields(ModelId.parse(roles.headline).kernel_size),
+        "layers": [r.copy() for r in summary.layers[headline]],
+        "receptive_fields": models.receptive_fields(kernel),
         "design": content.design_choices(),
         "compared": [
             {"key": key, "name": name, "kind": kind, "dense": dense[key], "cnn": cnn[key]}
@@ -120,8 +179,8 @@ def build(
         "cost_text": cost_text(dense["label"], dense, cnn["label"], cnn),
         "significance": wording.significance_text(comp),
         "power_text": wording.power_text(comp),
-        "detectable": (comp.get("power") or {}).get("detectable") if comp else None,
-        "seeds_needed": (comp.get("power") or {}).get("seeds") if comp else None,
+        "detectable": power["detectable"] if power else None,
+        "seeds_needed": power["seeds"] if power else None,
         "diff": with_half(comp["diff"]) if comp else None,
         "mcnemar": [{"seed": s, **t} for s, t in zip(comp["seeds"], comp["mcnemar"], strict=True)]
         if comp

@@ -3,14 +3,60 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 
 from fmnist_report.paths import printable_source
 from fmnist_report.report.formatting import num, pct
-from fmnist_report.study.results import StudyResults
-from fmnist_report.study.summary import Summary
+from fmnist_report.report.sections.types import PlacedFigure
+from fmnist_report.study.summary_types import Summary
+
+
+class Shape(TypedDict):
+    """An array of the data set (``x_train``...), its shape and its dtype."""
+
+    name: str
+    shape: list[int]
+    dtype: str
+
+
+class ClassCount(TypedDict):
+    """A class: its name, its training and test images, and its mean pixel intensity."""
+
+    name: str
+    train: int
+    test: int
+    mean_intensity: float
+
+
+class DataValues(TypedDict):
+    """Section 1's values."""
+
+    source: str
+    subset: str
+    #: Whether the full data set was used, not a stratified subset.
+    full: bool
+    shapes: list[Shape]
+    #: The dtypes of the images and of the labels.
+    dtypes: dict[str, str]
+    #: ``min``, ``max``, ``mean`` and ``std`` of the raw and the scaled pixels.
+    pixels_raw: dict[str, float]
+    pixels_scaled: dict[str, float]
+    scaled_dtype: str
+    zero_fraction: float
+    classes: list[ClassCount]
+    n_train: int
+    n_test: int
+    #: The training images fitted and held out for validation.
+    n_fit: int
+    n_val: int
+    split: str
+    validation_fraction: float
+    balance_text: str
+    pixel_text: str
+    preprocessing_text: str
+    figures: list[PlacedFigure]
 
 
 def split_phrase(split: str, fraction: float) -> str:
@@ -78,15 +124,15 @@ def pixel_text(raw: Mapping[str, float], zero_fraction: float, dtype: str) -> st
     )
 
 
-def build(results: StudyResults, summary: Summary, figures: list[dict[str, str]]) -> dict[str, Any]:
-    """Section 1's values, from the EDA record and the baseline's split sizes."""
-    if results.eda is None:
+def build(summary: Summary, figures: list[PlacedFigure]) -> DataValues:
+    """Section 1's values, from the exploration's measurements and the split every run used."""
+    m = summary.data.eda
+    if m is None:
         raise ValueError("the study results lack the EDA record; run the study with the eda part")
-    m = results.eda.metrics
-    s = results.config.study
+    s = summary.study
     names = list(m["class_names"])
-    first = results.first(summary.roles.dense).metrics
-    shapes = [
+    n_fit, n_val = summary.data.n_fit, summary.data.n_val
+    shapes: list[Shape] = [
         {"name": k, "shape": list(v), "dtype": m["dtypes"]["images" if k.startswith("x") else "labels"]}
         for k, v in m["shapes"].items()
     ]
@@ -108,8 +154,8 @@ def build(results: StudyResults, summary: Summary, figures: list[dict[str, str]]
         ],
         "n_train": sum(m["train_counts"]),
         "n_test": sum(m["test_counts"]),
-        "n_fit": first["n_train"],
-        "n_val": first["n_val"],
+        "n_fit": n_fit,
+        "n_val": n_val,
         "split": split_phrase(s.split, s.validation_fraction),
         "validation_fraction": s.validation_fraction,
         "balance_text": balance_text(m["train_counts"], m["test_counts"], names),
@@ -117,8 +163,8 @@ def build(results: StudyResults, summary: Summary, figures: list[dict[str, str]]
         "preprocessing_text": preprocessing_text(
             s.split,
             s.validation_fraction,
-            first["n_train"],
-            first["n_val"],
+            n_fit,
+            n_val,
             m["pixels_scaled"],
             m["scaled_dtype"],
             len(names),

@@ -2,22 +2,59 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import TypedDict
 
 import numpy as np
 
 from fmnist_report.report.formatting import join_words, num, pct
-from fmnist_report.report.sections.values import Rows, confusion
-from fmnist_report.study.results import StudyResults
-from fmnist_report.study.summary import Summary
+from fmnist_report.report.sections.types import PlacedFigure
+from fmnist_report.report.sections.values import Rows, confusion, required
+from fmnist_report.study.summary_types import Layer, SeedStats, Summary
 
 
-def most_confused(confusion: np.ndarray, class_names: Sequence[str], top: int = 3) -> list[dict[str, Any]]:
+class Confused(TypedDict):
+    """Two classes confused with each other: the dominant direction first (A taken for B)."""
+
+    a: str
+    b: str
+    a_as_b: int
+    b_as_a: int
+    #: Both directions together, and their share of the two classes' test images.
+    count: int
+    share: float
+
+
+class ClassAccuracy(TypedDict):
+    """A class and a model's accuracy on it."""
+
+    name: str
+    accuracy: float
+
+
+class DenseValues(TypedDict):
+    """Section 2's values."""
+
+    label: str
+    layers: list[Layer]
+    params: int
+    flops: int
+    n_seeds: int
+    accuracy: SeedStats
+    loss: SeedStats
+    per_class: list[ClassAccuracy]
+    #: The weakest classes, weakest first, and the most confused pairs, most frequent first.
+    weakest: list[ClassAccuracy]
+    confused: list[Confused]
+    limitations: list[str]
+    figures: list[PlacedFigure]
+
+
+def most_confused(confusion: np.ndarray, class_names: Sequence[str], top: int = 3) -> list[Confused]:
     """The class pairs confused most often, both directions summed (rows: true class)."""
     c = np.asarray(confusion)
     support = c.sum(axis=1)
-    pairs = []
+    pairs: list[Confused] = []
     for i in range(len(c)):
         for j in range(i + 1, len(c)):
             count = int(c[i, j] + c[j, i])
@@ -42,14 +79,14 @@ def most_confused(confusion: np.ndarray, class_names: Sequence[str], top: int = 
 
 def weakest_classes(
     accuracy: Sequence[float], class_names: Sequence[str], top: int = 3
-) -> list[dict[str, Any]]:
+) -> list[ClassAccuracy]:
     """The classes with the lowest accuracy, weakest first."""
     order = sorted(range(len(accuracy)), key=lambda i: (accuracy[i], i))
     return [{"name": class_names[i], "accuracy": float(accuracy[i])} for i in order[:top]]
 
 
 def limitations_text(
-    label: str, overall: float, weakest: Sequence[Mapping[str, Any]], pairs: Sequence[Mapping[str, Any]]
+    label: str, overall: float, weakest: Sequence[ClassAccuracy], pairs: Sequence[Confused]
 ) -> list[str]:
     """The baseline's weaknesses as the results show them: weakest classes, most confused pairs."""
     out = []
@@ -72,18 +109,16 @@ def limitations_text(
     return out
 
 
-def build(
-    results: StudyResults, summary: Summary, rows: Rows, figures: list[dict[str, str]]
-) -> dict[str, Any]:
+def build(summary: Summary, rows: Rows, figures: list[PlacedFigure]) -> DenseValues:
     """Section 2's values, from the baseline's summary row and its summed confusion matrices."""
-    dense = summary.roles.dense
+    dense = required(summary.roles.dense, "the dense baseline")
     row = rows[dense]
-    names = list(results.data.class_names)
-    pairs = most_confused(confusion(results, dense), names)
+    names = list(summary.data.class_names)
+    pairs = most_confused(confusion(row), names)
     weakest = weakest_classes(row["per_class_accuracy"], names)
     return {
         "label": row["label"],
-        "layers": [dict(r) for r in summary.layers[dense]],
+        "layers": [r.copy() for r in summary.layers[dense]],
         "params": row["params"],
         "flops": row["flops"],
         "n_seeds": len(row["seeds"]),

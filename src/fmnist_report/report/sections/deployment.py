@@ -3,59 +3,121 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TypedDict
 
-from fmnist_report.paths import printable_path
 from fmnist_report.report.sections import model_card
-from fmnist_report.report.sections.values import Rows, data_uri
-from fmnist_report.study.results import StudyResults
-from fmnist_report.study.summary import Summary
+from fmnist_report.report.sections.model_card import CardValues
+from fmnist_report.report.sections.values import BLANK_PNG, Rows, data_uri, required
+from fmnist_report.study.summary_types import Deployment, SeedStats, Summary, TopClass
 
 
-def build(
-    results: StudyResults,
-    summary: Summary,
-    rows: Rows,
-    export: Mapping[str, Any] | None,
-    predictions: Sequence[Mapping[str, Any]],
-) -> dict[str, Any]:
-    """Section 6's values: what `export` wrote for the headline CNN and what it predicts on sample images."""
-    cnn = summary.roles.headline
+class ExportedFile(TypedDict):
+    """A file of the export: its path in the folder, its size and the start of its SHA-256."""
+
+    path: str
+    bytes: int
+    sha256: str
+
+
+class Shown(TypedDict):
+    """A sample prediction: the test image, its class, its thumbnail and the model's top classes."""
+
+    index: int
+    true: str
+    src: str
+    top: list[TopClass]
+    correct: bool
+
+
+class Command(TypedDict):
+    """A command that uses the export, and what it does."""
+
+    command: str
+    what: str
+
+
+class Architecture(TypedDict, total=False):
+    """The exported network's name and parameters (the export's metadata); empty where nothing was exported."""
+
+    name: str
+    params: int
+
+
+class Serving(TypedDict, total=False):
+    """The SavedModel's signature, its input and output names, and the tarball's layout (the
+    export's metadata); empty where nothing was exported."""
+
+    signature: str
+    input: str
+    output: str
+    tarball_layout: list[str]
+
+
+class DeploymentValues(TypedDict):
+    """Section 6's values."""
+
+    exported: bool
+    model_dir: str
+    label: str
+    seed: int
+    accuracy: SeedStats
+    architecture: Architecture
+    serving: Serving
+    #: The export's time (UTC, ISO 8601); empty where nothing was exported.
+    created_utc: str
+    files: list[ExportedFile]
+    total_bytes: int
+    predictions: list[Shown]
+    n_predictions: int
+    n_correct: int
+    card: CardValues
+    commands: list[Command]
+
+
+def build(summary: Summary, rows: Rows) -> DeploymentValues:
+    """Section 6's values: what `export` wrote for the headline CNN and what it predicts on sample images.
+
+    They are the Summary's `Deployment`, which the build adds (`summary.with_build`); a summary
+    of the study alone exported nothing.
+    """
+    cnn = required(summary.roles.headline, "the CNN")
+    deployment = summary.built.deployment if summary.built else Deployment("", None, ())
+    export = deployment.export
     # Relative to the output folder's parent, or from ~: the report names no folder of this machine.
-    model_dir = printable_path(results.config.model_dir)
-    model_dir_arg = shlex.quote(model_dir)  # the commands below are meant to be pasted into a shell
-    files = []
+    shown = deployment.model_dir
+    model_dir_arg = shlex.quote(shown)  # the commands below are meant to be pasted into a shell
+    thumbnails = summary.pictures.get("predictions", {})
+    files: list[ExportedFile] = []
     if export is not None:
         files = [
-            {"path": rel, "bytes": info["bytes"], "sha256": info["sha256"][:16]}
-            for rel, info in sorted(export.get("artifacts", {}).items())
+            {"path": f["path"], "bytes": f["bytes"], "sha256": f["sha256"][:16]}
+            for f in export.get("artifacts", [])
         ]
-    preds = [
+    preds: list[Shown] = [
         {
-            "index": int(p["index"]),
+            "index": p["index"],
             "true": p["true"],
-            "src": data_uri(p["png"]),
-            "top": [{"name": n, "probability": float(prob)} for n, prob in p["top"]],
-            "correct": p["top"][0][0] == p["true"],
+            "src": data_uri(thumbnails.get(str(p["index"]), BLANK_PNG)),
+            "top": [{"name": t["name"], "probability": t["probability"]} for t in p["top"]],
+            "correct": p["top"][0]["name"] == p["true"],
         }
-        for p in predictions
+        for p in deployment.predictions
     ]
     return {
         "exported": export is not None,
-        "model_dir": model_dir,
+        "model_dir": shown,
         "label": rows[cnn]["label"],
-        "seed": results.first(cnn).metrics["spec"]["seed"],
+        "seed": summary.seed(cnn),
         "accuracy": rows[cnn]["test_accuracy"],
-        "architecture": dict(export.get("architecture", {})) if export else {},
-        "serving": dict(export.get("serving", {})) if export else {},
+        "architecture": Architecture(**export.get("architecture", {})) if export else {},
+        "serving": Serving(**export.get("serving", {})) if export else {},
         "created_utc": export.get("created_utc", "") if export else "",
         "files": files,
         "total_bytes": sum(f["bytes"] for f in files),
         "predictions": preds,
         "n_predictions": len(preds),
         "n_correct": sum(p["correct"] for p in preds),
-        "card": model_card.build(results, summary, rows),
+        "card": model_card.build(summary, rows),
         "commands": [
             {
                 "command": f"fmnist-report predict --model-dir {model_dir_arg} image.png",

@@ -7,17 +7,89 @@ comparison rows with :func:`comparison_row` too, so every comparison reads the s
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TypedDict
 
 from fmnist_report.report import wording
 from fmnist_report.report.formatting import join_words, points, ratio
-from fmnist_report.report.sections.values import Rows, with_half
-from fmnist_report.study.summary import Summary
+from fmnist_report.report.sections.types import PlacedFigure
+from fmnist_report.report.sections.values import HalfStats, Rows, with_half
+from fmnist_report.study.summary_types import Comparison, ModelRow, Summary
+from fmnist_report.variants import PlainValue
 
 
-def comparison_row(comp: Mapping[str, Any]) -> dict[str, Any]:
+class ComparisonRow(TypedDict):
+    """One comparison as a table row (`comparison_row`)."""
+
+    #: Its key in :attr:`Summary.comparisons`, ``"a__vs__b"``.
+    key: str
+    a: str
+    b: str
+    label_a: str
+    label_b: str
+    #: The per-seed differences ``b - a``, with the half-width the report prints after ±.
+    diff: HalfStats
+    #: ``paired t`` or ``McNemar``: the test the verdict rests on, and its p.
+    test: str
+    p_value: float
+    worst_p: float
+    p_adjusted: float
+    mcnemar_significant: int | None
+    significant: bool
+    #: The verdict and the power sentence in words (`wording`).
+    text: str
+    power_text: str
+    #: The difference the comparison could have found, and the seeds that would find the observed
+    #: one; None where it found a difference.
+    detectable: float | None
+    seeds_needed: int | None
+
+
+class ClassChanges(TypedDict):
+    """The change in each class's accuracy between two models, and the largest moves in words."""
+
+    diffs: list[float]
+    text: str
+
+
+class FamilyModel(ModelRow):
+    """A model of the family: its summary row, what it changes in words, and its near-chance note."""
+
+    changes: str
+    chance_note: str
+
+
+class FamilyComparison(ComparisonRow):
+    """A comparison of the family: its row, the cost of B against A, and the per-class changes."""
+
+    cost_text: str
+    per_class: ClassChanges
+
+
+class ClassCells(TypedDict):
+    """One class of the per-class table: its name and one value per column."""
+
+    name: str
+    cells: list[float]
+
+
+class FamilyValues(TypedDict):
+    """The generic comparison section's values for one family."""
+
+    family: str
+    models: list[FamilyModel]
+    comparisons: list[FamilyComparison]
+    #: Each class's change in accuracy, one cell per comparison.
+    per_class: list[ClassCells]
+    n_seeds: int
+    power_notes: list[str]
+    #: What the family covers, as Appendix A names it.
+    covers: str
+    figures: list[PlacedFigure]
+
+
+def comparison_row(comp: Comparison) -> ComparisonRow:
     """One comparison as a table row: difference, the verdict's p and test, Holm's p, verdict, power."""
-    power = comp.get("power") or {}
+    power = comp.get("power")
     return {
         "key": f"{comp['a']}__vs__{comp['b']}",
         "a": comp["a"],
@@ -33,12 +105,12 @@ def comparison_row(comp: Mapping[str, Any]) -> dict[str, Any]:
         "significant": comp["significant"],
         "text": wording.significance_text(comp),
         "power_text": wording.power_text(comp),
-        "detectable": power.get("detectable"),
-        "seeds_needed": power.get("seeds"),
+        "detectable": power["detectable"] if power else None,
+        "seeds_needed": power["seeds"] if power else None,
     }
 
 
-def power_notes(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+def power_notes(rows: Sequence[ComparisonRow]) -> list[str]:
     """The power sentences of comparison rows, each named by its comparison; a sentence that every
     row shares (one seed: no spread to estimate) is said once."""
     texts = [r["power_text"] for r in rows if r["power_text"]]
@@ -47,10 +119,10 @@ def power_notes(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     return [f"{r['label_b']} vs {r['label_a']}: {r['power_text']}" for r in rows if r["power_text"]]
 
 
-def describe(overrides: Mapping[str, Any]) -> str:
+def describe(overrides: Mapping[str, PlainValue | tuple[int, ...]]) -> str:
     """What a variant changes, as the table shows it: ``dropout 0.3, batch_norm true``."""
 
-    def word(v: Any) -> str:
+    def word(v: PlainValue | tuple[int, ...]) -> str:
         if isinstance(v, bool):
             return "true" if v else "false"
         if isinstance(v, list | tuple):
@@ -60,7 +132,7 @@ def describe(overrides: Mapping[str, Any]) -> str:
     return ", ".join(f"{k} {word(v)}" for k, v in overrides.items())
 
 
-def cost_text(base: Mapping[str, Any], other: Mapping[str, Any]) -> str:
+def cost_text(base: ModelRow, other: ModelRow) -> str:
     """Parameters, FLOPs, training time and latency of a model against its base, as ratios."""
     time_base, time_other = base["train_seconds"]["mean"], other["train_seconds"]["mean"]
     lat_base, lat_other = base["latency_ms_batched"]["mean"], other["latency_ms_batched"]["mean"]
@@ -72,9 +144,7 @@ def cost_text(base: Mapping[str, Any], other: Mapping[str, Any]) -> str:
     )
 
 
-def class_changes(
-    names: Sequence[str], base: Mapping[str, Any], other: Mapping[str, Any], shown: int = 2
-) -> dict[str, Any]:
+def class_changes(names: Sequence[str], base: ModelRow, other: ModelRow, shown: int = 2) -> ClassChanges:
     """The change in each class's accuracy (``other`` minus ``base``) and the largest moves in words.
 
     Where either model is near chance its per-class moves are no finding, and the text says so instead.
@@ -104,8 +174,8 @@ def class_changes(
 
 
 def build(
-    summary: Summary, rows: Rows, family: str, names: Sequence[str], figures: list[dict[str, str]]
-) -> dict[str, Any] | None:
+    summary: Summary, rows: Rows, family: str, names: Sequence[str], figures: list[PlacedFigure]
+) -> FamilyValues | None:
     """A family's values for the generic section, or None where it made no comparison.
 
     Args:
@@ -115,7 +185,7 @@ def build(
     if not comps:
         return None
     ids = list(dict.fromkeys(m for c in comps for m in (c["a"], c["b"])))
-    models = [
+    models: list[FamilyModel] = [
         {
             **rows[m],
             "changes": describe(rows[m].get("overrides", {})) or "the study's own model",
@@ -123,7 +193,7 @@ def build(
         }
         for m in ids
     ]
-    compared = []
+    compared: list[FamilyComparison] = []
     for comp in comps:
         base, other = rows[comp["a"]], rows[comp["b"]]
         compared.append(

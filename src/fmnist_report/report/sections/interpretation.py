@@ -1,116 +1,64 @@
 """Section 5, interpretation: each claim tied to this study's figures and tables, worded from the numbers.
 
-:func:`evidence` reads the results and the Summary and asks each claim's module for its
-paragraphs and tables; :func:`build` places the items and every figure no other section shows.
+:func:`evidence` asks each claim of `content.CLAIMS` whether its evidence ran (its own
+``applies``) and, where it did, for its paragraphs and tables; :func:`build` places the items
+and every figure no other part lays out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import NotRequired, TypedDict
 
-from fmnist_report.ids import ModelId
 from fmnist_report.report import content
-from fmnist_report.report.sections import (
-    claim_calibration,
-    claim_errors,
-    claim_hierarchy,
-    claim_locality,
-    claim_not_appropriate,
-    claim_translation,
-    claim_weight_sharing,
-)
-from fmnist_report.study.experiments import calibration, efficiency, filters, mistakes, shift
-from fmnist_report.study.results import StudyResults
-from fmnist_report.study.summary import Summary
-
-#: A claim's paragraphs and tables.
-Found = tuple[list[str], list[dict[str, Any]]]
+from fmnist_report.report.sections.types import ClaimTable, PlacedFigure
+from fmnist_report.study.summary_types import Summary
 
 
-def claims(results: StudyResults, summary: Summary) -> dict[str, Found]:
-    """Paragraphs and tables of each claim whose evidence ran, by claim id."""
-    roles, an = summary.roles, summary.analyses
-    dense_twin, cnn_twin = roles.twins.get(roles.dense), roles.twins.get(roles.headline)
-    dense_p = summary.comparison(roles.dense, dense_twin)
-    cnn_p = summary.comparison(roles.headline, cnn_twin)
-    head_to_head = summary.comparison(roles.dense, roles.headline)
-    after = summary.comparison(dense_twin, cnn_twin)
-    eff = an.get(efficiency.KIND)
-    rows = {r["model_id"]: r for r in eff["models"]} if eff else {}
-    labels = {m: r["label"] for m, r in rows.items()}
-    found: dict[str, Found] = {}
+class Evidence(TypedDict):
+    """A claim of section 5 as `evidence` finds it: its anchor, name and title, its paragraphs,
+    the names of the figures that show it and its tables."""
 
-    if dense_p or cnn_p:
-        seed = results.seed(cnn_twin) if cnn_twin else None
-        found["locality"] = (
-            claim_locality.locality_text(dense_p, cnn_p, head_to_head, after, seed),
-            [claim_locality.locality_table(dense_p, cnn_p)],
-        )
-    if eff is not None:
-        sharing, split = eff["weight_sharing"], eff["param_split"]
-        probe = roles.probe
-        k = ModelId.parse(probe).kernel_size if probe else None
-        found["weight-sharing"] = (
-            claim_weight_sharing.weight_sharing_text(
-                k,
-                sharing.get(str(k)),
-                split.get(probe),
-                split.get(roles.dense),
-                labels.get(probe, probe),
-                head_to_head,
-            ),
-            claim_weight_sharing.weight_sharing_tables(sharing, split, labels),
-        )
-    if shift.KIND in an:
-        sm = an[shift.KIND]
-        found["translation"] = (
-            [
-                claim_translation.equivariance_text(sm["equivariance"]),
-                claim_translation.shift_accuracy_text(sm),
-            ],
-            claim_translation.shift_tables(sm),
-        )
-    fm = an.get(filters.KIND)
-    rf = eff["receptive_fields"] if eff else {}
-    if fm or rf:
-        found["hierarchy"] = (
-            claim_hierarchy.hierarchy_text(rf, fm),
-            claim_hierarchy.hierarchy_tables(rf, fm),
-        )
-    dense_row, cnn_row = rows.get(roles.dense), rows.get(roles.headline)
-    if after is not None or (dense_row and cnn_row):
-        found["not-appropriate"] = (
-            claim_not_appropriate.not_appropriate_text(after, head_to_head, dense_row, cnn_row),
-            [claim_not_appropriate.cost_table(list(rows.values()))] if rows else [],
-        )
-    if calibration.KIND in an:
-        cm = an[calibration.KIND]
-        ids = [m for m in (roles.dense, roles.headline) if m in cm["models"]] or cm["models"][:2]
-        found["calibration"] = (
-            [claim_calibration.calibration_text(cm, ids)],
-            [claim_calibration.calibration_table(cm)],
-        )
-    if mistakes.KIND in an:
-        mm = an[mistakes.KIND]
-        found["errors"] = (claim_errors.errors_text(mm), claim_errors.errors_tables(mm))
-    return found
+    id: str
+    claim: str
+    #: Left out of an item written by hand, which `build` gives an empty title.
+    title: NotRequired[str]
+    paragraphs: NotRequired[list[str]]
+    figures: NotRequired[list[str]]
+    tables: NotRequired[list[ClaimTable]]
 
 
-def evidence(results: StudyResults, summary: Summary, drawn: Iterable[str]) -> list[dict[str, Any]]:
+class Item(TypedDict):
+    """A claim as section 5 lays it out: `Evidence` with its figures placed."""
+
+    id: str
+    claim: str
+    title: str
+    paragraphs: list[str]
+    figures: list[PlacedFigure]
+    tables: list[ClaimTable]
+
+
+class InterpretationValues(TypedDict):
+    """Section 5's values: its items, then every figure no other part lays out."""
+
+    evidence: list[Item]
+    extra_figures: list[PlacedFigure]
+
+
+def evidence(summary: Summary, drawn: Iterable[str]) -> list[Evidence]:
     """Section 5's items in reading order; an item whose evidence did not run is left out.
 
     Args:
         drawn: the names of the figures actually drawn; an item shows only those, each figure once.
     """
     available = set(drawn)
-    found = claims(results, summary)
     shown: set[str] = set()
-    items = []
+    items: list[Evidence] = []
     for claim in content.CLAIMS:
-        if claim.id not in found:
+        if not claim.applies(summary):
             continue
-        paragraphs, tables = found[claim.id]
+        paragraphs, tables = claim.build(summary)
         figures = [f for f in claim.figures if f in available]
         if not paragraphs and not figures:
             continue
@@ -130,13 +78,18 @@ def evidence(results: StudyResults, summary: Summary, drawn: Iterable[str]) -> l
 
 
 def build(
-    evidence: Sequence[Mapping[str, Any]],
-    by_section: Mapping[str, list[dict[str, str]]],
-    by_name: Mapping[str, dict[str, str]],
-) -> dict[str, Any]:
-    """Section 5's values: the evidence items with their figures, then every figure no section placed."""
+    evidence: Sequence[Evidence],
+    by_section: Mapping[str, list[PlacedFigure]],
+    by_name: Mapping[str, PlacedFigure],
+    placed: Collection[str],
+) -> InterpretationValues:
+    """Section 5's values: the evidence items with their figures, then every figure no other part placed.
+
+    Args:
+        placed: the figure sections the other parts lay out (`parts.placed_elsewhere`).
+    """
     used: set[str] = set()
-    items = []
+    items: list[Item] = []
     for item in evidence:
         missing = [n for n in item.get("figures", []) if n not in by_name]
         if missing:
@@ -165,7 +118,7 @@ def build(
     extra = [
         fig
         for section, figs in by_section.items()
-        if section not in content.PLACED_SECTIONS
+        if section not in placed
         for fig in figs
         if fig["name"] not in used
     ]

@@ -2,29 +2,77 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TypedDict, cast
 
 from fmnist_report import models
 from fmnist_report.ids import ModelId
 from fmnist_report.report import wording
 from fmnist_report.report.formatting import join_words, mean_ci, num, pct, ratio
-from fmnist_report.report.sections.family import comparison_row, power_notes
+from fmnist_report.report.sections.family import ComparisonRow, comparison_row, power_notes
+from fmnist_report.report.sections.types import PlacedFigure
 from fmnist_report.report.sections.values import Rows
-from fmnist_report.study.results import HEADLINE_KERNEL, StudyResults
-from fmnist_report.study.summary import Summary
+from fmnist_report.study.summary_types import Comparison, ModelRow, SeedStats, Summary
 
 #: Finds the comparison of two models in either order (`Summary.comparison`).
-FindComparison = Callable[[str, str], Mapping[str, Any] | None]
+FindComparison = Callable[[str, str], Comparison | None]
 
 
-def best_row(rows: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
+class KernelRow(ModelRow):
+    """A kernel size's model row, with its kernel size and its last layer's receptive field."""
+
+    kernel_size: int
+    receptive_field: int
+
+
+class KernelCell(TypedDict):
+    """One kernel size's accuracy on one class."""
+
+    model_id: str
+    accuracy: float
+
+
+class KernelClass(TypedDict):
+    """One class of the per-class table: its name and each kernel size's accuracy on it."""
+
+    name: str
+    cells: list[KernelCell]
+
+
+class BestKernel(TypedDict):
+    """The most accurate kernel size (`best_row`), as the summary quotes it."""
+
+    label: str
+    kernel_size: int
+    accuracy: SeedStats
+
+
+class KernelsValues(TypedDict):
+    """Section 4's values."""
+
+    rows: list[KernelRow]
+    labels: list[str]
+    per_class: list[KernelClass]
+    comparisons: list[ComparisonRow]
+    power_notes: list[str]
+    chance_notes: list[str]
+    #: None where no kernel size ran.
+    best: BestKernel | None
+    conclusion: list[str]
+    tradeoff_text: str
+    figures: list[PlacedFigure]
+
+
+def best_row(rows: Sequence[KernelRow]) -> KernelRow:
     """The most accurate kernel size by mean test accuracy; of tied ones, the smallest kernel."""
     return max(rows, key=lambda r: (r["test_accuracy"]["mean"], -r["kernel_size"]))
 
 
 def kernel_conclusion(
-    rows: Sequence[Mapping[str, Any]], comparison: FindComparison, reference: int = HEADLINE_KERNEL
+    rows: Sequence[KernelRow],
+    comparison: FindComparison,
+    reference: int | None = None,
+    section: str | None = None,
 ) -> list[str]:
     """Which kernel size is best and whether the data can tell, from the pairwise comparisons.
 
@@ -32,7 +80,8 @@ def kernel_conclusion(
         rows: one per kernel size: ``model_id``, ``label``, ``kernel_size``, ``test_accuracy``
             (a per-seed summary dict) and ``flops``.
         comparison: the comparison of two model ids, in either order, or None.
-        reference: the kernel size the CNN of section 3 uses.
+        reference: the kernel size the CNN's own section uses; None where it did not run.
+        section: that section's number (`parts.number_of`), which the sentence on ``reference`` cites.
     """
     if not rows:
         return ["No kernel-size runs were made."]
@@ -41,7 +90,8 @@ def kernel_conclusion(
         return [f"Only {only['label']} was trained, so no kernel sizes can be compared."]
     best = best_row(rows)
     others = [r for r in rows if r is not best]
-    sig_better, not_sig = [], []
+    sig_better: list[str] = []
+    not_sig: list[str] = []
     for other in others:
         comp = comparison(best["model_id"], other["model_id"])
         (sig_better if comp is not None and comp["significant"] else not_sig).append(other["label"])
@@ -63,11 +113,15 @@ def kernel_conclusion(
             f"{best['label']} is significantly more accurate than {join_words(sig_better)}, "
             f"but not distinguishable from {join_words(not_sig)}."
         )
-    ref = next((r for r in rows if r["kernel_size"] == reference), None)
+    ref = next((r for r in rows if reference is not None and r["kernel_size"] == reference), None)
     if ref is not None:
+        if section is None:
+            raise ValueError(
+                "the reference kernel's sentence cites its section: give the CNN's section number"
+            )
         ref_name = f"{reference}x{reference}"
         if ref is best:
-            out.append(f"The {ref_name} kernel used in section 3 is the best-scoring size here.")
+            out.append(f"The {ref_name} kernel used in section {section} is the best-scoring size here.")
         else:
             verdict = (
                 "and the gap is significant"
@@ -75,7 +129,7 @@ def kernel_conclusion(
                 else "but the gap is not significant"
             )
             out.append(
-                f"The {ref_name} kernel used in section 3 is not the best-scoring size here, {verdict}."
+                f"The {ref_name} kernel used in section {section} is not the best-scoring size here, {verdict}."
             )
     cheapest = min(rows, key=lambda r: r["flops"])
     if cheapest is not best and cheapest["label"] in not_sig:
@@ -88,7 +142,7 @@ def kernel_conclusion(
     return out
 
 
-def tradeoff_text(rows: Sequence[Mapping[str, Any]]) -> str:
+def tradeoff_text(rows: Sequence[KernelRow]) -> str:
     """How cost grows with kernel size, from the smallest to the largest kernel measured."""
     if len(rows) < 2:
         return ""
@@ -112,22 +166,22 @@ def tradeoff_text(rows: Sequence[Mapping[str, Any]]) -> str:
     return text
 
 
-def build(
-    results: StudyResults, summary: Summary, rows: Rows, figures: list[dict[str, str]]
-) -> dict[str, Any]:
-    """Section 4's values: one row per kernel size in the configured order, and every pair compared."""
+def build(summary: Summary, rows: Rows, figures: list[PlacedFigure], *, cnn_section: str) -> KernelsValues:
+    """Section 4's values: one row per kernel size in the configured order, and every pair compared.
+
+    Args:
+        cnn_section: the number of the CNN's own section, which the conclusion cites.
+    """
     arms = summary.roles.kernel_arms
-    names = list(results.data.class_names)
-    krows = []
+    headline = summary.roles.headline
+    names = list(summary.data.class_names)
+    krows: list[KernelRow] = []
     for mid in arms:
-        k = ModelId.parse(mid).kernel_size
-        krows.append(
-            {
-                **rows[mid],
-                "kernel_size": k,
-                "receptive_field": models.receptive_fields(k)[-1]["receptive_field"],
-            }
-        )
+        k = ModelId.parse(mid).kernel_size or 0  # every kernel arm is a CNN
+        row = cast(KernelRow, dict(rows[mid]))
+        row["kernel_size"] = k
+        row["receptive_field"] = models.receptive_fields(k)[-1]["receptive_field"]
+        krows.append(row)
     pairs = [
         comparison_row(comp)
         for i, a in enumerate(arms)
@@ -155,7 +209,9 @@ def build(
         }
         if best
         else None,
-        "conclusion": kernel_conclusion(krows, summary.comparison),
+        "conclusion": kernel_conclusion(
+            krows, summary.comparison, ModelId.parse(headline).kernel_size if headline else None, cnn_section
+        ),
         "tradeoff_text": tradeoff_text(krows),
         "figures": figures,
     }

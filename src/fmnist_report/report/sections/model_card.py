@@ -7,14 +7,11 @@ export. Nothing here is claimed that a measurement of this build does not back.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TypedDict
 
-import numpy as np
-
-from fmnist_report.report.sections.values import Rows, confusion, with_half
-from fmnist_report.study import stats
-from fmnist_report.study.results import StudyResults
-from fmnist_report.study.summary import Summary
+from fmnist_report.report.sections.values import HalfStats, Rows, confusion, required, with_half
+from fmnist_report.study.summary_types import CALIBRATION, ModelRow, SeedStats, Summary
 
 #: The file beside the export.
 CARD_FILE = "model_card.md"
@@ -22,20 +19,64 @@ CARD_FILE = "model_card.md"
 CONFUSIONS = 3
 
 
-def per_class(results: StudyResults, model_id: str) -> list[dict[str, Any]]:
+class ClassStats(TypedDict):
+    """A class and the model's accuracy on it over seeds, with its half-width."""
+
+    name: str
+    accuracy: HalfStats
+
+
+class Mistaken(TypedDict):
+    """A (true, predicted) mistake over all seeds, and its share of the true class's images."""
+
+    true: str
+    predicted: str
+    count: int
+    share: float
+
+
+class CardValues(TypedDict):
+    """The model card's values."""
+
+    file: str
+    label: str
+    seed: int
+    params: int
+    accuracy: SeedStats
+    n_seeds: int
+    confidence: float
+    per_class: list[ClassStats]
+    #: The expected calibration error and its binning; None where calibration was not measured.
+    ece: HalfStats | None
+    n_bins: int | None
+    confusions: list[Mistaken]
+    n_train: int
+    n_test: int
+    full_data: bool
+    subset: str
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    validation_fraction: float
+    split: str
+    image_side: int
+    n_classes: int
+    platform: str
+    profile: str
+
+
+def per_class(row: ModelRow, class_names: Sequence[str]) -> list[ClassStats]:
     """Each class's test accuracy over the model's seeds, with its 95% t-interval where there are several."""
-    records = results.runs[model_id]
-    by_class = np.array([r.metrics["per_class"]["accuracy"] for r in records])
     return [
-        {"name": name, "accuracy": with_half(stats.summarize(by_class[:, c].tolist()).to_dict())}
-        for c, name in enumerate(results.data.class_names)
+        {"name": name, "accuracy": with_half(stats)}
+        for name, stats in zip(class_names, row["per_class"], strict=True)
     ]
 
 
-def confusions(results: StudyResults, model_id: str, top: int = CONFUSIONS) -> list[dict[str, Any]]:
+def confusions(row: ModelRow, class_names: Sequence[str], top: int = CONFUSIONS) -> list[Mistaken]:
     """The most frequent (true, predicted) mistakes over all seeds, with their share of the true class."""
-    matrix = confusion(results, model_id).astype(np.int64)
-    names = results.data.class_names
+    matrix = confusion(row)
+    names = class_names
     off = [(int(matrix[t, p]), t, p) for t in range(len(names)) for p in range(len(names)) if t != p]
     return [
         {"true": names[t], "predicted": names[p], "count": n, "share": n / max(int(matrix[t].sum()), 1)}
@@ -44,36 +85,39 @@ def confusions(results: StudyResults, model_id: str, top: int = CONFUSIONS) -> l
     ]
 
 
-def build(results: StudyResults, summary: Summary, rows: Rows) -> dict[str, Any]:
+def build(summary: Summary, rows: Rows) -> CardValues:
     """The card's values for the study's headline CNN (the exported model)."""
-    cnn = summary.roles.headline
-    s = results.config.study
+    cnn = required(summary.roles.headline, "the CNN")
+    s = summary.study
+    data = summary.data
     row = rows[cnn]
-    ece = summary.analyses.get("calibration", {}).get("ece", {}).get(cnn, {}).get("summary")
-    first = results.first(cnn).metrics
+    measured = summary.analyses.get(CALIBRATION, {}).get("ece", {}).get(cnn)
+    ece = measured["summary"] if measured else None
+    names = list(data.class_names)
+    ece_half: HalfStats | None = with_half(ece) if ece else None
     return {
         "file": CARD_FILE,
         "label": row["label"],
-        "seed": first["spec"]["seed"],
+        "seed": summary.seed(cnn),
         "params": row["params"],
         "accuracy": row["test_accuracy"],
         "n_seeds": len(row["seeds"]),
         "confidence": row["test_accuracy"]["confidence"],
-        "per_class": per_class(results, cnn),
-        "ece": with_half(ece) if ece else None,
-        "n_bins": summary.analyses.get("calibration", {}).get("n_bins"),
-        "confusions": confusions(results, cnn),
-        "n_train": len(results.data.y_train),
-        "n_test": len(results.data.y_test),
-        "full_data": results.data.subset == "full",
-        "subset": results.data.subset,
+        "per_class": per_class(row, names),
+        "ece": ece_half,
+        "n_bins": summary.analyses.get(CALIBRATION, {}).get("n_bins"),
+        "confusions": confusions(row, names),
+        "n_train": data.n_train,
+        "n_test": data.n_test,
+        "full_data": data.subset == "full",
+        "subset": data.subset,
         "epochs": s.epochs,
         "batch_size": s.batch_size,
         "learning_rate": s.learning_rate,
         "validation_fraction": s.validation_fraction,
         "split": s.split,
-        "image_side": int(results.data.x_test.shape[1]),
-        "n_classes": len(results.data.class_names),
+        "image_side": data.image_side,
+        "n_classes": len(names),
         "platform": summary.platform,
         "profile": s.profile,
     }

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import TypedDict
 
 from fmnist_report.report import bibliography, content
+from fmnist_report.report.content import Benchmark, Citation
 from fmnist_report.report.formatting import join_words, pct
 from fmnist_report.report.sections.values import Rows
-from fmnist_report.study.summary import Summary
+from fmnist_report.study.summary_types import Summary
 
 
-def benchmark_text(
-    ours: Sequence[Mapping[str, Any]], published: Sequence[Mapping[str, Any]], full: bool
-) -> str:
+class ReferencesValues(TypedDict):
+    """Appendix B's values: the published accuracies, ours beside them, and the citations."""
+
+    published: list[Benchmark]
+    ours: list[Benchmark]
+    text: str
+    citations: list[Citation]
+    how_to_cite: str
+
+
+def benchmark_text(ours: Sequence[Benchmark], published: Sequence[Benchmark], full: bool) -> str:
     """Where our accuracies sit among the published ones (descriptive, not a test)."""
     if not ours or not published:
         return ""
@@ -38,19 +47,19 @@ def benchmark_text(
     return " ".join(sentences) + caveat
 
 
-def build(summary: Summary, rows: Rows, full: bool) -> dict[str, Any]:
+def build(summary: Summary, rows: Rows, full: bool) -> ReferencesValues:
     """Appendix B's values: the baseline's and the headline CNN's mean accuracy among the published ones."""
     roles = summary.roles
-    ours = [
+    ours: list[Benchmark] = [
         {"name": rows[mid]["label"], "accuracy": rows[mid]["test_accuracy"]["mean"]}
         for mid in (roles.dense, roles.headline)
-        if mid in rows
+        if mid is not None and mid in rows
     ]
-    published = [dict(p) for p in content.PUBLISHED]
+    published = [p.copy() for p in content.PUBLISHED]
     return {
         "published": published,
         "ours": ours,
         "text": benchmark_text(ours, published, full),
-        "citations": [dict(c) for c in content.CITATIONS],
+        "citations": [c.copy() for c in content.CITATIONS],
         "how_to_cite": bibliography.how_to_cite(),
     }

@@ -2,36 +2,99 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any, TypedDict
 
-from fmnist_report.config import as_dict
-from fmnist_report.paths import printable_source
+from fmnist_report.config import StudyConfig
 from fmnist_report.report.sections.family import describe
 from fmnist_report.report.sections.values import Rows
-from fmnist_report.study.results import StudyResults
+from fmnist_report.study.summary_types import Machine, Summary
+from fmnist_report.variants import PlainValue
+
+#: A study setting as the appendix lists it: a `StudyConfig` field (None where unset, a list for
+#: a tuple), or a declared variant in words.
+Setting = PlainValue | None
+#: A setting as the settings table prints it: lists joined, None in words.
+Printed = str | int | float | bool
 
 
-def precision_text(results: StudyResults) -> str:
+class Version(TypedDict):
+    """A package and its version."""
+
+    name: str
+    version: str
+
+
+class ConfigLine(TypedDict):
+    """A line of the settings table."""
+
+    key: str
+    value: Printed
+
+
+class Checksum(TypedDict):
+    """A data file and its MD5."""
+
+    file: str
+    md5: str
+
+
+class Timing(TypedDict):
+    """A model's training time over its seeds."""
+
+    model_id: str
+    label: str
+    seeds: int
+    seconds: float
+
+
+class ReproducibilityValues(TypedDict):
+    """Appendix A's values."""
+
+    versions: list[Version]
+    #: The machine the report was built on; empty (0 for the CPUs) where the Summary does not know it.
+    platform: str
+    cpu: str
+    logical_cpus: int
+    #: TensorFlow's ``intra_op`` and ``inter_op`` threads; empty where unknown or on another backend.
+    threads: dict[str, int] | str
+    trained_on: str
+    isa: str
+    seeds: list[int]
+    config: list[ConfigLine]
+    precision: str
+    levers: list[str]
+    training_platform: str
+    platform_note: str
+    source: str
+    subset: str
+    fingerprint: str
+    checksums: list[Checksum]
+    timings: list[Timing]
+    total_seconds: float
+
+
+def precision_text(summary: Summary) -> str:
     """The arithmetic the runs actually used (``auto`` resolved), the same for every model."""
-    used = sorted({r.metrics["spec"]["precision"] for recs in results.runs.values() for r in recs})
-    text = ", ".join(used) or results.config.study.precision
+    used = list(summary.provenance.precisions)
+    text = ", ".join(used) or summary.study.precision
     if "mixed_bfloat16" in used:
         text += (
             " (Keras mixed precision: bfloat16 arithmetic, float32 weights and softmax output; "
             "chosen by precision = auto because this CPU computes bfloat16 natively)"
-            if results.config.study.precision == "auto"
+            if summary.study.precision == "auto"
             else " (Keras mixed precision: bfloat16 arithmetic, float32 weights and softmax output)"
         )
     return text
 
 
-def levers_text(results: StudyResults) -> list[str]:
+def levers_text(summary: Summary) -> list[str]:
     """The speed levers the runs were trained with: those of the CPU class their precision shows."""
     from fmnist_report import runtime
 
-    used = {r.metrics["spec"]["precision"] for recs in results.runs.values() for r in recs}
-    if results.platform() != "TensorFlow on CPU" or len(used) != 1:
+    used = set(summary.provenance.precisions)
+    if summary.platform != "TensorFlow on CPU" or len(used) != 1:
         return []  # the levers were measured for TensorFlow on the CPU
     return list(runtime.LEVERS["bfloat16" if used == {"mixed_bfloat16"} else "float32"])
 
@@ -61,27 +124,27 @@ def machine_text(machine: Mapping[str, Any]) -> str:
     return text + (", TensorFlow's default threads" if threads == 0 else f", {threads} intra-op threads")
 
 
-def trained_on_text(results: StudyResults, environment: Mapping[str, Any]) -> str:
+def trained_on_text(machines: Sequence[Machine], environment: Mapping[str, Any]) -> str:
     """Which machines trained the stored runs, with how many runs each, and what that means.
 
     A store can be filled on one machine and rendered on another: the machine table above
     describes the renderer, each run's record the machine that trained it.
     """
     here = environment.get("machine")
-    machines = results.machines()
     parts = []
-    for machine, n in machines:
+    for entry in machines:
+        machine, n = entry["machine"], entry["runs"]
         runs = f"{n} run{'s' if n != 1 else ''}"
         if machine is None:
             parts.append(f"not recorded for {runs}, stored by an earlier version")
         else:
             parts.append(f"{machine_text(machine)}{' (this machine)' if machine == here else ''}: {runs}")
-    recorded = [m for m, _ in machines if m is not None]
+    recorded = [m["machine"] for m in machines if m["machine"] is not None]
     note = f". {THREADS_NOTE}" if len(recorded) > 1 or (recorded and recorded[0] != here) else ""
     return "; ".join(parts) + note
 
 
-def config_value(value: Any) -> Any:
+def config_value(value: Setting | tuple[int, ...]) -> Printed:
     """A configuration value as the appendix lists it: sequences joined, None as ``none (all)``."""
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
@@ -97,24 +160,36 @@ PLATFORM_NOTE = (
 )
 
 
-def variant_text(declared: Mapping[str, Any]) -> str:
+def variant_text(declared: Mapping[str, PlainValue]) -> str:
     """A declared variant as the settings table shows it: ``base cnn; dropout 0.3``."""
     overrides = {k: v for k, v in declared.items() if k not in ("name", "base")}
     return f"base {declared['base']}; {describe(overrides)}"
 
 
-def build(results: StudyResults, rows: Rows, environment: Mapping[str, Any]) -> dict[str, Any]:
-    """Appendix A's values, from the results, the summary rows and the machine's environment."""
-    cfg = results.config
-    study = as_dict(cfg)["study"]
-    # The variants get a line each in words, and none at all where the study declares none.
-    declared = study.pop("variants")
-    study.update({f"variant {v['name']}": variant_text(v) for v in declared})
-    timings = []
-    for mid, records in results.runs.items():
-        seconds = [float(r.metrics["train_seconds"]) for r in records]
+def study_settings(study: StudyConfig) -> dict[str, Setting]:
+    """The study's settings as the appendix lists them: the configuration's ``study`` table, with
+    each declared variant on a line of its own in words (and none where the study declares none)."""
+    fields = dataclasses.asdict(study)
+    fields.pop("variants")
+    out: dict[str, Setting] = {
+        **fields,
+        "kernel_sizes": list(study.kernel_sizes),
+        "seed_list": list(study.seed_list),
+    }
+    out.update({f"variant {v.name}": variant_text(v.to_dict()) for v in study.variants})
+    return out
+
+
+def build(summary: Summary, rows: Rows) -> ReproducibilityValues:
+    """Appendix A's values, from the Summary, its model rows and the machine the build ran on."""
+    environment = dataclasses.asdict(summary.built.environment) if summary.built else {}
+    study = summary.study
+    data = summary.data
+    timings: list[Timing] = []
+    for mid, row in rows.items():
+        seconds = row["per_seed"]["train_seconds"]
         timings.append(
-            {"model_id": mid, "label": rows[mid]["label"], "seeds": len(seconds), "seconds": sum(seconds)}
+            {"model_id": mid, "label": row["label"], "seeds": len(seconds), "seconds": sum(seconds)}
         )
     return {
         "versions": [{"name": k, "version": v} for k, v in environment.get("versions", {}).items()],
@@ -122,18 +197,18 @@ def build(results: StudyResults, rows: Rows, environment: Mapping[str, Any]) -> 
         "cpu": environment.get("cpu", ""),
         "logical_cpus": environment.get("logical_cpus", 0),
         "threads": environment.get("threads", ""),
-        "trained_on": trained_on_text(results, environment),
+        "trained_on": trained_on_text(summary.provenance.machines, environment),
         "isa": isa_text(environment.get("isa_cap")),
-        "seeds": list(cfg.study.seed_list),
-        "config": [{"key": k, "value": config_value(v)} for k, v in study.items()],
-        "precision": precision_text(results),
-        "levers": levers_text(results),
-        "training_platform": results.platform(),
+        "seeds": list(study.seed_list),
+        "config": [{"key": k, "value": config_value(v)} for k, v in study_settings(study).items()],
+        "precision": precision_text(summary),
+        "levers": levers_text(summary),
+        "training_platform": summary.platform,
         "platform_note": PLATFORM_NOTE,
-        "source": printable_source(results.data.source),
-        "subset": results.data.subset,
-        "fingerprint": results.data.fingerprint,
-        "checksums": [{"file": k, "md5": v} for k, v in sorted(results.data.checksums.items())],
+        "source": data.source,
+        "subset": data.subset,
+        "fingerprint": data.fingerprint,
+        "checksums": [{"file": k, "md5": v} for k, v in sorted(data.checksums.items())],
         "timings": timings,
         "total_seconds": sum(t["seconds"] for t in timings),
     }

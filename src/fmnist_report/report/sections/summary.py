@@ -2,19 +2,71 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TypedDict
 
 from fmnist_report.ids import ModelId
 from fmnist_report.report import wording
 from fmnist_report.report.formatting import num, plural
-from fmnist_report.report.sections.values import Rows, with_half
-from fmnist_report.study.results import StudyResults
-from fmnist_report.study.summary import ALPHA, Summary
+from fmnist_report.report.sections.data import DataValues
+from fmnist_report.report.sections.kernels import BestKernel, KernelsValues
+from fmnist_report.report.sections.values import HalfStats, Rows, required, with_half
+from fmnist_report.study.summary_types import ALPHA, SeedStats, Summary
 
 
-def scope_text(profile: str, n_train: int, n_test: int, epochs: int, n_seeds: int, full: bool) -> str:
-    """What the numbers are measured on, with the caveats a preview or a single seed needs."""
+class Headline(TypedDict):
+    """A model as the summary quotes it: its name and its test accuracy over seeds."""
+
+    label: str
+    accuracy: SeedStats
+
+
+class HeadlineCnn(Headline):
+    """The headline CNN, with its kernel size."""
+
+    kernel_size: int | None
+
+
+class SummaryValues(TypedDict):
+    """The summary's values."""
+
+    profile: str
+    dataset: str
+    n_seeds: int
+    epochs: int
+    n_train: int
+    n_test: int
+    dense: Headline
+    cnn: HeadlineCnn
+    kernel_sizes: list[int]
+    #: The CNN's difference from the baseline, and its worst and deciding p; None where they were not compared.
+    diff: HalfStats | None
+    worst_p: float | None
+    p_value: float | None
+    alpha: float
+    significant: bool
+    comparison: str
+    best_kernel: BestKernel | None
+    #: The first two sentences of section 4's conclusion.
+    kernel_conclusion: list[str]
+    platform: str
+    scope_text: str
+
+
+def scope_text(
+    profile: str,
+    n_train: int,
+    n_test: int,
+    epochs: int,
+    n_seeds: int,
+    full: bool,
+    methods_in: str | None = None,
+) -> str:
+    """What the numbers are measured on, with the caveats a preview or a single seed needs.
+
+    Args:
+        methods_in: the appendix that states the statistical methods (`parts.number_of`), cited
+            after Holm's correction; None cites none.
+    """
     text = (
         f"Every number below comes from {plural(n_seeds, 'seed')} per model, {plural(epochs, 'epoch')} "
         f"each, on {num(n_train)} training and {num(n_test)} test images"
@@ -39,22 +91,29 @@ def scope_text(profile: str, n_train: int, n_test: int, epochs: int, n_seeds: in
         text += f" Intervals are 95% Student-t intervals over the {n_seeds} seeds."
     text += (
         " Several comparisons are made, so each family of them is corrected with Holm's method "
-        "before a difference is called significant (appendix A)."
+        "before a difference is called significant"
     )
+    text += f" (appendix {methods_in})." if methods_in else "."
     return text
 
 
 def build(
-    results: StudyResults,
     summary: Summary,
     rows: Rows,
-    data: Mapping[str, Any],
-    kernels: Mapping[str, Any],
-) -> dict[str, Any]:
-    """The summary's values; the image counts come from section 1 and the best kernel from section 4."""
-    s = results.config.study
+    data: DataValues,
+    kernels: KernelsValues,
+    *,
+    methods_in: str,
+) -> SummaryValues:
+    """The summary's values; the image counts come from section 1 and the best kernel from section 4.
+
+    Args:
+        methods_in: the appendix that states the statistical methods, which the scope cites.
+    """
+    s = summary.study
     roles = summary.roles
-    dense, cnn = rows[roles.dense], rows[roles.headline]
+    headline = required(roles.headline, "the CNN")
+    dense, cnn = rows[required(roles.dense, "the dense baseline")], rows[headline]
     comp = summary.comparison(roles.dense, roles.headline)
     n_seeds = len(cnn["seeds"])
     return {
@@ -67,7 +126,7 @@ def build(
         "dense": {"label": dense["label"], "accuracy": dense["test_accuracy"]},
         "cnn": {
             "label": cnn["label"],
-            "kernel_size": ModelId.parse(roles.headline).kernel_size,
+            "kernel_size": ModelId.parse(headline).kernel_size,
             "accuracy": cnn["test_accuracy"],
         },
         "kernel_sizes": list(s.kernel_sizes),
@@ -81,5 +140,7 @@ def build(
         "best_kernel": kernels["best"],
         "kernel_conclusion": kernels["conclusion"][:2],
         "platform": summary.platform,
-        "scope_text": scope_text(s.profile, data["n_train"], data["n_test"], s.epochs, n_seeds, data["full"]),
+        "scope_text": scope_text(
+            s.profile, data["n_train"], data["n_test"], s.epochs, n_seeds, data["full"], methods_in
+        ),
     }

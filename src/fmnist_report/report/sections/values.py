@@ -4,15 +4,35 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from fmnist_report.study.results import StudyResults
-from fmnist_report.study.summary import Summary
+from fmnist_report.study.summary_types import ModelRow, SeedStats, Summary
 
-#: Each model's summary row with plain values and interval half-widths, by model id.
-Rows = Mapping[str, dict[str, Any]]
+
+class HalfStats(SeedStats):
+    """A per-seed summary with its interval half-width, the number the report prints after ±."""
+
+    ci_half: float
+
+
+#: Each model's summary row by model id, every per-seed summary a :class:`HalfStats`.
+Rows = Mapping[str, ModelRow]
+
+
+def required(model_id: str | None, role: str) -> str:
+    """The model id of a part the report cannot do without (`Roles`); a one-line error where it did not run."""
+    if model_id is None:
+        raise ValueError(f"the study results lack {role}; run the study with it")
+    return model_id
+
+
+#: A transparent 1x1 PNG: the image of a picture a Summary read back from metrics.json lacks
+#: (`verify` lays out the text; the pixels are not in metrics.json).
+BLANK_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+)
 
 
 def data_uri(png: bytes) -> str:
@@ -20,11 +40,11 @@ def data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def with_half(summary: Mapping[str, Any]) -> dict[str, Any]:
+def with_half(summary: SeedStats | Mapping[str, Any]) -> HalfStats:
     """A per-seed summary with its interval half-width, the number the report prints after ±."""
     out = {k: plain(v) for k, v in summary.items()}
     out["ci_half"] = (out["ci_high"] - out["ci_low"]) / 2 if out["has_ci"] else 0.0
-    return out
+    return cast(HalfStats, out)
 
 
 def plain(value: Any) -> Any:
@@ -36,16 +56,20 @@ def plain(value: Any) -> Any:
     return value
 
 
-def model_rows(summary: Summary) -> dict[str, dict[str, Any]]:
+def model_rows(summary: Summary) -> dict[str, ModelRow]:
     """The summary's per-model rows as plain values, each per-seed summary with its half-width."""
     return {
-        model_id: {
-            k: with_half(v) if isinstance(v, Mapping) and "has_ci" in v else plain(v) for k, v in row.items()
-        }
+        model_id: cast(
+            ModelRow,
+            {
+                k: with_half(v) if isinstance(v, Mapping) and "has_ci" in v else plain(v)
+                for k, v in row.items()
+            },
+        )
         for model_id, row in summary.models.items()
     }
 
 
-def confusion(results: StudyResults, model_id: str) -> np.ndarray:
-    """A model's confusion matrices summed over its seeds (rows: true class)."""
-    return np.sum([r.arrays["confusion"] for r in results.runs[model_id]], axis=0)
+def confusion(row: ModelRow) -> np.ndarray:
+    """A model's confusion matrices summed over its seeds (rows: true class), from its summary row."""
+    return np.asarray(row["confusion"], dtype=np.int64)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 import numpy as np
 
@@ -10,8 +11,9 @@ from fmnist_report.records import Measured
 from fmnist_report.study import stats
 from fmnist_report.study.experiments.registry import Job, Loader
 from fmnist_report.study.results import Roles, StudyResults
+from fmnist_report.study.summary_types import CalibrationAnalysis
 
-KIND = "calibration"
+KIND: Final = "calibration"
 #: Part of the cache key: bump when a change to this module changes what it measures.
 VERSION = 1
 N_BINS = 15
@@ -54,13 +56,13 @@ def run(
     labels: dict[str, str],
     y_test: np.ndarray,
     n_bins: int = N_BINS,
-) -> Measured:
+) -> Measured[CalibrationAnalysis]:
     """ECE per seed, summarised over seeds, and reliability bins for every model.
 
     Args:
         probabilities: by model id, ``(seed, test probabilities)`` for each seed.
     """
-    metrics: dict = {
+    metrics: CalibrationAnalysis = {
         "n_bins": n_bins,
         "binning": f"{n_bins} equal-width bins of the top-class probability over [0, 1]",
         "models": list(probabilities),
@@ -92,7 +94,7 @@ def job(results: StudyResults, roles: Roles) -> Job | None:
     if not calibrated:
         return None
 
-    def compute(load: Loader) -> Measured:
+    def compute(load: Loader) -> Measured[CalibrationAnalysis]:
         return run(
             {
                 m: [(r.metrics["spec"]["seed"], r.arrays["probabilities"]) for r in results.runs[m]]

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Final
 
 from fmnist_report import models
 from fmnist_report.ids import ModelId
 from fmnist_report.records import Measured
 from fmnist_report.study.experiments.registry import Job, Loader
 from fmnist_report.study.results import Roles, StudyResults
+from fmnist_report.study.summary_types import (
+    EfficiencyMeasured,
+    EfficiencyRow,
+    Layer,
+    ModelRow,
+    ParamSplit,
+    SharingCost,
+)
 
-KIND = "efficiency"
+KIND: Final = "efficiency"
 #: Part of the cache key: bump when a change to this module changes what it measures.
 VERSION = 1
 HEAD_TYPES = ("Dense",)
@@ -23,7 +31,7 @@ def _dims(shape: str) -> tuple[int, ...]:
     return tuple(int(d) for d in shape.split("x"))
 
 
-def param_split(table: list[dict[str, Any]]) -> dict[str, Any]:
+def param_split(table: Sequence[Layer]) -> ParamSplit:
     """Parameters in convolution layers versus dense layers, from ``models.layer_table``."""
     conv = sum(int(r["params"]) for r in table if r["type"] in CONV_TYPES)
     head = sum(int(r["params"]) for r in table if r["type"] in HEAD_TYPES)
@@ -31,7 +39,7 @@ def param_split(table: list[dict[str, Any]]) -> dict[str, Any]:
     return {"conv": conv, "dense": head, "total": total, "conv_share": conv / total if total else 0.0}
 
 
-def weight_sharing(table: list[dict[str, Any]], kernel_size: int) -> list[dict[str, Any]]:
+def weight_sharing(table: Sequence[Layer], kernel_size: int) -> list[SharingCost]:
     """What each conv layer would cost without weight sharing or without locality.
 
     For a layer mapping H_in x W_in x C_in to H x W x C_out with k x k kernels:
@@ -39,7 +47,7 @@ def weight_sharing(table: list[dict[str, Any]], kernel_size: int) -> list[dict[s
     kernel at every position) H * W * C_out * (k*k*C_in + 1); fully connected (every input to
     every output) (H_in*W_in*C_in + 1) * H * W * C_out.
     """
-    out = []
+    out: list[SharingCost] = []
     for prev, row in itertools.pairwise(table):
         if row["type"] not in CONV_TYPES:
             continue
@@ -64,7 +72,7 @@ def weight_sharing(table: list[dict[str, Any]], kernel_size: int) -> list[dict[s
     return out
 
 
-def model_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def model_rows(rows: Sequence[ModelRow]) -> list[EfficiencyRow]:
     """Accuracy against cost for every model, from the summary's per-model rows."""
     return [
         {
@@ -82,7 +90,7 @@ def model_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def run(tables: dict[str, list[dict[str, Any]]]) -> Measured:
+def run(tables: Mapping[str, list[Layer]]) -> Measured[EfficiencyMeasured]:
     """The hierarchy and weight-sharing numbers of each CNN, from the models' layer tables.
 
     Args:
@@ -90,18 +98,17 @@ def run(tables: dict[str, list[dict[str, Any]]]) -> Measured:
     """
     kernel_sizes = {m: ModelId.parse(m).kernel_size for m in tables}
     cnn_sizes = sorted({k for k in kernel_sizes.values() if k is not None})
-    return Measured(
-        {
-            "param_split": {m: param_split(t) for m, t in tables.items()},
-            "receptive_fields": {str(k): models.receptive_fields(k) for k in cnn_sizes},
-            "weight_sharing": {
-                str(k): weight_sharing(tables[m], k)
-                for m, k in kernel_sizes.items()
-                if k is not None and not ModelId.parse(m).permuted
-            },
-            "layers": tables,
-        }
-    )
+    measured: EfficiencyMeasured = {
+        "param_split": {m: param_split(t) for m, t in tables.items()},
+        "receptive_fields": {str(k): models.receptive_fields(k) for k in cnn_sizes},
+        "weight_sharing": {
+            str(k): weight_sharing(tables[m], k)
+            for m, k in kernel_sizes.items()
+            if k is not None and not ModelId.parse(m).permuted
+        },
+        "layers": dict(tables),
+    }
+    return Measured(measured)
 
 
 def job(results: StudyResults, roles: Roles) -> Job | None:
@@ -114,7 +121,7 @@ def job(results: StudyResults, roles: Roles) -> Job | None:
     if not studied:
         return None
 
-    def compute(load: Loader) -> Measured:
+    def compute(load: Loader) -> Measured[EfficiencyMeasured]:
         return run({m: results.first(m).metrics["layers"] for m in studied})
 
     return Job(KIND, VERSION, {}, [r.key for m in studied for r in results.runs[m]], compute)

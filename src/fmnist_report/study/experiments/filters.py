@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -11,8 +11,9 @@ from fmnist_report.records import Measured
 from fmnist_report.study.experiments.probes import describe_subsample, layer_outputs, subsample
 from fmnist_report.study.experiments.registry import Job, Loader
 from fmnist_report.study.results import Roles, StudyResults
+from fmnist_report.study.summary_types import FilterNorms, FiltersAnalysis
 
-KIND = "filters"
+KIND: Final = "filters"
 #: Part of the cache key: bump when a change to this module changes what it measures.
 VERSION = 1
 #: Images over which activation sparsity is measured.
@@ -31,7 +32,7 @@ def example_indices(labels: np.ndarray, num_classes: int) -> list[int]:
     return [int(np.flatnonzero(labels == c)[0]) for c in range(num_classes) if np.any(labels == c)]
 
 
-def run(cnns: dict[int, Any], data: Dataset, n_images: int = N_IMAGES) -> Measured:
+def run(cnns: dict[int, Any], data: Dataset, n_images: int = N_IMAGES) -> Measured[FiltersAnalysis]:
     """Kernels and sparsity for every kernel size; conv1/conv2 maps of the smallest kernel's CNN.
 
     Args:
@@ -44,7 +45,9 @@ def run(cnns: dict[int, Any], data: Dataset, n_images: int = N_IMAGES) -> Measur
     idx = subsample(len(data.y_test), n_images)
     x = scale(data.x_test[idx])
     arrays: dict[str, np.ndarray] = {}
-    norms, sparsity, dead = {}, {}, {}
+    norms: dict[str, FilterNorms] = {}
+    sparsity: dict[str, dict[str, float]] = {}
+    dead: dict[str, dict[str, int]] = {}
     for k in sizes:
         kernels = conv1_kernels(cnns[k])
         arrays[f"kernels_k{k}"] = kernels
@@ -74,7 +77,7 @@ def run(cnns: dict[int, Any], data: Dataset, n_images: int = N_IMAGES) -> Measur
         conv1_maps=conv1_maps,
         conv2_maps=conv2_maps,
     )
-    metrics = {
+    metrics: FiltersAnalysis = {
         "kernel_sizes": sizes,
         "n_filters": {str(k): int(arrays[f"kernels_k{k}"].shape[0]) for k in sizes},
         "filter_norms": norms,
@@ -98,7 +101,7 @@ def job(results: StudyResults, roles: Roles) -> Job | None:
     if not cnns:
         return None
 
-    def compute(load: Loader) -> Measured:
+    def compute(load: Loader) -> Measured[FiltersAnalysis]:
         return run({k: load(m) for k, m in cnns.items()}, results.data, n_images=N_IMAGES)
 
     return Job(KIND, VERSION, {"n_images": N_IMAGES}, [results.first(m).key for m in cnns.values()], compute)

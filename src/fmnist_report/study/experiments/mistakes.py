@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
 from fmnist_report.data import Dataset, scale
+from fmnist_report.json_types import JsonValue
 from fmnist_report.records import Measured
 from fmnist_report.study.experiments.probes import input_gradient
 from fmnist_report.study.experiments.registry import Job, Loader
 from fmnist_report.study.results import Roles, StudyResults
+from fmnist_report.study.summary_types import ConfusedPair, Mistake, MistakesAnalysis, PairCount
 
-KIND = "mistakes"
+KIND: Final = "mistakes"
 #: Part of the cache key: bump when a change to this module changes what it measures.
 VERSION = 1
 TOP_PAIRS = 5
@@ -27,10 +29,10 @@ SALIENCY_METHOD = (
 )
 
 
-def confused_pairs(confusion: np.ndarray, top: int = TOP_PAIRS) -> list[dict[str, int]]:
+def confused_pairs(confusion: np.ndarray, top: int = TOP_PAIRS) -> list[PairCount]:
     """The class pairs most often mistaken for each other, counting both directions, most first."""
     n = confusion.shape[0]
-    pairs = []
+    pairs: list[PairCount] = []
     for a in range(n):
         for b in range(a + 1, n):
             a_as_b, b_as_a = int(confusion[a, b]), int(confusion[b, a])
@@ -78,7 +80,7 @@ def run(
     top_pairs: int = TOP_PAIRS,
     top_mistakes: int = TOP_MISTAKES,
     n_saliency: int = N_SALIENCY,
-) -> Measured:
+) -> Measured[MistakesAnalysis]:
     """Confused pairs of each model (summed over seeds); mistakes and saliency of ``model_id``.
 
     Args:
@@ -86,7 +88,8 @@ def run(
         probabilities: ``model_id``'s test probabilities for the run of ``model`` (seed ``seed``).
     """
     names = data.class_names
-    pairs_by_model, errors = {}, {}
+    pairs_by_model: dict[str, list[ConfusedPair]] = {}
+    errors: dict[str, int] = {}
     for m, mats in confusions.items():
         total = np.sum(np.stack(mats), axis=0)
         errors[m] = int(total.sum() - np.trace(total))
@@ -98,7 +101,7 @@ def run(
     predicted = probabilities.argmax(axis=1)
     wrong = predicted != y
     order = confident_mistakes(probabilities, y, top_mistakes)
-    gallery = [
+    gallery: list[Mistake] = [
         {
             "index": int(i),
             "true": int(y[i]),
@@ -119,7 +122,7 @@ def run(
     on_object = data.x_test[shown] > 0
     share = [float(maps[i][on_object[i]].sum() / max(maps[i].sum(), 1e-12)) for i in range(len(shown))]
 
-    metrics = {
+    metrics: MistakesAnalysis = {
         "models": list(confusions),
         "labels": dict(labels),
         "n_seeds": {m: len(mats) for m, mats in confusions.items()},
@@ -156,7 +159,7 @@ def job(results: StudyResults, roles: Roles) -> Job | None:
         return None
     confused = [m for m in (roles.dense, probe) if m is not None]
 
-    def compute(load: Loader) -> Measured:
+    def compute(load: Loader) -> Measured[MistakesAnalysis]:
         return run(
             {m: [r.arrays["confusion"] for r in results.runs[m]] for m in confused},
             {m: results.first(m).metrics["label"] for m in confused},
@@ -167,7 +170,7 @@ def job(results: StudyResults, roles: Roles) -> Job | None:
             seed=results.seed(probe),
         )
 
-    params = {
+    params: dict[str, JsonValue] = {
         "top_pairs": TOP_PAIRS,
         "top_mistakes": TOP_MISTAKES,
         "n_saliency": N_SALIENCY,

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from fmnist_report.json_types import JsonValue
 from fmnist_report.records import Measured
+from fmnist_report.study.summary_types import (
+    CalibrationAnalysis,
+    EfficiencyMeasured,
+    FiltersAnalysis,
+    MistakesAnalysis,
+    ShiftMeasured,
+)
 
 #: Loads the first seed's trained model of a model id.
 Loader = Callable[[str], Any]
+#: What one of the interpretation experiments measures (`summary_types` has each one's type).
+Measures = FiltersAnalysis | ShiftMeasured | CalibrationAnalysis | MistakesAnalysis | EfficiencyMeasured
 
 
 @dataclass(frozen=True)
@@ -26,6 +36,6 @@ class Job:
 
     kind: str
     version: int
-    params: dict[str, Any]
+    params: Mapping[str, JsonValue]
     sources: list[str]
-    compute: Callable[[Loader], Measured]
+    compute: Callable[[Loader], Measured[Measures]]

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 import numpy as np
 
 from fmnist_report import models
 from fmnist_report.data import Dataset, scale
 from fmnist_report.ids import ModelId
+from fmnist_report.json_types import JsonValue
 from fmnist_report.records import Measured
 from fmnist_report.study import stats
 from fmnist_report.study.experiments.probes import describe_subsample, layer_outputs, shift, subsample
 from fmnist_report.study.experiments.registry import Job, Loader
 from fmnist_report.study.results import Roles, StudyResults
+from fmnist_report.study.summary_types import LayerGeometry, McNemarTest, ShiftMeasured
 from fmnist_report.study.training import predict_proba
 
-KIND = "shift"
+KIND: Final = "shift"
 #: Part of the cache key: bump when a change to this module changes what it measures.
 VERSION = 1
 #: Unit steps of the four axis directions, as (dx, dy): right and down are positive.
@@ -32,7 +35,7 @@ GRID = "the four axis directions (right, left, down, up), 0 to {m} pixels, vacat
 
 
 def accuracy_grid(
-    classifiers: dict[str, Any], x: np.ndarray, y: np.ndarray, max_shift: int
+    classifiers: Mapping[str, Any], x: np.ndarray, y: np.ndarray, max_shift: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-image correctness and accuracy, shaped (models, directions, magnitudes[, images])."""
     correct = np.zeros((len(classifiers), len(DIRECTIONS), max_shift + 1, len(y)), dtype=bool)
@@ -69,7 +72,7 @@ def relative_error(out: np.ndarray, ref: np.ndarray) -> float:
 
 def equivariance_errors(
     cnn: Any, kernel_size: int, x: np.ndarray, max_shift: int
-) -> tuple[dict[str, np.ndarray], dict[str, dict[str, int]]]:
+) -> tuple[dict[str, np.ndarray], dict[str, LayerGeometry]]:
     """How each layer's maps respond to shifting the input, per layer, direction and shift.
 
     ``error`` compares f(shifted input) with the shifted f(input). A layer of stride j sees an
@@ -84,7 +87,7 @@ def equivariance_errors(
         arrays ``error``, ``offset`` and ``change`` shaped (layers, directions, magnitudes
         1..max_shift), and each layer's stride and receptive field.
     """
-    geometry = {
+    geometry: dict[str, LayerGeometry] = {
         r["layer"]: {"stride": r["stride"], "receptive_field": r["receptive_field"]}
         for r in models.receptive_fields(kernel_size)
     }
@@ -133,7 +136,7 @@ def rms_over_directions(values: np.ndarray) -> list[list[float | None]]:
 
 
 def run(
-    classifiers: dict[str, Any],
+    classifiers: Mapping[str, Any],
     labels: dict[str, str],
     cnn: Any,
     kernel_size: int,
@@ -142,7 +145,7 @@ def run(
     max_shift: int = MAX_SHIFT,
     n_images: int = N_IMAGES,
     n_equivariance: int = N_EQUIVARIANCE,
-) -> Measured:
+) -> Measured[ShiftMeasured]:
     """Accuracy of each classifier under shifts, and the layer-by-layer equivariance of ``cnn``.
 
     Args:
@@ -157,7 +160,7 @@ def run(
     ids = list(classifiers)
     names = list(DIRECTIONS)
 
-    comparison = {}
+    comparison: dict[str, McNemarTest] = {}
     if len(ids) >= 2:
         comparison = {
             name: stats.mcnemar_exact(correct[0, d, max_shift], correct[1, d, max_shift]).to_dict()
@@ -168,7 +171,7 @@ def run(
     eq, geometry = equivariance_errors(cnn, kernel_size, data.x_test[eq_idx], max_shift)
     errors, changes = rms_over_directions(eq["error"]), rms_over_directions(eq["change"])
 
-    metrics = {
+    metrics: ShiftMeasured = {
         "grid": GRID.format(m=max_shift),
         "directions": names,
         "magnitudes": list(range(max_shift + 1)),
@@ -215,8 +218,10 @@ def job(results: StudyResults, roles: Roles) -> Job | None:
         return None
     compared = [m for m in (roles.dense, probe) if m is not None]
     kernel = ModelId.parse(probe).kernel_size
+    if kernel is None:  # Roles only ever picks a CNN as the probe
+        raise ValueError(f"the shift probe must be a CNN, got {probe}")
 
-    def compute(load: Loader) -> Measured:
+    def compute(load: Loader) -> Measured[ShiftMeasured]:
         return run(
             {m: load(m) for m in compared},
             {m: results.first(m).metrics["label"] for m in compared},
@@ -228,7 +233,7 @@ def job(results: StudyResults, roles: Roles) -> Job | None:
             n_equivariance=N_EQUIVARIANCE,
         )
 
-    params = {
+    params: dict[str, JsonValue] = {
         "max_shift": MAX_SHIFT,
         "n_images": N_IMAGES,
         "n_equivariance": N_EQUIVARIANCE,

@@ -172,9 +172,9 @@ def test_nothing_ran_gives_no_figures():
 
 
 def test_eda_figures_are_listed_from_its_numbers_and_a_missing_array_is_named_when_drawn():
-    results = fake_results(models=(), eda=True)
-    del results.eda.arrays["sample_images"]
-    specs = {s.name: s for s in make(results)}
+    summary = summarize(fake_results(models=(), eda=True))
+    del summary.pictures["eda"]["sample_images"]
+    specs = {s.name: s for s in make_all(summary)}
     assert list(specs) == ["class_distribution", "sample_grid", "mean_images", "pixel_histogram"]
     with pytest.raises(ValueError, match="array 'sample_images' of the 'eda' record"):
         specs["sample_grid"].draw()

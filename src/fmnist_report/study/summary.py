@@ -293,6 +293,12 @@ def data_facts(results: StudyResults) -> DataFacts:
     eda = dict(results.eda.metrics) if results.eda is not None else None
     if eda is not None and "source" in eda:  # the report and metrics.json name no folder of this machine
         eda["source"] = printable_source(eda["source"])
+    if eda is not None and results.eda is not None:  # what the pictures hold, that the captions say
+        arrays = results.eda.arrays
+        if "sample_images" in arrays:
+            eda["samples_per_class"] = int(arrays["sample_images"].shape[1])
+        if "pixel_histogram" in arrays:
+            eda["pixel_count"] = int(np.asarray(arrays["pixel_histogram"]).sum())
     first = next((records[0].metrics for records in results.runs.values()), {})
     return DataFacts(
         class_names=tuple(eda["class_names"] if eda and "class_names" in eda else data.class_names),

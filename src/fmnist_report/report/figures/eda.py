@@ -20,8 +20,6 @@ if TYPE_CHECKING:
 SECTION = "eda"
 #: The key of the exploration's arrays in ``Summary.pictures``.
 PICTURES = "eda"
-#: Sample images shown per class: the first this many the exploration stored.
-SAMPLES_SHOWN = 8
 
 
 @styled
@@ -135,18 +133,18 @@ def eda_figures(summary: Summary) -> list[FigureSpec]:
                 SECTION,
             )
         )
-    # The exploration stores the first SAMPLES_SHOWN training images of each class, or as many
-    # as the smallest class has.
-    cols = min(SAMPLES_SHOWN, *train) if train else SAMPLES_SHOWN
-    specs.append(
-        FigureSpec(
-            "sample_grid",
-            f"The first {cols} training images of each of the {len(names)} classes, as stored (28x28 pixels, "
-            "0 = black).",
-            lambda: plot_sample_grid(_samples(summary, cols), names),
-            SECTION,
+    # The exploration stores the first few training images of each class: the Summary says how many.
+    cols = int(m.get("samples_per_class", 0))
+    if cols:
+        specs.append(
+            FigureSpec(
+                "sample_grid",
+                f"The first {cols} training images of each of the {len(names)} classes, as stored (28x28 "
+                "pixels, 0 = black).",
+                lambda: plot_sample_grid(_samples(summary, cols), names),
+                SECTION,
+            )
         )
-    )
     specs.append(
         FigureSpec(
             "mean_images",
@@ -156,9 +154,9 @@ def eda_figures(summary: Summary) -> list[FigureSpec]:
             SECTION,
         )
     )
-    if train is not None and "zero_pixel_fraction" in m:
+    if "pixel_count" in m and "zero_pixel_fraction" in m:
         # The histogram counts every pixel of every training image.
-        pixels = sum(train) * summary.data.image_side**2
+        pixels = m["pixel_count"]
         specs.append(
             FigureSpec(
                 "pixel_histogram",

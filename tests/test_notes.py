@@ -371,3 +371,14 @@ def test_paths_written_on_windows_name_the_same_files_on_linux(tmp_path):
     )
     with pytest.raises(ConfigError, match="is outside the settings file's folder"):
         settings(tmp_path, "{ discussion = '..\\outside.md' }")
+
+
+def test_an_attached_note_image_is_typed_by_its_suffix_as_the_note_checks_it():
+    from fmnist_report.report import note_files
+
+    assert [note_files.media_type(n) for n in ("a.png", "notes/x/b.JPG", "c.jpeg", "d.gif")] == [
+        "image/png",
+        "image/jpeg",
+        "image/jpeg",
+        "image/gif",
+    ]

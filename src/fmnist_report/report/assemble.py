@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from fmnist_report.config import Config
-from fmnist_report.report import notes, protocol, render
+from fmnist_report.report import note_files, notes, protocol, render
 from fmnist_report.report.context import FigureLike, build_context
 from fmnist_report.report.metrics import JSON_FILE
 from fmnist_report.report.sections import interpretation
@@ -72,13 +71,8 @@ def attachments(summary: Summary, cfg: Config, metrics_text: str | None = None) 
                 data,
                 "The author's note" if name in table.values() else "An image of the author's note",
                 "Source",
-                "text/markdown" if name in table.values() else _image_type(name),
+                "text/markdown" if name in table.values() else note_files.media_type(name),
             )
             for name, data in carried.items()
         ),
     ]
-
-
-def _image_type(name: str) -> str:
-    suffix = Path(name).suffix.lower()
-    return {".png": "image/png", ".gif": "image/gif"}.get(suffix, "image/jpeg")

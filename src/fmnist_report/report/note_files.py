@@ -32,6 +32,8 @@ IMAGE_KINDS = {
     ".jpeg": ("image/jpeg", "JPEG"),
     ".gif": ("image/gif", "GIF"),
 }
+
+
 #: How a file of each format begins.
 MAGIC = {"PNG": (b"\x89PNG\r\n\x1a\n",), "JPEG": (b"\xff\xd8\xff",), "GIF": (b"GIF87a", b"GIF89a")}
 #: Opening never blocks (a FIFO) and never follows a symlink swapped in after the check; on
@@ -43,6 +45,11 @@ _OPEN_FLAGS = os.O_RDONLY | sum(
 
 class Unreadable(Exception):
     """Why a file was not read; the message ends a sentence that begins with the file's name."""
+
+
+def media_type(name: str) -> str:
+    """The media type of an image a note may embed, by its name (`IMAGE_KINDS`); checked names only."""
+    return IMAGE_KINDS[PurePosixPath(name).suffix.lower()][0]
 
 
 def size_text(n: int) -> str:

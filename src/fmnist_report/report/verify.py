@@ -28,10 +28,6 @@ from fmnist_report.report.notes import CARRIED
 from fmnist_report.report.protocol import CONFIG_TOML
 from fmnist_report.study.summary_types import SCHEMA_VERSION, SchemaError, Summary
 
-#: A percentage as the report prints it: 67.40%, 1,234.5%.
-PERCENT = re.compile(r"\d[\d,]*\.\d+%")
-#: Where the headline table starts and ends in the PDF's text.
-HEADLINE = ("Headline results on the test images", "Contents")
 #: How the appendix names the attachment's checksum; the template prints the same words.
 CHECKSUM_WORDS = "SHA-256 of the attached metrics.json:"
 
